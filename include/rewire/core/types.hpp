@@ -1,0 +1,30 @@
+// rewire/core/types.hpp - the scalar, matrix and index types, and the one
+// layout convention every kernel in rewire follows.
+#pragma once
+
+#include <Eigen/Core>
+#include <cstdint>
+
+namespace rewire {
+
+/// Index type of every matrix dimension (Eigen's, signed).
+using Index = Eigen::Index;
+
+/// Dense float matrix, column-major (Eigen's default).
+///
+/// THE LAYOUT CONVENTION (stated here and nowhere else):
+///  - activations are (batch x features): row = sample, column = feature;
+///  - a weight matrix W is (out x in), so a layer computes Y = X W^T + b;
+///  - a mask has the shape of its weight matrix, entries exactly 0 or 1;
+///  - storage is column-major, so each feature's values for the whole batch
+///    are contiguous ("feature-major" memory). The sparse kernels rely on
+///    this: one nonzero W[o,i] streams the contiguous column X(:, i).
+using Matrix = Eigen::MatrixXf;
+
+/// Dense float column vector (biases, per-feature quantities).
+using Vector = Eigen::VectorXf;
+
+/// Class labels, one per sample (row of the input matrix).
+using Labels = Eigen::Matrix<std::int32_t, Eigen::Dynamic, 1>;
+
+}  // namespace rewire

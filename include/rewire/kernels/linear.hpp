@@ -1,0 +1,88 @@
+// rewire/kernels/linear.hpp - the dense (masked) fully connected layer kernels.
+//
+// Shapes follow core/types.hpp: X (batch x in), W (out x in), b (out),
+// Y (batch x out). Each forward has its backward right below it.
+//
+// Masking convention: a masked layer keeps the invariant W == W .* M (pruned
+// weights are exactly zero), so the forward needs no mask. Only the weight
+// gradient is masked, so that the optimiser never moves a pruned weight.
+#pragma once
+
+#include <rewire/core/error.hpp>
+#include <rewire/core/types.hpp>
+
+namespace rewire {
+
+/// Y = X W^T + b.
+inline void linear_forward(Matrix& Y, const Matrix& X, const Matrix& W, const Vector& b) {
+  REWIRE_ASSERT(X.cols() == W.cols() && b.size() == W.rows());
+  Y.resize(X.rows(), W.rows());
+  Y.noalias() = X * W.transpose();
+  Y.rowwise() += b.transpose();
+}
+
+/// dX = dY W: the gradient of the loss with respect to the layer input.
+/// (dL/dX[n,i] = sum_o dL/dY[n,o] * W[o,i].)
+inline void linear_backward_input(Matrix& dX, const Matrix& dY, const Matrix& W) {
+  REWIRE_ASSERT(dY.cols() == W.rows());
+  dX.resize(dY.rows(), W.cols());
+  dX.noalias() = dY * W;
+}
+
+/// dW = dY^T X (then .* M when `mask` is given), db = column sums of dY.
+/// (dL/dW[o,i] = sum_n dL/dY[n,o] * X[n,i];  dL/db[o] = sum_n dL/dY[n,o].)
+/// With `mask == nullptr` the full, unmasked gradient is produced: regrowth
+/// needs it to score pruned positions.
+inline void linear_backward_params(Matrix& dW, Vector& db, const Matrix& dY, const Matrix& X,
+                                   const Matrix* mask) {
+  REWIRE_ASSERT(dY.rows() == X.rows());
+  dW.resize(dY.cols(), X.cols());
+  dW.noalias() = dY.transpose() * X;
+  if (mask != nullptr) {
+    REWIRE_ASSERT(mask->rows() == dW.rows() && mask->cols() == dW.cols());
+    dW.array() *= mask->array();
+  }
+  db = dY.colwise().sum().transpose();
+}
+
+/// Plain-loop reference of linear_forward (tests compare every fast path
+/// against it). O(batch * out * in), no blocking, no vectorisation tricks.
+inline void linear_forward_naive(Matrix& Y, const Matrix& X, const Matrix& W, const Vector& b) {
+  Y.resize(X.rows(), W.rows());
+  for (Index n = 0; n < X.rows(); ++n)
+    for (Index o = 0; o < W.rows(); ++o) {
+      double acc = b[o];
+      for (Index i = 0; i < W.cols(); ++i) acc += double(X(n, i)) * double(W(o, i));
+      Y(n, o) = float(acc);
+    }
+}
+
+/// Plain-loop reference of linear_backward_input.
+inline void linear_backward_input_naive(Matrix& dX, const Matrix& dY, const Matrix& W) {
+  dX.resize(dY.rows(), W.cols());
+  for (Index n = 0; n < dY.rows(); ++n)
+    for (Index i = 0; i < W.cols(); ++i) {
+      double acc = 0;
+      for (Index o = 0; o < W.rows(); ++o) acc += double(dY(n, o)) * double(W(o, i));
+      dX(n, i) = float(acc);
+    }
+}
+
+/// Plain-loop reference of linear_backward_params.
+inline void linear_backward_params_naive(Matrix& dW, Vector& db, const Matrix& dY,
+                                         const Matrix& X, const Matrix* mask) {
+  dW.resize(dY.cols(), X.cols());
+  db.resize(dY.cols());
+  for (Index o = 0; o < dY.cols(); ++o) {
+    double bacc = 0;
+    for (Index n = 0; n < dY.rows(); ++n) bacc += dY(n, o);
+    db[o] = float(bacc);
+    for (Index i = 0; i < X.cols(); ++i) {
+      double acc = 0;
+      for (Index n = 0; n < dY.rows(); ++n) acc += double(dY(n, o)) * double(X(n, i));
+      dW(o, i) = (mask != nullptr && (*mask)(o, i) == 0.0f) ? 0.0f : float(acc);
+    }
+  }
+}
+
+}  // namespace rewire

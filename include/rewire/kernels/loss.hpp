@@ -1,0 +1,57 @@
+// rewire/kernels/loss.hpp - fused softmax + cross-entropy, and accuracy.
+//
+// The loss owns the batch normalisation: L = (1/B) sum_n -log p[n, y_n], so
+// its gradient is dL/dlogits = (P - onehot(y)) / B.
+#pragma once
+
+#include <rewire/core/error.hpp>
+#include <rewire/core/types.hpp>
+
+#include <cmath>
+
+namespace rewire {
+
+/// P = softmax(logits) row by row (max-subtracted, so exp never overflows);
+/// returns the mean cross-entropy over the batch. Labels must be in
+/// [0, classes).
+inline double softmax_cross_entropy_forward(Matrix& P, const Matrix& logits, const Labels& y) {
+  const Index batch = logits.rows(), classes = logits.cols();
+  detail::require(y.size() == batch, "labels: one label per sample is required");
+  P.resize(batch, classes);
+  double total = 0.0;
+  for (Index n = 0; n < batch; ++n) {
+    detail::require(y[n] >= 0 && y[n] < classes, "label out of range [0, classes)");
+    const float max = logits.row(n).maxCoeff();
+    double sum = 0.0;
+    for (Index c = 0; c < classes; ++c) {
+      P(n, c) = std::exp(logits(n, c) - max);
+      sum += P(n, c);
+    }
+    for (Index c = 0; c < classes; ++c) P(n, c) = float(P(n, c) / sum);
+    // -log p_y = log(sum) - (z_y - max), computed without log(p) underflow.
+    total += std::log(sum) - double(logits(n, y[n]) - max);
+  }
+  return batch > 0 ? total / double(batch) : 0.0;
+}
+
+/// dlogits = (P - onehot(y)) / B.
+inline void softmax_cross_entropy_backward(Matrix& dlogits, const Matrix& P, const Labels& y) {
+  const Index batch = P.rows();
+  dlogits = P / float(batch);
+  for (Index n = 0; n < batch; ++n) dlogits(n, y[n]) -= 1.0f / float(batch);
+}
+
+/// Number of rows whose arg-max logit (first maximum on ties) equals the label.
+inline Index count_correct(const Matrix& logits, const Labels& y) {
+  REWIRE_ASSERT(y.size() == logits.rows());
+  Index correct = 0;
+  for (Index n = 0; n < logits.rows(); ++n) {
+    Index best = 0;
+    for (Index c = 1; c < logits.cols(); ++c)
+      if (logits(n, c) > logits(n, best)) best = c;
+    correct += (best == y[n]);
+  }
+  return correct;
+}
+
+}  // namespace rewire

@@ -1,0 +1,146 @@
+// rewire/nn/mlp.hpp - a feed-forward network of masked layers whose hidden
+// units can be modulated (activation, internal noise, damping) at run time.
+//
+// Hidden layer l:  Z_l = H_{l-1} W_l^T + b_l      (pre-activation)
+//                  A_l = f(Z_l)                   (ReLU or tanh)
+//                  H_l = d * (A_l + sigma * N)    (noise, then damping)
+// Output:          logits = H_{L-1} W_L^T + b_L
+// All buffers are owned here and sized by the batch; forward() keeps what
+// backward() needs.
+#pragma once
+
+#include <rewire/core/error.hpp>
+#include <rewire/core/types.hpp>
+#include <rewire/kernels/activation.hpp>
+#include <rewire/kernels/modulation.hpp>
+#include <rewire/nn/masked_linear.hpp>
+#include <rewire/nn/parameter.hpp>
+#include <rewire/random/noise_source.hpp>
+#include <rewire/random/rng.hpp>
+
+#include <vector>
+
+namespace rewire {
+
+/// Run-time state of the hidden units: which nonlinearity, how much internal
+/// noise ("stress" sigma) and what damping factor ("inhibition").
+struct Modulation {
+  Activation activation = Activation::relu;
+  float noise_sigma = 0.0f;  ///< >= 0; 0 means no draws at all
+  float damping = 1.0f;      ///< multiplies every hidden output
+
+  /// Throws std::invalid_argument on a negative/NaN sigma or a non-finite damping.
+  void validate() const {
+    detail::require_non_negative(noise_sigma, "noise_sigma");
+    detail::require(std::isfinite(damping), "damping must be finite");
+  }
+};
+
+/// Multi-layer perceptron: widths {in, h1, ..., out}, masked weights everywhere.
+class Mlp {
+ public:
+  Mlp() = default;
+
+  /// E.g. Mlp({2, 512, 512, 256, 4}). Needs at least {in, out}.
+  explicit Mlp(const std::vector<Index>& widths) {
+    detail::require(widths.size() >= 2, "an Mlp needs at least an input and an output width");
+    for (std::size_t l = 0; l + 1 < widths.size(); ++l)
+      layers_.emplace_back(widths[l], widths[l + 1]);
+    const std::size_t hidden = layers_.size() - 1;
+    Z_.resize(hidden);
+    A_.resize(hidden);
+    H_.resize(hidden);
+    dH_.resize(hidden);
+  }
+
+  /// PyTorch-default initialisation of every layer, in order, from one stream.
+  void init(Rng& rng) {
+    for (auto& layer : layers_) layer.init_uniform(rng);
+  }
+
+  std::size_t num_layers() const { return layers_.size(); }
+  MaskedLinear& layer(std::size_t l) { return layers_.at(l); }
+  const MaskedLinear& layer(std::size_t l) const { return layers_.at(l); }
+  Index in_features() const { return layers_.front().in_features(); }
+  Index out_features() const { return layers_.back().out_features(); }
+
+  Modulation& modulation() { return modulation_; }
+  const Modulation& modulation() const { return modulation_; }
+
+  /// Forward pass; returns the logits (batch x classes), valid until the next
+  /// forward. `noise` must be given when modulation().noise_sigma > 0.
+  const Matrix& forward(const Matrix& X, NoiseSource* noise) {
+    modulation_.validate();
+    detail::require(X.cols() == in_features(), "input has the wrong number of features");
+    detail::require(modulation_.noise_sigma == 0.0f || noise != nullptr,
+                    "noise_sigma > 0 needs a NoiseSource");
+    input_ = X;  // (batch, in): kept for layer 1's weight gradient
+    const Matrix* h = &input_;
+    for (std::size_t l = 0; l + 1 < layers_.size(); ++l) {
+      layers_[l].forward(Z_[l], *h);                            // (batch, width_l): Z
+      activation_forward(modulation_.activation, A_[l], Z_[l]);  // (batch, width_l): A = f(Z)
+      H_[l] = A_[l];                                             // (batch, width_l): H
+      if (noise != nullptr) noise_forward(H_[l], modulation_.noise_sigma, *noise);
+      damping_forward(H_[l], modulation_.damping);
+      h = &H_[l];
+    }
+    layers_.back().forward(logits_, *h);  // (batch, classes): logits
+    return logits_;
+  }
+
+  /// Backward pass from dL/dlogits through the last forward's buffers: fills
+  /// every layer's weight and bias gradient (masked or full, see GradientMode).
+  void backward(const Matrix& dlogits, GradientMode mode = GradientMode::masked) {
+    detail::require(dlogits.rows() == logits_.rows() && dlogits.cols() == logits_.cols(),
+                    "dlogits must have the shape of the last forward's logits");
+    const std::size_t L = layers_.size();
+    const Matrix* dY = &dlogits;
+    for (std::size_t l = L; l-- > 0;) {
+      const Matrix& X = (l == 0) ? input_ : H_[l - 1];
+      Matrix* dX = (l == 0) ? nullptr : &dH_[l - 1];  // no input gradient for the data
+      layers_[l].backward(dX, *dY, X, mode);
+      if (l == 0) break;
+      // dH -> dA = d * dH (damping; noise passes unchanged) -> dZ = dA * f'(Z).
+      Matrix& dH = dH_[l - 1];
+      damping_backward(dH, modulation_.damping);
+      activation_backward(modulation_.activation, dZ_, dH, Z_[l - 1], A_[l - 1]);
+      dH.swap(dZ_);  // dH_[l-1] now holds dZ_{l-1}, the next layer's dY
+      dY = &dH;
+    }
+  }
+
+  /// Views of all parameters: layer1.weight, layer1.bias, layer2.weight, ...
+  std::vector<ParamRef> parameters() {
+    std::vector<ParamRef> out;
+    for (std::size_t l = 0; l < layers_.size(); ++l) layers_[l].append_parameters(out, int(l + 1));
+    return out;
+  }
+
+  /// Number of weights (biases not counted) and of unmasked weights.
+  Index num_weights() const {
+    Index n = 0;
+    for (const auto& layer : layers_) n += layer.weight().size();
+    return n;
+  }
+  Index num_active_weights() const {
+    Index n = 0;
+    for (const auto& layer : layers_) n += layer.active_weights();
+    return n;
+  }
+
+  /// Pruned weights / all weights (biases not counted).
+  double sparsity() const { return 1.0 - double(num_active_weights()) / double(num_weights()); }
+
+ private:
+  std::vector<MaskedLinear> layers_;
+  Modulation modulation_;
+  Matrix input_;           // (batch, in): the last forward's input
+  std::vector<Matrix> Z_;  // per hidden layer (batch, width): pre-activation
+  std::vector<Matrix> A_;  // per hidden layer (batch, width): f(Z)
+  std::vector<Matrix> H_;  // per hidden layer (batch, width): output after noise and damping
+  std::vector<Matrix> dH_; // per hidden layer (batch, width): dL/dH, then dL/dZ
+  Matrix dZ_;              // (batch, width): scratch for dL/dZ
+  Matrix logits_;          // (batch, classes)
+};
+
+}  // namespace rewire

@@ -1,0 +1,107 @@
+// rewire/prune/regrow.hpp - gradient-guided regrowth ("ketamine-like").
+//
+// Score every pruned position by the accumulated |dL/dW| over a few
+// mini-batches (noise off, no optimiser step), then reopen, layer by layer,
+// the highest-scoring fraction of its pruned positions with fresh
+// N(0, sd^2) weights. Biases are untouched.
+#pragma once
+
+#include <rewire/core/error.hpp>
+#include <rewire/data/batches.hpp>
+#include <rewire/kernels/loss.hpp>
+#include <rewire/nn/mlp.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace rewire {
+
+/// Parameters of regrowth (defaults: the study's).
+struct RegrowOptions {
+  int batches = 30;        ///< mini-batches whose |grad| is accumulated, >= 1
+  double fraction = 0.5;   ///< share of each layer's pruned positions to regrow, in [0, 1]
+  float init_sd = 0.03f;   ///< regrown weights ~ N(0, init_sd^2), >= 0
+  Index batch_size = 128;  ///< > 0
+
+  void validate() const {
+    detail::require(batches >= 1, "regrow batches must be >= 1");
+    detail::require_in_range(fraction, 0.0, 1.0, "regrow fraction");
+    detail::require_non_negative(init_sd, "regrow init_sd");
+    detail::require(batch_size > 0, "batch_size must be > 0");
+  }
+};
+
+/// Per layer, the sum over `batches` shuffled mini-batches of the full
+/// |dL/dW| (masked positions included), with internal noise off.
+inline std::vector<Matrix> gradient_scores(Mlp& net, const Dataset& data, int batches,
+                                           Index batch_size, Rng& shuffle) {
+  detail::require(batches >= 1, "batches must be >= 1");
+  std::vector<Matrix> scores;
+  for (std::size_t l = 0; l < net.num_layers(); ++l)
+    scores.push_back(Matrix::Zero(net.layer(l).out_features(), net.layer(l).in_features()));
+  const float saved_sigma = net.modulation().noise_sigma;
+  net.modulation().noise_sigma = 0.0f;
+  BatchSampler sampler(data, batch_size);
+  sampler.start_epoch(shuffle);
+  Matrix X, P, dlogits;
+  Labels y;
+  for (int b = 0; b < batches; ++b) {
+    if (!sampler.next(X, y)) {  // more batches than an epoch holds: reshuffle
+      sampler.start_epoch(shuffle);
+      sampler.next(X, y);
+    }
+    softmax_cross_entropy_forward(P, net.forward(X, nullptr), y);
+    softmax_cross_entropy_backward(dlogits, P, y);
+    net.backward(dlogits, GradientMode::full);
+    for (std::size_t l = 0; l < net.num_layers(); ++l)
+      scores[l].array() += net.layer(l).weight_grad().array().abs();
+  }
+  net.modulation().noise_sigma = saved_sigma;
+  return scores;
+}
+
+/// Reopens the max(1, floor(fraction * n)) pruned positions of `layer` (n =
+/// its pruned count; none if n = 0) with the largest `scores`; ties go to
+/// the lower flat (column-major) index. New weights ~ N(0, sd^2), drawn in
+/// increasing flat-index order. Returns how many were regrown.
+inline Index regrow_layer(MaskedLinear& layer, const Matrix& scores, double fraction, float sd,
+                          Rng& values) {
+  detail::require_in_range(fraction, 0.0, 1.0, "regrow fraction");
+  detail::require_shape(scores.rows(), scores.cols(), layer.out_features(), layer.in_features(),
+                        "regrowth scores");
+  detail::require(scores.allFinite(), "regrowth scores contain NaN or inf (a diverged network?)");
+  std::vector<Index> pruned;
+  for (Index k = 0; k < layer.mask().size(); ++k)
+    if (layer.mask().data()[k] == 0.0f) pruned.push_back(k);
+  if (pruned.empty()) return 0;
+  const auto count = std::max<std::size_t>(1, std::size_t(std::floor(fraction * double(pruned.size()))));
+  const float* s = scores.data();
+  // A strict total order (score descending, then index ascending) makes the
+  // choice deterministic even with tied scores.
+  auto better = [s](Index a, Index b) { return s[a] > s[b] || (s[a] == s[b] && a < b); };
+  std::nth_element(pruned.begin(), pruned.begin() + std::ptrdiff_t(count - 1), pruned.end(), better);
+  pruned.resize(count);
+  std::sort(pruned.begin(), pruned.end());
+  Matrix mask = layer.mask();
+  for (const Index k : pruned) mask.data()[k] = 1.0f;
+  layer.set_mask(mask);
+  for (const Index k : pruned) layer.weight().data()[k] = sd * values.normal();
+  return Index(count);
+}
+
+/// Scores pruned positions (gradient_scores), then regrows every layer
+/// (regrow_layer). Returns the number regrown per layer.
+inline std::vector<Index> regrow_by_gradient(Mlp& net, const Dataset& data,
+                                             const RegrowOptions& options, Rng& shuffle,
+                                             Rng& values) {
+  options.validate();
+  const std::vector<Matrix> scores =
+      gradient_scores(net, data, options.batches, options.batch_size, shuffle);
+  std::vector<Index> regrown;
+  for (std::size_t l = 0; l < net.num_layers(); ++l)
+    regrown.push_back(regrow_layer(net.layer(l), scores[l], options.fraction, options.init_sd, values));
+  return regrown;
+}
+
+}  // namespace rewire

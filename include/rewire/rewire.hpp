@@ -1,0 +1,30 @@
+// rewire/rewire.hpp - everything, in dependency order:
+// core -> random -> kernels -> nn -> train -> prune -> data -> protocol.
+#pragma once
+
+#include <rewire/version.hpp>
+
+#include <rewire/core/error.hpp>
+#include <rewire/core/types.hpp>
+
+#include <rewire/random/noise_source.hpp>
+#include <rewire/random/rng.hpp>
+
+#include <rewire/kernels/activation.hpp>
+#include <rewire/kernels/linear.hpp>
+#include <rewire/kernels/loss.hpp>
+#include <rewire/kernels/modulation.hpp>
+
+#include <rewire/nn/masked_linear.hpp>
+#include <rewire/nn/mlp.hpp>
+#include <rewire/nn/parameter.hpp>
+
+#include <rewire/data/batches.hpp>
+#include <rewire/data/clusters.hpp>
+
+#include <rewire/train/adam.hpp>
+#include <rewire/train/evaluate.hpp>
+#include <rewire/train/train.hpp>
+
+#include <rewire/prune/magnitude.hpp>
+#include <rewire/prune/regrow.hpp>

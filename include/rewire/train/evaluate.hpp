@@ -1,0 +1,44 @@
+// rewire/train/evaluate.hpp - accuracy under input and internal noise.
+#pragma once
+
+#include <rewire/core/error.hpp>
+#include <rewire/data/clusters.hpp>
+#include <rewire/kernels/loss.hpp>
+#include <rewire/nn/mlp.hpp>
+
+#include <algorithm>
+
+namespace rewire {
+
+/// The noise an evaluation runs under. Both draws are fresh on every call.
+struct EvalCondition {
+  float input_sigma = 0.0f;     ///< N(0, input_sigma^2) added to every input coordinate
+  float internal_sigma = 0.0f;  ///< hidden-unit noise sigma during the pass
+};
+
+/// Accuracy in percent of `net` on `data` (no training). Runs in chunks of
+/// `chunk` samples to bound memory; the network's own noise sigma is
+/// restored afterwards.
+inline double accuracy(Mlp& net, const Dataset& data, const EvalCondition& condition,
+                       NoiseSource& noise, Index chunk = 512) {
+  detail::require_non_negative(condition.input_sigma, "input_sigma");
+  detail::require_non_negative(condition.internal_sigma, "internal_sigma");
+  detail::require(chunk > 0, "chunk must be > 0");
+  detail::require(data.size() > 0, "cannot evaluate on an empty data set");
+  const float saved_sigma = net.modulation().noise_sigma;
+  net.modulation().noise_sigma = condition.internal_sigma;
+  Matrix X;  // (chunk, in): inputs, plus input noise
+  Labels y;
+  Index correct = 0;
+  for (Index start = 0; start < data.size(); start += chunk) {
+    const Index count = std::min(chunk, data.size() - start);
+    X = data.inputs.middleRows(start, count);
+    y = data.labels.segment(start, count);
+    if (condition.input_sigma > 0.0f) noise.add_normal(X.data(), X.size(), condition.input_sigma);
+    correct += count_correct(net.forward(X, &noise), y);
+  }
+  net.modulation().noise_sigma = saved_sigma;
+  return 100.0 * double(correct) / double(data.size());
+}
+
+}  // namespace rewire

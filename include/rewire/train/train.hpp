@@ -1,0 +1,118 @@
+// rewire/train/train.hpp - mini-batch training calls.
+//
+// Every call builds a fresh Adam (zero moments, step count 0), as the study
+// does. The internal noise sigma of each epoch comes from a schedule; plain
+// training is the schedule "always 0". Whatever the schedule, the network's
+// own noise sigma is restored when the call returns.
+#pragma once
+
+#include <rewire/core/error.hpp>
+#include <rewire/data/batches.hpp>
+#include <rewire/kernels/loss.hpp>
+#include <rewire/nn/mlp.hpp>
+#include <rewire/train/adam.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+
+namespace rewire {
+
+/// What one training call does.
+struct TrainOptions {
+  int epochs = 1;          ///< >= 1
+  float lr = 1e-3f;        ///< Adam learning rate, > 0
+  Index batch_size = 128;  ///< > 0
+
+  void validate() const {
+    detail::require(epochs >= 1, "epochs = " + std::to_string(epochs) + " must be >= 1");
+    detail::require_positive(lr, "lr");
+    detail::require(batch_size > 0, "batch_size must be > 0");
+  }
+};
+
+/// Noise sigma for epoch e of E.
+using NoiseSchedule = std::function<float(int epoch, int epochs)>;
+
+/// The SSRI-like taper: s0 in the first epoch, falling linearly to exactly 0
+/// in the last: s0 * (1 - e / max(E - 1, 1)).
+inline float tapering_sigma(float s0, int epoch, int epochs) {
+  return s0 * (1.0f - float(epoch) / float(std::max(epochs - 1, 1)));
+}
+
+/// Outcome of a training call. `diverged`: a non-finite loss was met; the
+/// call stopped at once (the network holds the weights of that step).
+enum class TrainStatus { ok, diverged };
+
+struct TrainResult {
+  TrainStatus status = TrainStatus::ok;
+  int epochs_done = 0;
+  long steps = 0;
+  double last_epoch_loss = 0.0;  ///< mean over the batches of the last epoch
+};
+
+/// Called after each epoch: (epoch index, its mean loss, its sigma).
+using EpochCallback = std::function<void(int epoch, double loss, float sigma)>;
+
+/// Trains with a per-epoch noise schedule. `noise` may be null only if the
+/// schedule is 0 everywhere.
+inline TrainResult train_scheduled(Mlp& net, const Dataset& data, const TrainOptions& options,
+                                   const NoiseSchedule& sigma_at, Rng& shuffle,
+                                   NoiseSource* noise, const EpochCallback& on_epoch = {}) {
+  options.validate();
+  const float saved_sigma = net.modulation().noise_sigma;
+  Adam adam(AdamOptions{options.lr});
+  BatchSampler sampler(data, options.batch_size);
+  Matrix X, P, dlogits;  // batch inputs, probabilities, dL/dlogits
+  Labels y;
+  TrainResult result;
+  for (int epoch = 0; epoch < options.epochs; ++epoch) {
+    const float sigma = sigma_at(epoch, options.epochs);
+    detail::require_non_negative(sigma, "scheduled noise sigma");
+    detail::require(sigma == 0.0f || noise != nullptr, "a noisy schedule needs a NoiseSource");
+    net.modulation().noise_sigma = sigma;
+    sampler.start_epoch(shuffle);
+    double loss_sum = 0.0;
+    Index batches = 0;
+    while (sampler.next(X, y)) {
+      const Matrix& logits = net.forward(X, noise);
+      const double loss = softmax_cross_entropy_forward(P, logits, y);
+      if (!std::isfinite(loss)) {
+        result.status = TrainStatus::diverged;
+        net.modulation().noise_sigma = saved_sigma;
+        return result;
+      }
+      softmax_cross_entropy_backward(dlogits, P, y);
+      net.backward(dlogits, GradientMode::masked);
+      adam.step(net.parameters());
+      loss_sum += loss;
+      ++batches;
+    }
+    result.epochs_done = epoch + 1;
+    result.steps = adam.steps();
+    result.last_epoch_loss = loss_sum / double(batches);
+    if (on_epoch) on_epoch(epoch, result.last_epoch_loss, sigma);
+  }
+  net.modulation().noise_sigma = saved_sigma;
+  return result;
+}
+
+/// Plain training: noise sigma 0 for the whole call (activation and damping
+/// stay as set).
+inline TrainResult train(Mlp& net, const Dataset& data, const TrainOptions& options, Rng& shuffle,
+                         const EpochCallback& on_epoch = {}) {
+  return train_scheduled(
+      net, data, options, [](int, int) { return 0.0f; }, shuffle, nullptr, on_epoch);
+}
+
+/// Training under tapering internal noise (see tapering_sigma).
+inline TrainResult train_with_stress(Mlp& net, const Dataset& data, const TrainOptions& options,
+                                     float sigma0, Rng& shuffle, NoiseSource& noise,
+                                     const EpochCallback& on_epoch = {}) {
+  detail::require_non_negative(sigma0, "sigma0");
+  return train_scheduled(
+      net, data, options, [sigma0](int e, int E) { return tapering_sigma(sigma0, e, E); },
+      shuffle, &noise, on_epoch);
+}
+
+}  // namespace rewire
