@@ -28,3 +28,8 @@
 
 #include <rewire/prune/magnitude.hpp>
 #include <rewire/prune/regrow.hpp>
+
+#include <rewire/protocol/measure.hpp>
+#include <rewire/protocol/steps.hpp>
+#include <rewire/protocol/study.hpp>
+#include <rewire/protocol/subject.hpp>

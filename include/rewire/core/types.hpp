@@ -10,6 +10,16 @@ namespace rewire {
 /// Index type of every matrix dimension (Eigen's, signed).
 using Index = Eigen::Index;
 
+/// Dense matrix of any scalar, column-major (Eigen's default). Kernels,
+/// layers and networks are templates on the scalar so that gradients can be
+/// checked in double; everything that trains runs in float.
+template <typename T>
+using MatrixT = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+
+/// Dense column vector of any scalar.
+template <typename T>
+using VectorT = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+
 /// Dense float matrix, column-major (Eigen's default).
 ///
 /// THE LAYOUT CONVENTION (stated here and nowhere else):
@@ -19,10 +29,10 @@ using Index = Eigen::Index;
 ///  - storage is column-major, so each feature's values for the whole batch
 ///    are contiguous ("feature-major" memory). The sparse kernels rely on
 ///    this: one nonzero W[o,i] streams the contiguous column X(:, i).
-using Matrix = Eigen::MatrixXf;
+using Matrix = MatrixT<float>;
 
 /// Dense float column vector (biases, per-feature quantities).
-using Vector = Eigen::VectorXf;
+using Vector = VectorT<float>;
 
 /// Class labels, one per sample (row of the input matrix).
 using Labels = Eigen::Matrix<std::int32_t, Eigen::Dynamic, 1>;

@@ -23,25 +23,30 @@ inline Activation parse_activation(const std::string& name) {
 }
 
 /// A = max(Z, 0).
-inline void relu_forward(Matrix& A, const Matrix& Z) { A = Z.cwiseMax(0.0f); }
+template <typename T>
+inline void relu_forward(MatrixT<T>& A, const MatrixT<T>& Z) { A = Z.cwiseMax(T(0)); }
 
 /// dZ = dA * [Z > 0]. (ReLU'(0) = 0, as in PyTorch.)
-inline void relu_backward(Matrix& dZ, const Matrix& dA, const Matrix& Z) {
+template <typename T>
+inline void relu_backward(MatrixT<T>& dZ, const MatrixT<T>& dA, const MatrixT<T>& Z) {
   REWIRE_ASSERT(dA.rows() == Z.rows() && dA.cols() == Z.cols());
-  dZ = (Z.array() > 0.0f).select(dA, 0.0f);
+  dZ = (Z.array() > T(0)).select(dA, T(0));
 }
 
 /// A = tanh(Z) (Eigen's vectorised tanh: a std::tanh loop is ~50x slower).
-inline void tanh_forward(Matrix& A, const Matrix& Z) { A = Z.array().tanh().matrix(); }
+template <typename T>
+inline void tanh_forward(MatrixT<T>& A, const MatrixT<T>& Z) { A = Z.array().tanh().matrix(); }
 
 /// dZ = dA * (1 - A^2), with A = tanh(Z) saved by the forward.
-inline void tanh_backward(Matrix& dZ, const Matrix& dA, const Matrix& A) {
+template <typename T>
+inline void tanh_backward(MatrixT<T>& dZ, const MatrixT<T>& dA, const MatrixT<T>& A) {
   REWIRE_ASSERT(dA.rows() == A.rows() && dA.cols() == A.cols());
-  dZ = (dA.array() * (1.0f - A.array().square())).matrix();
+  dZ = (dA.array() * (T(1) - A.array().square())).matrix();
 }
 
 /// A = f(Z) for the chosen activation.
-inline void activation_forward(Activation f, Matrix& A, const Matrix& Z) {
+template <typename T>
+inline void activation_forward(Activation f, MatrixT<T>& A, const MatrixT<T>& Z) {
   if (f == Activation::relu)
     relu_forward(A, Z);
   else
@@ -49,8 +54,9 @@ inline void activation_forward(Activation f, Matrix& A, const Matrix& Z) {
 }
 
 /// dZ = dA * f'(Z); needs the forward's Z (ReLU) or A (tanh).
-inline void activation_backward(Activation f, Matrix& dZ, const Matrix& dA, const Matrix& Z,
-                                const Matrix& A) {
+template <typename T>
+inline void activation_backward(Activation f, MatrixT<T>& dZ, const MatrixT<T>& dA, const MatrixT<T>& Z,
+                                const MatrixT<T>& A) {
   if (f == Activation::relu)
     relu_backward(dZ, dA, Z);
   else

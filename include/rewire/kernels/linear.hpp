@@ -14,7 +14,8 @@
 namespace rewire {
 
 /// Y = X W^T + b.
-inline void linear_forward(Matrix& Y, const Matrix& X, const Matrix& W, const Vector& b) {
+template <typename T>
+inline void linear_forward(MatrixT<T>& Y, const MatrixT<T>& X, const MatrixT<T>& W, const VectorT<T>& b) {
   REWIRE_ASSERT(X.cols() == W.cols() && b.size() == W.rows());
   Y.resize(X.rows(), W.rows());
   Y.noalias() = X * W.transpose();
@@ -23,7 +24,8 @@ inline void linear_forward(Matrix& Y, const Matrix& X, const Matrix& W, const Ve
 
 /// dX = dY W: the gradient of the loss with respect to the layer input.
 /// (dL/dX[n,i] = sum_o dL/dY[n,o] * W[o,i].)
-inline void linear_backward_input(Matrix& dX, const Matrix& dY, const Matrix& W) {
+template <typename T>
+inline void linear_backward_input(MatrixT<T>& dX, const MatrixT<T>& dY, const MatrixT<T>& W) {
   REWIRE_ASSERT(dY.cols() == W.rows());
   dX.resize(dY.rows(), W.cols());
   dX.noalias() = dY * W;
@@ -33,8 +35,9 @@ inline void linear_backward_input(Matrix& dX, const Matrix& dY, const Matrix& W)
 /// (dL/dW[o,i] = sum_n dL/dY[n,o] * X[n,i];  dL/db[o] = sum_n dL/dY[n,o].)
 /// With `mask == nullptr` the full, unmasked gradient is produced: regrowth
 /// needs it to score pruned positions.
-inline void linear_backward_params(Matrix& dW, Vector& db, const Matrix& dY, const Matrix& X,
-                                   const Matrix* mask) {
+template <typename T>
+inline void linear_backward_params(MatrixT<T>& dW, VectorT<T>& db, const MatrixT<T>& dY, const MatrixT<T>& X,
+                                   const MatrixT<T>* mask) {
   REWIRE_ASSERT(dY.rows() == X.rows());
   dW.resize(dY.cols(), X.cols());
   dW.noalias() = dY.transpose() * X;
@@ -47,40 +50,43 @@ inline void linear_backward_params(Matrix& dW, Vector& db, const Matrix& dY, con
 
 /// Plain-loop reference of linear_forward (tests compare every fast path
 /// against it). O(batch * out * in), no blocking, no vectorisation tricks.
-inline void linear_forward_naive(Matrix& Y, const Matrix& X, const Matrix& W, const Vector& b) {
+template <typename T>
+inline void linear_forward_naive(MatrixT<T>& Y, const MatrixT<T>& X, const MatrixT<T>& W, const VectorT<T>& b) {
   Y.resize(X.rows(), W.rows());
   for (Index n = 0; n < X.rows(); ++n)
     for (Index o = 0; o < W.rows(); ++o) {
-      double acc = b[o];
+      double acc = double(b[o]);
       for (Index i = 0; i < W.cols(); ++i) acc += double(X(n, i)) * double(W(o, i));
-      Y(n, o) = float(acc);
+      Y(n, o) = T(acc);
     }
 }
 
 /// Plain-loop reference of linear_backward_input.
-inline void linear_backward_input_naive(Matrix& dX, const Matrix& dY, const Matrix& W) {
+template <typename T>
+inline void linear_backward_input_naive(MatrixT<T>& dX, const MatrixT<T>& dY, const MatrixT<T>& W) {
   dX.resize(dY.rows(), W.cols());
   for (Index n = 0; n < dY.rows(); ++n)
     for (Index i = 0; i < W.cols(); ++i) {
       double acc = 0;
       for (Index o = 0; o < W.rows(); ++o) acc += double(dY(n, o)) * double(W(o, i));
-      dX(n, i) = float(acc);
+      dX(n, i) = T(acc);
     }
 }
 
 /// Plain-loop reference of linear_backward_params.
-inline void linear_backward_params_naive(Matrix& dW, Vector& db, const Matrix& dY,
-                                         const Matrix& X, const Matrix* mask) {
+template <typename T>
+inline void linear_backward_params_naive(MatrixT<T>& dW, VectorT<T>& db, const MatrixT<T>& dY,
+                                         const MatrixT<T>& X, const MatrixT<T>* mask) {
   dW.resize(dY.cols(), X.cols());
   db.resize(dY.cols());
   for (Index o = 0; o < dY.cols(); ++o) {
     double bacc = 0;
-    for (Index n = 0; n < dY.rows(); ++n) bacc += dY(n, o);
-    db[o] = float(bacc);
+    for (Index n = 0; n < dY.rows(); ++n) bacc += double(dY(n, o));
+    db[o] = T(bacc);
     for (Index i = 0; i < X.cols(); ++i) {
       double acc = 0;
       for (Index n = 0; n < dY.rows(); ++n) acc += double(dY(n, o)) * double(X(n, i));
-      dW(o, i) = (mask != nullptr && (*mask)(o, i) == 0.0f) ? 0.0f : float(acc);
+      dW(o, i) = (mask != nullptr && (*mask)(o, i) == T(0)) ? T(0) : T(acc);
     }
   }
 }

@@ -14,20 +14,21 @@ namespace rewire {
 /// P = softmax(logits) row by row (max-subtracted, so exp never overflows);
 /// returns the mean cross-entropy over the batch. Labels must be in
 /// [0, classes).
-inline double softmax_cross_entropy_forward(Matrix& P, const Matrix& logits, const Labels& y) {
+template <typename T>
+inline double softmax_cross_entropy_forward(MatrixT<T>& P, const MatrixT<T>& logits, const Labels& y) {
   const Index batch = logits.rows(), classes = logits.cols();
   detail::require(y.size() == batch, "labels: one label per sample is required");
   P.resize(batch, classes);
   double total = 0.0;
   for (Index n = 0; n < batch; ++n) {
     detail::require(y[n] >= 0 && y[n] < classes, "label out of range [0, classes)");
-    const float max = logits.row(n).maxCoeff();
+    const T max = logits.row(n).maxCoeff();
     double sum = 0.0;
     for (Index c = 0; c < classes; ++c) {
       P(n, c) = std::exp(logits(n, c) - max);
       sum += P(n, c);
     }
-    for (Index c = 0; c < classes; ++c) P(n, c) = float(P(n, c) / sum);
+    for (Index c = 0; c < classes; ++c) P(n, c) = T(double(P(n, c)) / sum);
     // -log p_y = log(sum) - (z_y - max), computed without log(p) underflow.
     total += std::log(sum) - double(logits(n, y[n]) - max);
   }
@@ -35,14 +36,16 @@ inline double softmax_cross_entropy_forward(Matrix& P, const Matrix& logits, con
 }
 
 /// dlogits = (P - onehot(y)) / B.
-inline void softmax_cross_entropy_backward(Matrix& dlogits, const Matrix& P, const Labels& y) {
+template <typename T>
+inline void softmax_cross_entropy_backward(MatrixT<T>& dlogits, const MatrixT<T>& P, const Labels& y) {
   const Index batch = P.rows();
-  dlogits = P / float(batch);
-  for (Index n = 0; n < batch; ++n) dlogits(n, y[n]) -= 1.0f / float(batch);
+  dlogits = P / T(batch);
+  for (Index n = 0; n < batch; ++n) dlogits(n, y[n]) -= T(1) / T(batch);
 }
 
 /// Number of rows whose arg-max logit (first maximum on ties) equals the label.
-inline Index count_correct(const Matrix& logits, const Labels& y) {
+template <typename T>
+inline Index count_correct(const MatrixT<T>& logits, const Labels& y) {
   REWIRE_ASSERT(y.size() == logits.rows());
   Index correct = 0;
   for (Index n = 0; n < logits.rows(); ++n) {

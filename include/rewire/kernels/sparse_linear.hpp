@@ -21,8 +21,10 @@
 #include <rewire/core/error.hpp>
 #include <rewire/core/types.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 namespace rewire {
@@ -103,11 +105,10 @@ inline void gather_values(SparseValues& v, const Matrix& W, const SparsePattern&
 
 namespace detail {
 
-// Batch tile of the axpy kernels = 8 to 16 vector registers of accumulators:
-// enough independent FMA chains to hide the FMA latency, few enough that the
-// whole tile stays in registers (a spilled tile costs a load+store per FMA).
-// AVX-512 targets have 32 vector registers (GCC's generic tuning uses 16 ymm
-// of them here), AVX 16 ymm, SSE 16 xmm.
+// Batch tile of the kernels = 8 to 16 vector registers of accumulators: enough
+// independent FMA chains to hide the FMA latency, few enough that the whole tile
+// stays in registers (a spilled tile costs a load+store per FMA). AVX-512 targets
+// have 32 vector registers, AVX 16 ymm, SSE 16 xmm.
 #if defined(__AVX512F__)
 inline constexpr int kSparseTile = 128;
 #elif defined(__AVX__)
@@ -116,99 +117,164 @@ inline constexpr int kSparseTile = 64;
 inline constexpr int kSparseTile = 32;
 #endif
 
-// GCC's -O3 unroll-and-jam pass (-floop-unroll-and-jam) unrolls the k loop below
-// by 2 and fuses the two copies of the j loop; the fused loop is then left scalar
-// and only the odd remainder nonzero runs vectorised: 6-8x slower (measured,
-// cpu-measurements.md section 2 'CSR FM alt'). `#pragma GCC unroll 1` on the k
-// loop does not stop it, so the pass is switched off for this one function.
-// This changes no other optimisation option; other compilers ignore it.
+template <int T>
+using TileSize = std::integral_constant<int, T>;
+
+/// Splits [0, len) into tiles with compile-time sizes, so that every hot loop has
+/// a constant trip count and a register-resident accumulator: full kSparseTile
+/// tiles, then at most one tile each of 64, 32, 16 and 8 (binary decomposition),
+/// then f(TileSize<0>, n0, t) for the last t < 8 samples (runtime length).
+/// Calls f(TileSize<T>, n0, t) with t == T for the fixed-size tiles.
+template <class F>
+inline void for_each_tile(Index len, F&& f) {
+  Index n0 = 0;
+  for (; n0 + kSparseTile <= len; n0 += kSparseTile) f(TileSize<kSparseTile>{}, n0, kSparseTile);
+  if constexpr (kSparseTile > 64) {
+    if (n0 + 64 <= len) {
+      f(TileSize<64>{}, n0, 64);
+      n0 += 64;
+    }
+  }
+  if constexpr (kSparseTile > 32) {
+    if (n0 + 32 <= len) {
+      f(TileSize<32>{}, n0, 32);
+      n0 += 32;
+    }
+  }
+  if (n0 + 16 <= len) {
+    f(TileSize<16>{}, n0, 16);
+    n0 += 16;
+  }
+  if (n0 + 8 <= len) {
+    f(TileSize<8>{}, n0, 8);
+    n0 += 8;
+  }
+  if (n0 < len) f(TileSize<0>{}, n0, int(len - n0));
+}
+
+// GCC's -O3 unroll-and-jam pass (-floop-unroll-and-jam) unrolls the k loops below
+// by 2 and fuses the two copies of the inner j loop; the fused loop is then left
+// scalar and only the odd remainder nonzero runs vectorised: 6-8x slower (seen in
+// the asm here, and cpu-measurements.md section 2 'CSR FM alt'). `#pragma GCC
+// unroll 1` on the k loop does not stop it, so the pass is switched off for the
+// tile kernels only. Other compilers skip these pragmas (plain code, same results
+// up to rounding).
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC push_options
 #pragma GCC optimize("no-loop-unroll-and-jam")
 #endif
-/// out[j] = init + sum_{k in [begin,end)} val[k] * src[idx[k]*ld + j], j < T.
-/// T is a compile-time constant so that `acc` becomes T/VL vector registers.
+
+/// out[j] = init + sum_{k in [begin,end)} val[k] * src[idx[k]*ld + j], j < t.
+/// T > 0: t == T, `acc` becomes T/VL vector registers. T == 0: t < 8 samples,
+/// one scalar sum per sample (the batch-1 case).
 template <int T>
-inline void axpy_tile(float* out, const float* src, Index ld, const std::int32_t* idx,
+inline void axpy_tile(float* out, int t, const float* src, Index ld, const std::int32_t* idx,
                       const float* val, std::int32_t begin, std::int32_t end, float init) {
-  float acc[T];
-  for (int j = 0; j < T; ++j) acc[j] = init;
-  for (std::int32_t k = begin; k < end; ++k) {
-    const float v = val[k];
-    const float* s = src + Index(idx[k]) * ld;
-    for (int j = 0; j < T; ++j) acc[j] += v * s[j];
+  if constexpr (T > 0) {
+    float acc[T];
+    for (int j = 0; j < T; ++j) acc[j] = init;
+    for (std::int32_t k = begin; k < end; ++k) {
+      const float v = val[k];
+      const float* s = src + Index(idx[k]) * ld;
+      for (int j = 0; j < T; ++j) acc[j] += v * s[j];
+    }
+    for (int j = 0; j < T; ++j) out[j] = acc[j];
+  } else {
+    for (int j = 0; j < t; ++j) {
+      float acc = init;
+      for (std::int32_t k = begin; k < end; ++k) acc += val[k] * src[Index(idx[k]) * ld + j];
+      out[j] = acc;
+    }
   }
-  for (int j = 0; j < T; ++j) out[j] = acc[j];
 }
+
+// The batch sums below may be reassociated: with strict IEEE order a dot product
+// is one serial chain of dependent adds, and a hand-split sum (partial-sum lanes
+// folded pairwise) is turned by GCC into ~30 scalar shuffles+adds per nonzero,
+// 2-3x slower than the products themselves. With associative-math GCC keeps
+// vector partial sums and ends with a 4-step vector horizontal add. The order is
+// still fixed at compile time (same inputs and flags, same bits); only its
+// rounding differs from a serial sum, by ~1e-7 relative. no-signed-zeros and
+// no-trapping-math are required for associative-math to take effect.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("associative-math", "no-signed-zeros", "no-trapping-math")
+#endif
+
+/// SDDMM over the nonzeros [begin, end) of one compressed line, on one batch
+/// tile of t samples (t == T if T > 0): w[off[k]] (+)= sum_j a[j] * b[idx[k]*ld + j].
+template <int T>
+inline void sddmm_tile(float* w, bool accumulate, const float* a, int t, const float* b, Index ld,
+                       const std::int32_t* idx, const std::int32_t* off, std::int32_t begin,
+                       std::int32_t end) {
+  const int n = T > 0 ? T : t;  // a compile-time trip count for the full tiles
+  for (std::int32_t k = begin; k < end; ++k) {
+    const float* s = b + Index(idx[k]) * ld;
+    float sum = 0.0f;
+    for (int j = 0; j < n; ++j) sum += a[j] * s[j];
+    w[off[k]] = accumulate ? w[off[k]] + sum : sum;
+  }
+}
+
+/// sum_{j < t} d[j] (t == T if T > 0), reassociated like sddmm_tile.
+template <int T>
+inline float sum_tile(const float* d, int t) {
+  const int n = T > 0 ? T : t;
+  float sum = 0.0f;
+  for (int j = 0; j < n; ++j) sum += d[j];
+  return sum;
+}
+
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC pop_options
 #endif
 
-/// The remainder (< 8 samples) with a runtime length; scalar, rarely hot.
-inline void axpy_tail(float* out, int len, const float* src, Index ld, const std::int32_t* idx,
-                      const float* val, std::int32_t begin, std::int32_t end, float init) {
-  float acc[8];
-  for (int j = 0; j < len; ++j) acc[j] = init;
-  for (std::int32_t k = begin; k < end; ++k) {
-    const float v = val[k];
-    const float* s = src + Index(idx[k]) * ld;
-    for (int j = 0; j < len; ++j) acc[j] += v * s[j];
+/// Source operand of one batch block [n0, n0+len): a pointer and its column
+/// stride. When the batch is longer than one tile the block is copied into a
+/// contiguous (len x cols) buffer first. Why: with a long batch the columns of
+/// a block are `ld` floats apart (4 KiB for batch 1024), so all of them map to
+/// the same few cache sets and the block stops fitting in L1/L2 (measured 3x
+/// slower at batch 1024). The copy is O(len*cols), small against the kernel
+/// which reads every column about nnz/cols times.
+struct Block {
+  const float* data;
+  Index ld;
+};
+inline Block pack_block(const float* src, Index ld, Index n0, Index len, Index cols,
+                        std::vector<float>& buf) {
+  if (len == ld) return {src, ld};  // the whole batch is one block: already contiguous
+  buf.resize(static_cast<std::size_t>(len * cols));
+  for (Index c = 0; c < cols; ++c)
+    for (Index j = 0; j < len; ++j) buf[c * len + j] = src[c * ld + n0 + j];
+  return {buf.data(), len};
+}
+
+/// Runs `block(n0, len, Block)` over the batch in blocks of at most kSparseTile
+/// samples, each with its `src` columns packed (see pack_block).
+template <class F>
+inline void for_each_block(const float* src, Index ld, Index cols, F&& block) {
+  // One buffer per thread, reused across calls: no allocation per step, and
+  // independent simulations on different threads never share it.
+  thread_local std::vector<float> buf;
+  for (Index n0 = 0; n0 < ld; n0 += kSparseTile) {
+    const Index len = std::min<Index>(kSparseTile, ld - n0);
+    block(n0, len, pack_block(src, ld, n0, len, cols, buf));
   }
-  for (int j = 0; j < len; ++j) out[j] = acc[j];
 }
 
-/// For every batch tile [n0, n0+T) of T samples: for every compressed line q
-/// (CSR row or CSC column), out(n0.., q) = init[q] + sum_k val[k] * src(n0.., idx[k]).
-/// Tiles are the outer loop so that one tile of `src` (T x features, at most
-/// 128 x 512 floats = 256 KiB) stays in L2 while all lines use it, for any batch.
-template <int T>
-inline void axpy_lines(float* out, const float* src, Index ld, Index n0, Index lines,
-                       const std::int32_t* ptr, const std::int32_t* idx, const float* val,
-                       const float* init) {
-  for (Index q = 0; q < lines; ++q)
-    axpy_tile<T>(out + q * ld + n0, src + n0, ld, idx, val, ptr[q], ptr[q + 1],
-                 init ? init[q] : 0.0f);
-}
-
-/// Runs the axpy kernel over the whole batch `ld`: full tiles of kSparseTile,
-/// then halving tiles down to 8, then the scalar tail.
-inline void sparse_axpy(float* out, const float* src, Index ld, Index lines,
+/// out(:, q) = init[q] + sum_{k in line q} val[k] * src(:, idx[k]) for every
+/// compressed line q (CSR row or CSC column); out and src have `ld` rows (batch).
+inline void sparse_axpy(float* out, const float* src, Index ld, Index src_cols, Index lines,
                         const std::int32_t* ptr, const std::int32_t* idx, const float* val,
                         const float* init) {
-  Index n0 = 0;
-  for (; n0 + kSparseTile <= ld; n0 += kSparseTile)
-    axpy_lines<kSparseTile>(out, src, ld, n0, lines, ptr, idx, val, init);
-  // At most one tile of each smaller size, largest first (binary decomposition).
-  if constexpr (kSparseTile > 64)
-    if (n0 + 64 <= ld) axpy_lines<64>(out, src, ld, n0, lines, ptr, idx, val, init), n0 += 64;
-  if constexpr (kSparseTile > 32)
-    if (n0 + 32 <= ld) axpy_lines<32>(out, src, ld, n0, lines, ptr, idx, val, init), n0 += 32;
-  if (n0 + 16 <= ld) axpy_lines<16>(out, src, ld, n0, lines, ptr, idx, val, init), n0 += 16;
-  if (n0 + 8 <= ld) axpy_lines<8>(out, src, ld, n0, lines, ptr, idx, val, init), n0 += 8;
-  if (n0 < ld)
-    for (Index q = 0; q < lines; ++q)
-      axpy_tail(out + q * ld + n0, int(ld - n0), src + n0, ld, idx, val, ptr[q], ptr[q + 1],
-                init ? init[q] : 0.0f);
-}
-
-// Lanes of the dot-product accumulators: 4 vector registers of independent
-// partial sums (the reduction is strict IEEE, so a single accumulator would be
-// one serial chain at FMA latency).
-inline constexpr int kDotLanes = 32;
-
-/// sum_n a[n]*b[n] over n < len, as kDotLanes partial sums reduced pairwise.
-/// The summation order depends only on len (and the compile flags).
-inline float dot(const float* a, const float* b, Index len) {
-  float acc[kDotLanes] = {};
-  Index n = 0;
-  for (; n + kDotLanes <= len; n += kDotLanes)
-    for (int j = 0; j < kDotLanes; ++j) acc[j] += a[n + j] * b[n + j];
-  for (int j = 0; n + j < len; ++j) acc[j] += a[n + j] * b[n + j];
-  // Pairwise tree: each level is one vectorisable elementwise add, so the
-  // reduction costs log2(kDotLanes) steps instead of kDotLanes serial adds.
-  for (int w = kDotLanes / 2; w > 0; w /= 2)
-    for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
-  return acc[0];
+  // Batch blocks outermost: one packed block of src (at most 128 x 512 floats =
+  // 256 KiB) stays in L2 while every line reuses it.
+  for_each_block(src, ld, src_cols, [&](Index b0, Index len, Block s) {
+    for_each_tile(len, [&](auto T, Index n0, int t) {
+      for (Index q = 0; q < lines; ++q)
+        axpy_tile<decltype(T)::value>(out + q * ld + b0 + n0, t, s.data + n0, s.ld, idx, val, ptr[q],
+                       ptr[q + 1], init ? init[q] : 0.0f);
+    });
+  });
 }
 
 }  // namespace detail
@@ -220,7 +286,7 @@ inline void sparse_linear_forward(Matrix& Y, const Matrix& X, const SparsePatter
   REWIRE_ASSERT(X.cols() == p.cols && b.size() == p.rows);
   REWIRE_ASSERT(Index(v.csr.size()) == p.nnz());
   Y.resize(X.rows(), p.rows);
-  detail::sparse_axpy(Y.data(), X.data(), X.rows(), p.rows, p.row_ptr.data(),
+  detail::sparse_axpy(Y.data(), X.data(), X.rows(), p.cols, p.rows, p.row_ptr.data(),
                       p.col_index.data(), v.csr.data(), b.data());
 }
 
@@ -231,7 +297,7 @@ inline void sparse_linear_backward_input(Matrix& dX, const Matrix& dY, const Spa
   REWIRE_ASSERT(dY.cols() == p.rows);
   REWIRE_ASSERT(Index(v.csc.size()) == p.nnz());
   dX.resize(dY.rows(), p.cols);
-  detail::sparse_axpy(dX.data(), dY.data(), dY.rows(), p.cols, p.col_ptr.data(),
+  detail::sparse_axpy(dX.data(), dY.data(), dY.rows(), p.rows, p.cols, p.col_ptr.data(),
                       p.row_index.data(), v.csc.data(), nullptr);
 }
 
@@ -247,15 +313,31 @@ inline void sparse_linear_backward_params(Matrix& dW, Vector& db, const Matrix& 
   if (dW.rows() != p.rows || dW.cols() != p.cols) dW.setZero(p.rows, p.cols);
   db.resize(p.rows);
   const Index N = X.rows();
-  const std::vector<float> ones(static_cast<std::size_t>(N), 1.0f);
   float* dw = dW.data();
-  for (Index o = 0; o < p.rows; ++o) {
-    const float* d = dY.data() + o * N;
-    // Column sum through the same dot kernel: vectorised, and the same
-    // summation order as the weight entries.
-    db[o] = detail::dot(d, ones.data(), N);
-    for (std::int32_t k = p.row_ptr[o]; k < p.row_ptr[o + 1]; ++k)
-      dw[p.csr_offset[k]] = detail::dot(d, X.data() + Index(p.col_index[k]) * N, N);
+  const float* x = X.data();
+  // Column by column (CSC): the entries of one column of the column-major dW are
+  // written in ascending memory order. CSR order would scatter every write to a
+  // new cache line 4*rows bytes away, which costs more than the arithmetic at
+  // small batches. Blocked like the axpy kernels: each packed block of dY serves
+  // all columns. Partial sums of later tiles are added to the stored value, so
+  // the summation order depends only on the batch size.
+  detail::for_each_block(dY.data(), N, p.rows, [&](Index b0, Index len, detail::Block d) {
+    detail::for_each_tile(len, [&](auto T, Index n0, int t) {
+      constexpr int kT = decltype(T)::value;
+      const bool accumulate = b0 + n0 > 0;
+      for (Index o = 0; o < p.rows; ++o) {
+        const float s = detail::sum_tile<kT>(d.data + o * d.ld + n0, t);
+        db[o] = accumulate ? db[o] + s : s;
+      }
+      for (Index i = 0; i < p.cols; ++i)
+        detail::sddmm_tile<kT>(dw, accumulate, x + i * N + b0 + n0, t, d.data + n0, d.ld,
+                               p.row_index.data(), p.csc_offset.data(), p.col_ptr[i],
+                               p.col_ptr[i + 1]);
+    });
+  });
+  if (N == 0) {  // no samples: the gradient is zero (the tile loops never ran)
+    db.setZero();
+    for (const std::int32_t off : p.csc_offset) dw[off] = 0.0f;
   }
 }
 

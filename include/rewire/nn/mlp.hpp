@@ -36,13 +36,18 @@ struct Modulation {
   }
 };
 
-/// Multi-layer perceptron: widths {in, h1, ..., out}, masked weights everywhere.
-class Mlp {
+/// Multi-layer perceptron: widths {in, h1, ..., out}, masked weights
+/// everywhere; T is the scalar (float to train, double to check gradients).
+template <typename T>
+class BasicMlp {
  public:
-  Mlp() = default;
+  using MatrixType = MatrixT<T>;
+  using Layer = BasicMaskedLinear<T>;
+
+  BasicMlp() = default;
 
   /// E.g. Mlp({2, 512, 512, 256, 4}). Needs at least {in, out}.
-  explicit Mlp(const std::vector<Index>& widths) {
+  explicit BasicMlp(const std::vector<Index>& widths) {
     detail::require(widths.size() >= 2, "an Mlp needs at least an input and an output width");
     for (std::size_t l = 0; l + 1 < widths.size(); ++l)
       layers_.emplace_back(widths[l], widths[l + 1]);
@@ -59,8 +64,8 @@ class Mlp {
   }
 
   std::size_t num_layers() const { return layers_.size(); }
-  MaskedLinear& layer(std::size_t l) { return layers_.at(l); }
-  const MaskedLinear& layer(std::size_t l) const { return layers_.at(l); }
+  Layer& layer(std::size_t l) { return layers_.at(l); }
+  const Layer& layer(std::size_t l) const { return layers_.at(l); }
   Index in_features() const { return layers_.front().in_features(); }
   Index out_features() const { return layers_.back().out_features(); }
 
@@ -69,13 +74,13 @@ class Mlp {
 
   /// Forward pass; returns the logits (batch x classes), valid until the next
   /// forward. `noise` must be given when modulation().noise_sigma > 0.
-  const Matrix& forward(const Matrix& X, NoiseSource* noise) {
+  const MatrixType& forward(const MatrixType& X, NoiseSource* noise) {
     modulation_.validate();
     detail::require(X.cols() == in_features(), "input has the wrong number of features");
     detail::require(modulation_.noise_sigma == 0.0f || noise != nullptr,
                     "noise_sigma > 0 needs a NoiseSource");
     input_ = X;  // (batch, in): kept for layer 1's weight gradient
-    const Matrix* h = &input_;
+    const MatrixType* h = &input_;
     for (std::size_t l = 0; l + 1 < layers_.size(); ++l) {
       layers_[l].forward(Z_[l], *h);                            // (batch, width_l): Z
       activation_forward(modulation_.activation, A_[l], Z_[l]);  // (batch, width_l): A = f(Z)
@@ -90,18 +95,18 @@ class Mlp {
 
   /// Backward pass from dL/dlogits through the last forward's buffers: fills
   /// every layer's weight and bias gradient (masked or full, see GradientMode).
-  void backward(const Matrix& dlogits, GradientMode mode = GradientMode::masked) {
+  void backward(const MatrixType& dlogits, GradientMode mode = GradientMode::masked) {
     detail::require(dlogits.rows() == logits_.rows() && dlogits.cols() == logits_.cols(),
                     "dlogits must have the shape of the last forward's logits");
     const std::size_t L = layers_.size();
-    const Matrix* dY = &dlogits;
+    const MatrixType* dY = &dlogits;
     for (std::size_t l = L; l-- > 0;) {
-      const Matrix& X = (l == 0) ? input_ : H_[l - 1];
-      Matrix* dX = (l == 0) ? nullptr : &dH_[l - 1];  // no input gradient for the data
+      const MatrixType& X = (l == 0) ? input_ : H_[l - 1];
+      MatrixType* dX = (l == 0) ? nullptr : &dH_[l - 1];  // no input gradient for the data
       layers_[l].backward(dX, *dY, X, mode);
       if (l == 0) break;
       // dH -> dA = d * dH (damping; noise passes unchanged) -> dZ = dA * f'(Z).
-      Matrix& dH = dH_[l - 1];
+      MatrixType& dH = dH_[l - 1];
       damping_backward(dH, modulation_.damping);
       activation_backward(modulation_.activation, dZ_, dH, Z_[l - 1], A_[l - 1]);
       dH.swap(dZ_);  // dH_[l-1] now holds dZ_{l-1}, the next layer's dY
@@ -110,8 +115,8 @@ class Mlp {
   }
 
   /// Views of all parameters: layer1.weight, layer1.bias, layer2.weight, ...
-  std::vector<ParamRef> parameters() {
-    std::vector<ParamRef> out;
+  std::vector<BasicParamRef<T>> parameters() {
+    std::vector<BasicParamRef<T>> out;
     for (std::size_t l = 0; l < layers_.size(); ++l) layers_[l].append_parameters(out, int(l + 1));
     return out;
   }
@@ -132,15 +137,18 @@ class Mlp {
   double sparsity() const { return 1.0 - double(num_active_weights()) / double(num_weights()); }
 
  private:
-  std::vector<MaskedLinear> layers_;
+  std::vector<Layer> layers_;
   Modulation modulation_;
-  Matrix input_;           // (batch, in): the last forward's input
-  std::vector<Matrix> Z_;  // per hidden layer (batch, width): pre-activation
-  std::vector<Matrix> A_;  // per hidden layer (batch, width): f(Z)
-  std::vector<Matrix> H_;  // per hidden layer (batch, width): output after noise and damping
-  std::vector<Matrix> dH_; // per hidden layer (batch, width): dL/dH, then dL/dZ
-  Matrix dZ_;              // (batch, width): scratch for dL/dZ
-  Matrix logits_;          // (batch, classes)
+  MatrixType input_;            // (batch, in): the last forward's input
+  std::vector<MatrixType> Z_;   // per hidden layer (batch, width): pre-activation
+  std::vector<MatrixType> A_;   // per hidden layer (batch, width): f(Z)
+  std::vector<MatrixType> H_;   // per hidden layer (batch, width): output after noise and damping
+  std::vector<MatrixType> dH_;  // per hidden layer (batch, width): dL/dH, then dL/dZ
+  MatrixType dZ_;               // (batch, width): scratch for dL/dZ
+  MatrixType logits_;           // (batch, classes)
 };
+
+/// The float network used for training.
+using Mlp = BasicMlp<float>;
 
 }  // namespace rewire

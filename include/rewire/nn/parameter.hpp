@@ -15,20 +15,24 @@ namespace rewire {
 /// weights, its mask (same shape). Views are flat (column-major order) and
 /// stay valid until the owning network is resized, moved or destroyed.
 /// (A view, like a pointer, is mutable through a const ParamRef.)
-struct ParamRef {
-  std::string name;              ///< e.g. "layer2.weight"
-  float* value = nullptr;        ///< the parameter itself, `size` floats
-  float* grad = nullptr;         ///< dL/d(value) from the last backward, `size` floats
+template <typename T>
+struct BasicParamRef {
+  std::string name;                  ///< e.g. "layer2.weight"
+  T* value = nullptr;                ///< the parameter itself, `size` entries
+  T* grad = nullptr;                 ///< dL/d(value) from the last backward, `size` entries
   Index size = 0;
-  const Matrix* mask = nullptr;  ///< 0/1 mask of `size` entries, or nullptr (biases)
+  const MatrixT<T>* mask = nullptr;  ///< 0/1 mask of `size` entries, or nullptr (biases)
   /// Optional: ascending flat offsets of the unmasked entries. When set, the
   /// gradient is only defined there and an optimiser may update only those
   /// entries (masked entries stay exactly zero either way).
   const std::vector<std::int32_t>* active = nullptr;
 
   /// The values and the gradient as Eigen arrays.
-  Eigen::Map<Eigen::ArrayXf> values() const { return {value, size}; }
-  Eigen::Map<Eigen::ArrayXf> grads() const { return {grad, size}; }
+  Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> values() const { return {value, size}; }
+  Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> grads() const { return {grad, size}; }
 };
+
+/// The parameter view of float networks.
+using ParamRef = BasicParamRef<float>;
 
 }  // namespace rewire
