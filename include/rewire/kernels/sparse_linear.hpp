@@ -1,7 +1,8 @@
 // rewire/kernels/sparse_linear.hpp - exact-mask sparse fully connected layer kernels.
 //
-// Same shapes and results as kernels/linear.hpp (X (batch x in), W (out x in),
-// Y = X W^T + b), but the work is proportional to the number of active weights.
+// Same shapes and results (up to float rounding) as the masked kernels of
+// kernels/linear.hpp (X (batch x in), W (out x in), Y = X W^T + b), but the work
+// is proportional to the number of active weights.
 //
 // Why this layout works (cpu-measurements.md section 2): activations are
 // feature-major (core/types.hpp), so one active weight W[o,i] touches one
@@ -39,6 +40,7 @@ struct SparsePattern {
   std::vector<std::int32_t> col_ptr, row_index;  // CSC (size cols+1, nnz)
   std::vector<std::int32_t> csr_offset;  // per CSR entry: o + i*rows, its offset in column-major W
   std::vector<std::int32_t> csc_offset;  // per CSC entry: same, ascending (= column-major order)
+  std::vector<std::int32_t> csr_to_csc;  // per CSR entry: its position in the CSC arrays
 
   /// Number of active positions.
   Index nnz() const { return static_cast<Index>(col_index.size()); }
@@ -77,12 +79,14 @@ inline SparsePattern make_sparse_pattern(const Matrix& mask) {
   const std::size_t nnz = p.row_index.size();
   p.col_index.resize(nnz);
   p.csr_offset.resize(nnz);
+  p.csr_to_csc.resize(nnz);
   std::vector<std::int32_t> next(p.row_ptr.begin(), p.row_ptr.end() - 1);
   for (Index i = 0; i < C; ++i)
     for (std::int32_t k = p.col_ptr[i]; k < p.col_ptr[i + 1]; ++k) {
       const std::int32_t dst = next[p.row_index[k]]++;
       p.col_index[dst] = static_cast<std::int32_t>(i);
       p.csr_offset[dst] = p.csc_offset[k];
+      p.csr_to_csc[dst] = k;
     }
   return p;
 }
@@ -99,8 +103,12 @@ inline void gather_values(SparseValues& v, const Matrix& W, const SparsePattern&
   const std::size_t nnz = p.csr_offset.size();
   v.csr.resize(nnz);
   v.csc.resize(nnz);
-  for (std::size_t k = 0; k < nnz; ++k) v.csr[k] = w[p.csr_offset[k]];
+  // CSC first: ascending offsets, so W is streamed in memory order. The CSR
+  // copy is then permuted from the compact CSC array (nnz floats, cache
+  // resident) instead of hopping through W with a stride of 4*rows bytes:
+  // about 2x cheaper at 75-95% sparsity (measured, 512x512: 13 vs 24 us at 95%).
   for (std::size_t k = 0; k < nnz; ++k) v.csc[k] = w[p.csc_offset[k]];
+  for (std::size_t k = 0; k < nnz; ++k) v.csr[k] = v.csc[p.csr_to_csc[k]];
 }
 
 namespace detail {
@@ -152,66 +160,72 @@ inline void for_each_tile(Index len, F&& f) {
   if (n0 < len) f(TileSize<0>{}, n0, int(len - n0));
 }
 
-// GCC's -O3 unroll-and-jam pass (-floop-unroll-and-jam) unrolls the k loops below
-// by 2 and fuses the two copies of the inner j loop; the fused loop is then left
-// scalar and only the odd remainder nonzero runs vectorised: 6-8x slower (seen in
-// the asm here, and cpu-measurements.md section 2 'CSR FM alt'). `#pragma GCC
-// unroll 1` on the k loop does not stop it, so the pass is switched off for the
-// tile kernels only. Other compilers skip these pragmas (plain code, same results
-// up to rounding).
+// Two GCC-specific choices for the tile kernels below (other compilers skip the
+// pragmas and compile the same plain loops, with the same results up to rounding):
+//
+// 1. no-loop-unroll-and-jam. GCC's -O3 unroll-and-jam pass unrolls each k loop
+//    by 2 and fuses the two copies of the inner j loop; the fused loop is then
+//    left scalar and only the odd remainder nonzero runs vectorised: 6-8x slower
+//    (seen in the asm here, and cpu-measurements.md section 2 'CSR FM alt').
+//    `#pragma GCC unroll 1` on the k loop does not stop it.
+//
+// 2. associative-math (dot products and sums only, not the axpy kernel). With
+//    strict IEEE order a dot product is one serial chain of dependent adds, and
+//    a hand-split sum (lanes of partial sums folded pairwise) is turned by GCC
+//    into ~30 scalar shuffles+adds per nonzero: the weight gradient ran 2x
+//    slower that way. With associative-math GCC keeps vector partial sums and
+//    ends with a 4-step vector horizontal add. The order is still fixed at
+//    compile time (same inputs and flags, same bits); only the rounding differs
+//    from a serial sum. no-signed-zeros and no-trapping-math are required for
+//    associative-math to take effect.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC push_options
-#pragma GCC optimize("no-loop-unroll-and-jam")
+#pragma GCC optimize("no-loop-unroll-and-jam", "associative-math", "no-signed-zeros", \
+                     "no-trapping-math")
 #endif
 
-/// out[j] = init + sum_{k in [begin,end)} val[k] * src[idx[k]*ld + j], j < t.
-/// T > 0: t == T, `acc` becomes T/VL vector registers. T == 0: t < 8 samples,
-/// one scalar sum per sample (the batch-1 case).
-template <int T>
-inline void axpy_tile(float* out, int t, const float* src, Index ld, const std::int32_t* idx,
-                      const float* val, std::int32_t begin, std::int32_t end, float init) {
-  if constexpr (T > 0) {
-    float acc[T];
-    for (int j = 0; j < T; ++j) acc[j] = init;
-    for (std::int32_t k = begin; k < end; ++k) {
-      const float v = val[k];
-      const float* s = src + Index(idx[k]) * ld;
-      for (int j = 0; j < T; ++j) acc[j] += v * s[j];
-    }
-    for (int j = 0; j < T; ++j) out[j] = acc[j];
-  } else {
-    for (int j = 0; j < t; ++j) {
-      float acc = init;
-      for (std::int32_t k = begin; k < end; ++k) acc += val[k] * src[Index(idx[k]) * ld + j];
-      out[j] = acc;
-    }
-  }
+/// sum_{k in [begin,end)} val[k] * src[idx[k]*ld]: one sample of a sparse
+/// product, for batch tails of fewer than 8 samples (batch 1 mostly).
+/// Reassociated, it runs as vector gathers: 1.4x (95% sparse) to 2.5x (dense)
+/// faster than the serial sum.
+inline float gather_dot(const float* val, const float* src, Index ld, const std::int32_t* idx,
+                        std::int32_t begin, std::int32_t end) {
+  float sum = 0.0f;
+  for (std::int32_t k = begin; k < end; ++k) sum += val[k] * src[Index(idx[k]) * ld];
+  return sum;
 }
-
-// The batch sums below may be reassociated: with strict IEEE order a dot product
-// is one serial chain of dependent adds, and a hand-split sum (partial-sum lanes
-// folded pairwise) is turned by GCC into ~30 scalar shuffles+adds per nonzero,
-// 2-3x slower than the products themselves. With associative-math GCC keeps
-// vector partial sums and ends with a 4-step vector horizontal add. The order is
-// still fixed at compile time (same inputs and flags, same bits); only its
-// rounding differs from a serial sum, by ~1e-7 relative. no-signed-zeros and
-// no-trapping-math are required for associative-math to take effect.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("associative-math", "no-signed-zeros", "no-trapping-math")
-#endif
 
 /// SDDMM over the nonzeros [begin, end) of one compressed line, on one batch
 /// tile of t samples (t == T if T > 0): w[off[k]] (+)= sum_j a[j] * b[idx[k]*ld + j].
 template <int T>
-inline void sddmm_tile(float* w, bool accumulate, const float* a, int t, const float* b, Index ld,
-                       const std::int32_t* idx, const std::int32_t* off, std::int32_t begin,
+inline void sddmm_tile(float* w, const std::int32_t* off, bool accumulate, const float* a, int t,
+                       const float* b, Index ld, const std::int32_t* idx, std::int32_t begin,
                        std::int32_t end) {
-  const int n = T > 0 ? T : t;  // a compile-time trip count for the full tiles
-  for (std::int32_t k = begin; k < end; ++k) {
-    const float* s = b + Index(idx[k]) * ld;
-    float sum = 0.0f;
-    for (int j = 0; j < n; ++j) sum += a[j] * s[j];
-    w[off[k]] = accumulate ? w[off[k]] + sum : sum;
+  if constexpr (T > 0) {
+    // The shared operand as a local copy: GCC then keeps it in T/VL registers
+    // instead of reloading it for every nonzero (loads, not FMAs, are the limit:
+    // 16 vector loads per nonzero without the copy, 8 with it).
+    float at[T];
+    for (int j = 0; j < T; ++j) at[j] = a[j];
+    for (std::int32_t k = begin; k < end; ++k) {
+      const float* s = b + Index(idx[k]) * ld;
+      float sum = 0.0f;
+      for (int j = 0; j < T; ++j) sum += at[j] * s[j];
+      float& dst = w[off[k]];
+      dst = accumulate ? dst + sum : sum;
+    }
+  } else {
+    // < 8 samples: one pass per sample, so the inner loop is a plain
+    // gather-multiply-store without a short runtime-length reduction per nonzero.
+    for (int j = 0; j < t; ++j) {
+      const float aj = a[j];
+      const bool add = accumulate || j > 0;
+      for (std::int32_t k = begin; k < end; ++k) {
+        const float prod = aj * b[Index(idx[k]) * ld + j];
+        float& dst = w[off[k]];
+        dst = add ? dst + prod : prod;
+      }
+    }
   }
 }
 
@@ -226,15 +240,42 @@ inline float sum_tile(const float* d, int t) {
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC pop_options
+#pragma GCC push_options
+#pragma GCC optimize("no-loop-unroll-and-jam")  // see above
+#endif
+
+/// out[j] = init + sum_{k in [begin,end)} val[k] * src[idx[k]*ld + j], j < t.
+/// T > 0: t == T, and `acc` becomes T/VL vector registers. T == 0: t < 8
+/// samples, one gather_dot each.
+template <int T>
+inline void axpy_tile(float* out, int t, const float* src, Index ld, const std::int32_t* idx,
+                      const float* val, std::int32_t begin, std::int32_t end, float init) {
+  if constexpr (T > 0) {
+    float acc[T];
+    for (int j = 0; j < T; ++j) acc[j] = init;
+    for (std::int32_t k = begin; k < end; ++k) {
+      const float v = val[k];
+      const float* s = src + Index(idx[k]) * ld;
+      for (int j = 0; j < T; ++j) acc[j] += v * s[j];
+    }
+    for (int j = 0; j < T; ++j) out[j] = acc[j];
+  } else {
+    for (int j = 0; j < t; ++j) out[j] = init + gather_dot(val, src + j, ld, idx, begin, end);
+  }
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
 #endif
 
 /// Source operand of one batch block [n0, n0+len): a pointer and its column
 /// stride. When the batch is longer than one tile the block is copied into a
 /// contiguous (len x cols) buffer first. Why: with a long batch the columns of
 /// a block are `ld` floats apart (4 KiB for batch 1024), so all of them map to
-/// the same few cache sets and the block stops fitting in L1/L2 (measured 3x
-/// slower at batch 1024). The copy is O(len*cols), small against the kernel
-/// which reads every column about nnz/cols times.
+/// the same few cache sets and the block stops fitting in L1/L2 (forward at
+/// batch 1024 measured 1.4-1.7x slower without the copy at 50-95% sparsity).
+/// The copy is O(len*cols), small against the kernel, which reads every column
+/// about nnz/cols times.
 struct Block {
   const float* data;
   Index ld;
@@ -270,9 +311,10 @@ inline void sparse_axpy(float* out, const float* src, Index ld, Index src_cols, 
   // 256 KiB) stays in L2 while every line reuses it.
   for_each_block(src, ld, src_cols, [&](Index b0, Index len, Block s) {
     for_each_tile(len, [&](auto T, Index n0, int t) {
+      constexpr int kT = decltype(T)::value;
       for (Index q = 0; q < lines; ++q)
-        axpy_tile<decltype(T)::value>(out + q * ld + b0 + n0, t, s.data + n0, s.ld, idx, val, ptr[q],
-                       ptr[q + 1], init ? init[q] : 0.0f);
+        axpy_tile<kT>(out + q * ld + b0 + n0, t, s.data + n0, s.ld, idx, val, ptr[q], ptr[q + 1],
+                      init ? init[q] : 0.0f);
     });
   });
 }
@@ -285,6 +327,7 @@ inline void sparse_linear_forward(Matrix& Y, const Matrix& X, const SparsePatter
                                   const SparseValues& v, const Vector& b) {
   REWIRE_ASSERT(X.cols() == p.cols && b.size() == p.rows);
   REWIRE_ASSERT(Index(v.csr.size()) == p.nnz());
+  REWIRE_ASSERT(&Y != &X);  // no in-place product
   Y.resize(X.rows(), p.rows);
   detail::sparse_axpy(Y.data(), X.data(), X.rows(), p.cols, p.rows, p.row_ptr.data(),
                       p.col_index.data(), v.csr.data(), b.data());
@@ -296,6 +339,7 @@ inline void sparse_linear_backward_input(Matrix& dX, const Matrix& dY, const Spa
                                          const SparseValues& v) {
   REWIRE_ASSERT(dY.cols() == p.rows);
   REWIRE_ASSERT(Index(v.csc.size()) == p.nnz());
+  REWIRE_ASSERT(&dX != &dY);  // no in-place product
   dX.resize(dY.rows(), p.cols);
   detail::sparse_axpy(dX.data(), dY.data(), dY.rows(), p.rows, p.cols, p.col_ptr.data(),
                       p.row_index.data(), v.csc.data(), nullptr);
@@ -319,8 +363,8 @@ inline void sparse_linear_backward_params(Matrix& dW, Vector& db, const Matrix& 
   // written in ascending memory order. CSR order would scatter every write to a
   // new cache line 4*rows bytes away, which costs more than the arithmetic at
   // small batches. Blocked like the axpy kernels: each packed block of dY serves
-  // all columns. Partial sums of later tiles are added to the stored value, so
-  // the summation order depends only on the batch size.
+  // all columns. With several tiles the per-tile partial sums are added to the
+  // stored value, so the summation order depends only on the batch size.
   detail::for_each_block(dY.data(), N, p.rows, [&](Index b0, Index len, detail::Block d) {
     detail::for_each_tile(len, [&](auto T, Index n0, int t) {
       constexpr int kT = decltype(T)::value;
@@ -330,8 +374,8 @@ inline void sparse_linear_backward_params(Matrix& dW, Vector& db, const Matrix& 
         db[o] = accumulate ? db[o] + s : s;
       }
       for (Index i = 0; i < p.cols; ++i)
-        detail::sddmm_tile<kT>(dw, accumulate, x + i * N + b0 + n0, t, d.data + n0, d.ld,
-                               p.row_index.data(), p.csc_offset.data(), p.col_ptr[i],
+        detail::sddmm_tile<kT>(dw, p.csc_offset.data(), accumulate, x + i * N + b0 + n0, t,
+                               d.data + n0, d.ld, p.row_index.data(), p.col_ptr[i],
                                p.col_ptr[i + 1]);
     });
   });

@@ -15,6 +15,7 @@
 #include <rewire/random/transforms.hpp>
 
 #include <cstdint>
+#include <cstring>
 
 namespace rewire {
 
@@ -23,8 +24,8 @@ namespace rewire {
 class NoiseSource {
  public:
   static constexpr int kLanes = 16;
-  /// Normals produced per round: two per lane.
-  static constexpr int kBlock = 2 * kLanes;
+  /// Normals produced per block (the unit in which the stream is consumed).
+  static constexpr int kBlock = 256;
 
   explicit NoiseSource(std::uint64_t key) {
     std::uint64_t s = key;
@@ -36,12 +37,12 @@ class NoiseSource {
   }
 
   /// out[k] += sd * N(0,1) for k in [0, n). Draws are consumed in whole
-  /// rounds of kBlock; the unused tail of the last round is discarded, so
+  /// blocks of kBlock; the unused tail of the last block is discarded, so
   /// the stream position depends only on the sequence of n's requested.
   void add_normal(float* out, Index n, float sd) {
     for (Index start = 0; start < n; start += kBlock) {
       float z[kBlock];
-      next_round(z);
+      next_block(z);
       const Index count = (n - start < kBlock) ? n - start : Index(kBlock);
       for (Index k = 0; k < count; ++k) out[start + k] += sd * z[k];
     }
@@ -54,31 +55,62 @@ class NoiseSource {
   }
 
  private:
-  /// One round: kLanes pairs of uniforms -> kBlock normals, stored as
-  /// z[0..kLanes) = cosine branch, z[kLanes..kBlock) = sine branch.
-  void next_round(float* z) {
-    std::uint32_t a[kLanes], b[kLanes];
-    step(a);
-    step(b);
-    for (int j = 0; j < kLanes; ++j) detail::box_muller(a[j] >> 8, b[j] >> 8, z[j], z[kLanes + j]);
+  static constexpr int kRounds = kBlock / kLanes;  // generator steps per block
+
+  /// One block: kBlock uniforms (kRounds steps of all lanes) -> kBlock
+  /// normals; pair k is (bits[k], bits[k + kBlock/2]) and yields z[k] (cosine
+  /// branch) and z[k + kBlock/2] (sine branch). Two flat loops, so both
+  /// vectorise.
+  void next_block(float* z) {
+    std::uint32_t bits[kBlock];
+    for (int r = 0; r < kRounds; ++r) step(bits + r * kLanes);
+    constexpr int half = kBlock / 2;
+    for (int k = 0; k < half; ++k) detail::box_muller(bits[k] >> 8, bits[half + k] >> 8, z[k], z[half + k]);
   }
 
   /// xoshiro128+ on all lanes at once: out[j] = next output of lane j.
   void step(std::uint32_t* out) {
-    for (int j = 0; j < kLanes; ++j) {
-      std::uint32_t* s0 = &lanes_[0][j];
-      std::uint32_t* s1 = &lanes_[1][j];
-      std::uint32_t* s2 = &lanes_[2][j];
-      std::uint32_t* s3 = &lanes_[3][j];
-      out[j] = *s0 + *s3;
-      const std::uint32_t t = *s1 << 9;
-      *s2 ^= *s0;
-      *s3 ^= *s1;
-      *s1 ^= *s2;
-      *s0 ^= *s3;
-      *s2 ^= t;
-      *s3 = (*s3 << 11) | (*s3 >> 21);
+#if defined(__GNUC__)
+    // GCC's cost model declines to vectorise this short loop on its own, and
+    // the scalar version costs as much as the whole Box-Muller transform;
+    // GCC/Clang vector extensions state the SIMD intent portably (they lower
+    // to whatever vector width the target has, or to scalar code).
+    using Lanes = std::uint32_t __attribute__((vector_size(4 * kLanes)));
+    Lanes s0, s1, s2, s3;
+    std::memcpy(&s0, lanes_[0], sizeof s0);
+    std::memcpy(&s1, lanes_[1], sizeof s1);
+    std::memcpy(&s2, lanes_[2], sizeof s2);
+    std::memcpy(&s3, lanes_[3], sizeof s3);
+    const Lanes result = s0 + s3;
+    const Lanes t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = (s3 << 11) | (s3 >> 21);
+    std::memcpy(out, &result, sizeof result);
+    std::memcpy(lanes_[0], &s0, sizeof s0);
+    std::memcpy(lanes_[1], &s1, sizeof s1);
+    std::memcpy(lanes_[2], &s2, sizeof s2);
+    std::memcpy(lanes_[3], &s3, sizeof s3);
+#else
+    for (int j = 0; j < kLanes; ++j) {  // the same recurrence, lane by lane
+      std::uint32_t s0 = lanes_[0][j], s1 = lanes_[1][j], s2 = lanes_[2][j], s3 = lanes_[3][j];
+      out[j] = s0 + s3;
+      const std::uint32_t t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >> 21);
+      lanes_[0][j] = s0;
+      lanes_[1][j] = s1;
+      lanes_[2][j] = s2;
+      lanes_[3][j] = s3;
     }
+#endif
   }
 
   std::uint32_t lanes_[4][kLanes];  // (state word, lane): structure of arrays for SIMD

@@ -50,18 +50,23 @@ inline void sincos_quarter(float phi, float& s, float& c) {
 /// u1 = (a + 1) 2^-24 lies in (0, 1], so the log is finite. The angle
 /// 2 pi b 2^-24 is split into a quadrant (top 2 bits of b) and a fraction of
 /// a quarter turn (low 22 bits), so the polynomials only see [0, pi/2).
+/// Branch-free (selects only), so loops over it vectorise.
 inline void box_muller(std::uint32_t a, std::uint32_t b, float& z0, float& z1) {
   const float u1 = float(a + 1) * 0x1.0p-24f;
   const float r = std::sqrt(-2.0f * log_unit(u1));
-  const std::uint32_t quadrant = b >> 22;
   const float phi = float(b & 0x3FFFFFu) * (0x1.0p-22f * 1.57079632679489662f);
   float s, c;
   sincos_quarter(phi, s, c);
-  // Rotate (cos, sin) by quadrant * 90 degrees, branch-free.
-  const float cs[4] = {c, -s, -c, s};
-  const float sn[4] = {s, c, -s, -c};
-  z0 = r * cs[quadrant];
-  z1 = r * sn[quadrant];
+  // Rotate (cos, sin) by quadrant * 90 degrees: an odd quadrant swaps the
+  // pair (cos(x + 90) = -sin x, sin(x + 90) = cos x), quadrants 2 and 3 negate.
+  const bool odd = (b >> 22) & 1u;
+  const bool half = (b >> 23) & 1u;
+  float cr = odd ? -s : c;
+  float sr = odd ? c : s;
+  cr = half ? -cr : cr;
+  sr = half ? -sr : sr;
+  z0 = r * cr;
+  z1 = r * sr;
 }
 
 }  // namespace rewire::detail

@@ -1,0 +1,77 @@
+# RewireFlags.cmake - internal INTERFACE "flag carrier" targets for rewire's
+# own tests, examples and benchmarks.
+#
+# Why targets instead of CMAKE_CXX_FLAGS / add_compile_options: flags stay off
+# the public rewire::rewire target and off any parent project, and each kind of
+# binary opts in to exactly what it needs:
+#
+#   target             linked by                  carries
+#   -----------------  -------------------------  ------------------------------
+#   rewire_warnings    tests, examples, bench     -Wall -Wextra -Wpedantic
+#                                                 (+ -Werror if REWIRE_WERROR)
+#   rewire_native      examples, bench            -march=native -fno-math-errno
+#                                                 (if REWIRE_NATIVE) + sanitizers
+#   rewire_test_flags  tests                      -fno-math-errno + sanitizers
+#   rewire_sanitize    (via the two above)        ASan+UBSan if REWIRE_SANITIZE
+#
+# Every internal executable links either rewire_native or rewire_test_flags,
+# so the sanitizer flags reach all of them without a fourth link line.
+# None of these targets is installed or exported.
+
+include_guard(GLOBAL)
+
+# Quoted genexes with ';' separators: an unquoted space inside $<...> would
+# split the expression into broken pieces.
+set(_rewire_gcc_like "$<CXX_COMPILER_ID:GNU,Clang,AppleClang>")
+set(_rewire_msvc "$<CXX_COMPILER_ID:MSVC>")
+
+# --- warnings ---------------------------------------------------------------
+add_library(rewire_warnings INTERFACE)
+target_compile_options(rewire_warnings INTERFACE
+  "$<${_rewire_gcc_like}:-Wall;-Wextra;-Wpedantic>"
+  "$<${_rewire_msvc}:/W4;/permissive->")
+if(REWIRE_WERROR)
+  target_compile_options(rewire_warnings INTERFACE
+    "$<${_rewire_gcc_like}:-Werror>"
+    "$<${_rewire_msvc}:/WX>")
+endif()
+
+# --- sanitizers -------------------------------------------------------------
+# -fno-sanitize-recover=all turns every UBSan finding into a hard failure (the
+# test fails instead of printing a warning nobody reads). The flags go on both
+# compile and link lines because the sanitizer runtimes must be linked in.
+add_library(rewire_sanitize INTERFACE)
+if(REWIRE_SANITIZE)
+  if(MSVC)
+    message(FATAL_ERROR "REWIRE_SANITIZE is only supported with GCC/Clang")
+  endif()
+  set(_rewire_san_flags
+    -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  target_compile_options(rewire_sanitize INTERFACE ${_rewire_san_flags})
+  target_link_options(rewire_sanitize INTERFACE ${_rewire_san_flags})
+  unset(_rewire_san_flags)
+endif()
+
+# --- native code generation (examples + benchmarks only) --------------------
+# -march=native makes binaries non-portable, which is fine for programs run
+# on the machine that built them, but not for tests (must run anywhere, e.g.
+# on a CI runner with a different CPU than a cached build) and never for the
+# public target (it would leak into every consumer).
+# -fno-math-errno lets std::sqrt/exp etc. vectorise; rewire never reads errno.
+add_library(rewire_native INTERFACE)
+target_link_libraries(rewire_native INTERFACE rewire_sanitize)
+if(REWIRE_NATIVE)
+  target_compile_options(rewire_native INTERFACE
+    "$<${_rewire_gcc_like}:-march=native;-fno-math-errno>")
+endif()
+
+# --- test flags -------------------------------------------------------------
+# Same math semantics as the examples (-fno-math-errno) so tests exercise the
+# same code paths, but no -march=native.
+add_library(rewire_test_flags INTERFACE)
+target_link_libraries(rewire_test_flags INTERFACE rewire_sanitize)
+target_compile_options(rewire_test_flags INTERFACE
+  "$<${_rewire_gcc_like}:-fno-math-errno>")
+
+unset(_rewire_gcc_like)
+unset(_rewire_msvc)

@@ -1,0 +1,194 @@
+// canonical.cpp - the one serialization of a StudySpec: JSON (summary.json's
+// `config`) and TOML (config.toml) with the same structure as the input
+// schema, every optional key spelled out, in a fixed order, numbers in their
+// shortest exact form. The config hash is taken over this TOML text, so two
+// configs that differ only in comments, key order, defaults left implicit
+// or `1e-3` vs `0.001` have the same hash, and any change that can alter a
+// result changes it.
+#include "config.hpp"
+
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <variant>
+
+namespace chronic_stress {
+namespace {
+
+using namespace rewire;
+using namespace rewire::protocol;
+using ojson = nlohmann::ordered_json;
+
+// The shortest decimal that reads back as `f` (std::to_chars guarantees
+// this), as a double: 5e-4f becomes 0.0005, which parses back to 5e-4f.
+double short_float(float f) {
+  char buffer[64];
+  const auto end = std::to_chars(buffer, buffer + sizeof buffer, f).ptr;
+  return std::strtod(std::string(buffer, end).c_str(), nullptr);
+}
+
+const char* scope_name(PruneScope s) { return s == PruneScope::per_layer ? "per_layer" : "global"; }
+
+ojson step_json(const Step& step) {
+  if (const auto* s = std::get_if<Train>(&step))
+    return {{"op", "train"}, {"epochs", s->epochs}, {"lr", short_float(s->lr)}};
+  if (const auto* s = std::get_if<TrainWithStress>(&step))
+    return {{"op", "train_with_stress"}, {"epochs", s->epochs}, {"lr", short_float(s->lr)},
+            {"sigma0", short_float(s->sigma0)}};
+  if (const auto* s = std::get_if<Regrow>(&step))
+    return {{"op", "regrow"}, {"batches", s->options.batches}, {"fraction", s->options.fraction},
+            {"sd", short_float(s->options.init_sd)}};
+  if (const auto* s = std::get_if<Modulate>(&step)) {
+    ojson j{{"op", "modulate"}};
+    if (s->activation) j["activation"] = to_string(*s->activation);
+    if (s->damping) j["damping"] = short_float(*s->damping);
+    return j;
+  }
+  if (const auto* s = std::get_if<PruneTo>(&step))
+    return {{"op", "prune_to"}, {"target", s->target}, {"scope", scope_name(s->scope)}};
+  const auto& s = std::get<PruneRemaining>(step);
+  return {{"op", "prune_remaining"}, {"fraction", s.fraction}, {"cap", s.cap}, {"scope", scope_name(s.scope)}};
+}
+
+ojson steps_json(const std::vector<Step>& steps) {
+  ojson a = ojson::array();
+  for (const auto& s : steps) a.push_back(step_json(s));
+  return a;
+}
+
+// ---- TOML text -------------------------------------------------------------
+
+std::string toml_number(double v) {
+  char buffer[64];
+  const auto end = std::to_chars(buffer, buffer + sizeof buffer, v).ptr;
+  std::string s(buffer, end);
+  // TOML floats need a '.' or an exponent ("1" would read back as an integer).
+  if (s.find_first_of(".e") == std::string::npos) s += ".0";
+  return s;
+}
+
+std::string toml_string(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += char(c);
+    } else if (c < 0x20 || c == 0x7f) {
+      char esc[8];
+      std::snprintf(esc, sizeof esc, "\\u%04x", unsigned(c));
+      out += esc;
+    } else {
+      out += char(c);
+    }
+  }
+  return out + "\"";
+}
+
+std::string toml_value(const ojson& v) {
+  switch (v.type()) {
+    case ojson::value_t::boolean: return v.get<bool>() ? "true" : "false";
+    case ojson::value_t::number_integer:
+    case ojson::value_t::number_unsigned: return v.dump();
+    case ojson::value_t::number_float: return toml_number(v.get<double>());
+    case ojson::value_t::string: return toml_string(v.get<std::string>());
+    case ojson::value_t::object: {
+      if (v.empty()) return "{}";
+      std::string out = "{ ";
+      bool first = true;
+      for (const auto& [k, x] : v.items()) {
+        out += (first ? "" : ", ") + k + " = " + toml_value(x);
+        first = false;
+      }
+      return out + " }";
+    }
+    case ojson::value_t::array: {
+      if (v.empty()) return "[]";
+      // One inline table per line (steps, probes); scalars on one line.
+      const bool tables = v.front().is_object();
+      std::string out = tables ? "[\n" : "[";
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        if (tables) out += "  " + toml_value(v[i]) + ",\n";
+        else out += (i ? ", " : "") + toml_value(v[i]);
+      }
+      return out + "]";
+    }
+    default: throw std::logic_error("canonical_toml: unsupported JSON value " + v.dump());
+  }
+}
+
+std::string toml_members(const ojson& object) {
+  std::string out;
+  for (const auto& [k, v] : object.items()) out += k + " = " + toml_value(v) + "\n";
+  return out;
+}
+
+}  // namespace
+
+nlohmann::ordered_json config_to_json(const StudySpec& spec) {
+  ojson j;
+  const DataSpec& d = spec.data;
+  j["data"] = {{"train_size", d.train_size},  {"standard_size", d.standard_size},
+               {"clean_size", d.clean_size},  {"sigma", short_float(d.sigma)},
+               {"clean_sigma", short_float(d.clean_sigma)}, {"batch_size", d.batch_size}};
+  j["network"] = {{"widths", spec.widths}};
+  j["baseline"] = {{"steps", steps_json(spec.baseline)}};
+  ojson levels = ojson::array();
+  for (float s : spec.measure.stress_levels) levels.push_back(short_float(s));
+  j["evaluation"] = {{"combined_input_sigma", short_float(spec.measure.combined_input_sigma)},
+                     {"combined_internal_sigma", short_float(spec.measure.combined_internal_sigma)},
+                     {"stress_levels", levels}};
+  const PruneRemaining& r = spec.relapse.prune;
+  j["relapse"] = {{"remove_fraction", r.fraction}, {"cap", r.cap}, {"scope", scope_name(r.scope)}};
+  const LongitudinalSpec& L = spec.longitudinal;
+  j["longitudinal"] = {{"cycles", L.cycles},
+                       {"remove_fraction", L.prune.fraction},
+                       {"cap", L.prune.cap},
+                       {"scope", scope_name(L.prune.scope)},
+                       {"threshold", L.threshold}};
+  ojson arms = ojson::array();
+  for (const auto& arm : spec.arms) {
+    ojson probes = ojson::array();
+    for (const auto& p : arm.probes) {
+      ojson pj = step_json(p.modulation);
+      pj.erase("op");
+      ojson named{{"name", p.name}};
+      named.update(pj);
+      probes.push_back(named);
+    }
+    arms.push_back({{"name", arm.name},
+                    {"follow_up", arm.follow_up},
+                    {"treatment", steps_json(arm.treatment)},
+                    {"maintenance", steps_json(arm.maintenance)},
+                    {"probes", probes}});
+  }
+  j["arms"] = arms;
+  return j;
+}
+
+std::string canonical_toml(const StudySpec& spec) {
+  const ojson j = config_to_json(spec);
+  std::string out;
+  for (const auto& [k, v] : j.items()) {
+    if (v.is_object()) {
+      out += (out.empty() ? "[" : "\n[") + k + "]\n" + toml_members(v);
+    } else {  // the array of tables `arms`
+      for (const auto& element : v) out += "\n[[" + k + "]]\n" + toml_members(element);
+    }
+  }
+  return out;
+}
+
+std::string fnv1a64_hex(std::string_view text) {
+  std::uint64_t h = 14695981039346656037ull;  // FNV-1a 64 offset basis
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;  // FNV-1a 64 prime
+  }
+  char buffer[17];
+  std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(h));
+  return buffer;
+}
+
+}  // namespace chronic_stress

@@ -1,0 +1,193 @@
+// main.cpp - chronic_stress: runs the whole study of shared/reference/paper.md
+// as protocol.md defines it (default: the embedded paper.toml) over a range
+// of seeds, in parallel, resumable, and writes the results of
+// docs/results-schema.md under --out.
+//
+// Exit status: 0 ok, 1 runtime failure, 2 usage or configuration error
+// (nothing is created then), 130 interrupted (finished seeds are saved).
+#include "config.hpp"
+#include "console.hpp"
+#include "report.hpp"
+#include "results.hpp"
+#include "runner.hpp"
+
+#include <common/atomic_file.hpp>
+#include <rewire/version.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <unistd.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace chronic_stress;
+using nlohmann::json;
+
+/// A bad command line (exit status 2, like a bad config).
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Options {
+  std::string config;  // empty: the embedded paper.toml
+  std::uint64_t seeds = 10;
+  std::uint64_t first_seed = 0;
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  std::string out = "results/chronic_stress";
+  double epoch_scale = 1.0;
+  bool no_report = false, quiet = false, print_config = false;
+};
+
+// config.toml: a header (comments, so not hashed) over the canonical body.
+std::string config_file_text(const std::string& body, const std::string& hash, double epoch_scale) {
+  char scale[64];
+  std::snprintf(scale, sizeof scale, "%g", epoch_scale);
+  return "# Effective configuration of a chronic_stress run (rewire " + std::string(rewire::version) +
+         "): every default spelled out,\n# epoch counts already multiplied by --epoch-scale " + scale +
+         ". config_hash " + hash + " is the FNV-1a 64\n# hash of the text below this header. Rerun with "
+         "`chronic_stress --config config.toml`.\n\n" +
+         body;
+}
+
+void print_table(const rewire::protocol::StudySpec& spec, const json& summary) {
+  std::printf("%-14s %9s %16s %16s %9s\n", "arm", "sparsity", "standard", "combined", "relapsed");
+  for (const auto& arm : spec.arms) {
+    const json& m = summary["arms"][arm.name];
+    auto cell = [&m](const char* metric, bool sd) {
+      char b[48] = "-";
+      if (m.contains(metric) && m[metric]["mean"].is_number()) {
+        if (sd) std::snprintf(b, sizeof b, "%.1f +- %.1f", m[metric]["mean"].get<double>(), m[metric]["sd"].get<double>());
+        else std::snprintf(b, sizeof b, "%.1f", m[metric]["mean"].get<double>());
+      }
+      return std::string(b);
+    };
+    std::string relapsed = "-";
+    if (arm.follow_up)
+      relapsed = std::to_string(summary["longitudinal"][arm.name]["relapsed"].get<int>()) + "/" +
+                 std::to_string(summary["seeds"].size());
+    std::printf("%-14s %9s %16s %16s %9s\n", arm.name.c_str(), cell("sparsity", false).c_str(),
+                cell("standard", true).c_str(), cell("combined", true).c_str(), relapsed.c_str());
+  }
+}
+
+int run(int argc, char** argv) {
+  Options o;
+  CLI::App app{"chronic_stress: the pruning-plasticity study of paper.md, exactly as protocol.md defines it.\n"
+               "Runs seeds FIRST..FIRST+N-1 (arms of a seed in parallel too), reuses finished seeds\n"
+               "found under --out, and writes summary.json, results.csv, report.md, config.toml, seeds/."};
+  app.add_option("--config", o.config, "TOML configuration (default: the built-in paper.toml)");
+  app.add_option("--seeds", o.seeds, "number of seeds")->check(CLI::Range(std::uint64_t(1), std::uint64_t(100000)))
+      ->capture_default_str();
+  app.add_option("--first-seed", o.first_seed, "first seed")
+      ->check(CLI::Range(std::uint64_t(0), std::uint64_t(1000000000)))->capture_default_str();
+  app.add_option("--threads", o.threads, "worker threads (default: all cores)")
+      ->check(CLI::Range(1u, 1024u))->capture_default_str();
+  app.add_option("--out", o.out, "output directory")->capture_default_str();
+  app.add_option("--epoch-scale", o.epoch_scale,
+                 "multiply every epoch count (rounded, at least 1), e.g. 0.05 for a quick look")
+      ->capture_default_str();
+  app.add_flag("--no-report", o.no_report, "do not write report.md and figures/");
+  app.add_flag("--quiet,-q", o.quiet, "no progress and no messages except warnings and errors");
+  app.add_flag("--print-config", o.print_config,
+               "print the effective configuration (after --epoch-scale) as TOML and exit");
+  app.set_version_flag("--version", std::string("chronic_stress (rewire ") + rewire::version + ")");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;  // --help/--version: 0; any usage error: 2
+  }
+  if (!(std::isfinite(o.epoch_scale) && o.epoch_scale > 0 && o.epoch_scale <= 1000)) {
+    char value[64];
+    std::snprintf(value, sizeof value, "%g", o.epoch_scale);
+    throw UsageError(std::string("--epoch-scale ") + value + " is outside the allowed range (0, 1000]");
+  }
+
+  // Everything is checked before anything is created.
+  std::string text = std::string(paper_config()), source = kPaperConfigName;
+  if (!o.config.empty()) {
+    source = o.config;
+    try {
+      text = examples::read_file(o.config);
+    } catch (const std::exception&) {
+      throw UsageError("cannot read config file '" + o.config + "'");
+    }
+  }
+  rewire::protocol::StudySpec spec = parse_config(text, source);
+  try {
+    rewire::protocol::scale_epochs(spec, o.epoch_scale);
+    spec.validate();
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(source + ": " + e.what());
+  }
+  const std::string body = canonical_toml(spec);
+  const std::string hash = fnv1a64_hex(body);
+  if (o.print_config) {
+    std::fputs(config_file_text(body, hash, o.epoch_scale).c_str(), stdout);
+    return 0;
+  }
+
+  const auto start = std::chrono::steady_clock::now();
+  const fs::path out(o.out);
+  Console console(!o.quiet && isatty(fileno(stderr)), !o.quiet);
+  RunOptions run_options{out, {}, o.threads};
+  for (std::uint64_t s = 0; s < o.seeds; ++s) run_options.seeds.push_back(o.first_seed + s);
+  console.info("chronic_stress: seeds " + std::to_string(o.first_seed) + "-" +
+               std::to_string(o.first_seed + o.seeds - 1) + ", " + std::to_string(o.threads) + " threads, config " +
+               source + " (hash " + hash + "), output " + out.string());
+  fs::create_directories(out);
+  examples::write_file_atomically(out / "config.toml", config_file_text(body, hash, o.epoch_scale));
+
+  const RunOutcome outcome = run_seeds(spec, hash, run_options, console);
+  if (outcome.interrupted) {
+    console.warn("interrupted: " + std::to_string(outcome.reused + outcome.computed) + " of " +
+                 std::to_string(o.seeds) + " seeds are finished and saved in " + (out / "seeds").string() +
+                 "; run the same command again to continue");
+    return 130;
+  }
+  RunInfo info;
+  info.config_hash = hash;
+  info.config = json::parse(config_to_json(spec).dump());
+  info.epoch_scale = o.epoch_scale;
+  info.threads = o.threads;
+  info.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const json summary = summarize(spec, outcome.seeds, info);
+  examples::write_file_atomically(out / "summary.json", summary.dump(2) + "\n");
+  examples::write_file_atomically(out / "results.csv", results_csv(spec, outcome.seeds));
+  if (!o.no_report)
+    for (const auto& w : write_report(out, ReportInputs{summary, outcome.seeds})) console.warn(w);
+
+  if (!o.quiet) {
+    print_table(spec, summary);
+    std::printf("%d seeds (%d computed, %d reused) in %.1f s; results in %s\n", int(o.seeds), outcome.computed,
+                outcome.reused, info.wall_seconds, out.string().c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "chronic_stress: error: %s (see --help)\n", e.what());
+    return 2;
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "chronic_stress: config error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "chronic_stress: error: %s\n", e.what());
+    return 1;
+  } catch (...) {
+    std::fprintf(stderr, "chronic_stress: error: unknown exception\n");
+    return 1;
+  }
+}

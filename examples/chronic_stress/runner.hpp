@@ -1,0 +1,45 @@
+// runner.hpp - runs the seeds of a study on a pool of worker threads, with
+// progress, resume and atomic per-seed output.
+//
+// Work is a queue of tasks: "baseline of seed s" and, once that exists,
+// "arm a of seed s". Each arm runs start to end on one thread with its own
+// copy of the pre-treatment subject, and every random stream is keyed by
+// (seed, lineage, purpose), so results are bit-identical for any number of
+// threads and any order of completion.
+#pragma once
+
+#include "console.hpp"
+
+#include <rewire/protocol/study.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace chronic_stress {
+
+struct RunOptions {
+  std::filesystem::path out_dir;     ///< seeds go to out_dir/seeds/seed-NNN.json
+  std::vector<std::uint64_t> seeds;  ///< the seeds of this run, in order
+  unsigned threads = 1;              ///< worker threads, >= 1
+};
+
+struct RunOutcome {
+  std::vector<nlohmann::json> seeds;  ///< one document per requested seed, in order (complete runs only)
+  int reused = 0;                     ///< seeds read back from finished seed files
+  int computed = 0;                   ///< seeds computed (and written) by this run
+  bool interrupted = false;           ///< SIGINT: finished seeds are saved, `seeds` is incomplete
+};
+
+/// Runs every requested seed that has no valid finished file under
+/// out_dir/seeds (valid = same config hash and library version), writing
+/// each seed's file atomically as soon as its last arm ends. Says on
+/// `console` which seeds it reuses or recomputes and why. Throws
+/// std::runtime_error if a task fails (other finished seeds stay saved).
+RunOutcome run_seeds(const rewire::protocol::StudySpec& spec, const std::string& config_hash,
+                     const RunOptions& options, Console& console);
+
+}  // namespace chronic_stress

@@ -1,0 +1,197 @@
+// check.cpp - chronic_stress_check: the CTest checker of chronic_stress output.
+//
+//   chronic_stress_check outputs DIR [--paper-trajectory]
+//       every file of docs/results-schema.md exists, parses and is consistent:
+//       config.toml re-parses to the summary's config and hash, every seed
+//       file is valid for it, the summary's statistics and results.csv are
+//       exactly what the seed files give; with --paper-trajectory, the
+//       longitudinal sparsity of every seed equals the published one to 0.1.
+//   chronic_stress_check config PAPER_TOML
+//       the built-in default configuration is PAPER_TOML, and canonical TOML
+//       reads back to itself.
+//   chronic_stress_check same DIR1 DIR2
+//       two runs are identical apart from timing fields (wall_seconds,
+//       threads, per-seed seconds).
+// Exit status 0 if every check passes, 1 otherwise (each failure printed).
+#include "config.hpp"
+#include "results.hpp"
+
+#include <common/atomic_file.hpp>
+#include <rewire/version.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace chronic_stress;
+
+int failures = 0;
+
+void check(bool ok, const std::string& what) {
+  if (!ok) {
+    ++failures;
+    std::fprintf(stderr, "FAIL: %s\n", what.c_str());
+  }
+}
+
+bool is_stats(const json& s, std::size_t n) {
+  if (!s.is_object() || s.value("n", json()) != n) return false;
+  for (const char* k : {"mean", "sd", "min", "max"})
+    if (!s.value(k, json()).is_number()) return false;
+  const double eps = 1e-9;
+  return s["sd"].get<double>() >= 0 && s["min"].get<double>() <= s["mean"].get<double>() + eps &&
+         s["mean"].get<double>() <= s["max"].get<double>() + eps;
+}
+
+// Published sparsity by cycle 0..8 (protocol.md), percent.
+const std::map<std::string, std::vector<double>> kPaperTrajectory{
+    {"ketamine", {47.5, 52.7, 57.5, 61.7, 65.6, 69.0, 72.1, 74.9, 77.4}},
+    {"ssri", {95.0, 95.5, 95.9, 96.4, 96.7, 97.0, 97.3, 97.6, 97.8}},
+    {"neurosteroid", {95.0, 95.5, 95.9, 96.4, 96.7, 97.0, 97.3, 97.6, 97.8}}};
+
+void check_outputs(const fs::path& dir, bool paper_trajectory) {
+  for (const char* f : {"summary.json", "results.csv", "config.toml", "report.md"})
+    check(fs::is_regular_file(dir / f), std::string(f) + " exists");
+  const json summary = read_json_file(dir / "summary.json");
+  check(summary.value("schema", json()) == kSummarySchema, "summary schema");
+  check(summary.value("library_version", json()) == rewire::version, "summary library_version");
+  check(summary.value("epoch_scale", json()).is_number(), "summary epoch_scale");
+  check(summary.value("threads", json()).is_number_integer() && summary.at("threads").get<int>() >= 1, "summary threads");
+  check(summary.value("wall_seconds", json()).is_number() && summary.at("wall_seconds").get<double>() >= 0,
+        "summary wall_seconds");
+  for (const char* k : {"arms", "longitudinal", "diverged", "config"})
+    check(summary.value(k, json()).is_object(), std::string("summary has object ") + k);
+  check(summary.value("seeds", json()).is_array() && !summary.at("seeds").empty(), "summary seeds");
+
+  // config.toml reads back to the very config and hash of the summary.
+  const std::string toml = examples::read_file(dir / "config.toml");
+  const auto spec = parse_config(toml, (dir / "config.toml").string());
+  const std::string hash = config_hash(spec);
+  check(summary.value("config_hash", json()) == hash, "config.toml hashes to summary.config_hash " + hash);
+  check(json::parse(config_to_json(spec).dump()) == summary.at("config"), "summary.config equals config.toml");
+
+  std::vector<json> seeds;
+  for (const auto& s : summary.at("seeds")) {
+    const auto seed = s.get<std::uint64_t>();
+    seeds.push_back(read_json_file(seed_path(dir, seed)));
+    const std::string why = seed_mismatch(seeds.back(), seed, hash, spec);
+    check(why.empty(), "seed file " + std::to_string(seed) + " is valid: " + why);
+  }
+  if (failures) return;  // the rest would only repeat the problem
+
+  const std::size_t n = seeds.size(), points = std::size_t(spec.longitudinal.cycles) + 1;
+  for (const auto& arm : spec.arms) {
+    const json& a = summary.at("arms").at(arm.name);
+    std::vector<std::string> want{"sparsity", "clean", "standard", "combined"};
+    for (float s : spec.measure.stress_levels) want.push_back(rewire::protocol::stress_metric_name(s));
+    if (arm.follow_up)
+      for (const char* m : {"relapse_before", "relapse_after", "relapse_drop", "relapse_sparsity"}) want.push_back(m);
+    for (const auto& p : arm.probes)
+      if (arm.follow_up) want.insert(want.end(), {p.name + "_combined", p.name + "_extreme"});
+    for (const auto& m : want) check(is_stats(a.value(m, json()), n), "arms." + arm.name + "." + m + " statistics");
+    check(a.size() == want.size(), "arms." + arm.name + " has exactly the expected metrics");
+    if (!arm.follow_up) {
+      check(!summary.at("longitudinal").contains(arm.name), "no longitudinal for " + arm.name);
+      continue;
+    }
+    const json& L = summary.at("longitudinal").at(arm.name);
+    for (const char* series : {"accuracy", "sparsity"})
+      for (const char* k : {"mean", "sd", "min", "max", "n"})
+        check(L.at(series).at(k).is_array() && L.at(series).at(k).size() == points,
+              "longitudinal." + arm.name + "." + series + "." + k + " has one value per cycle");
+    check(is_stats(L.at("total_drop"), n), "longitudinal." + arm.name + ".total_drop statistics");
+    check(L.at("relapse_cycles").is_array() && L.at("relapse_cycles").size() == n, arm.name + " relapse_cycles per seed");
+    std::size_t relapsed = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const json& acc = seeds[i]["arms"][arm.name]["longitudinal"]["accuracy"];
+      json first = nullptr;  // the first cycle below the threshold, from the raw values
+      for (std::size_t c = 0; c < points && first.is_null(); ++c)
+        if (acc[c].get<double>() < spec.longitudinal.threshold) first = c;
+      check(L.at("relapse_cycles").at(i) == first, arm.name + " relapse cycle of seed index " + std::to_string(i));
+      relapsed += !first.is_null();
+    }
+    check(L.at("relapsed") == relapsed, arm.name + " relapsed count");
+  }
+  // The statistics are exactly what the seed files give (timing aside).
+  RunInfo info{hash, summary.at("config"), summary.at("epoch_scale").get<double>(), summary.at("threads").get<unsigned>(),
+               summary.at("wall_seconds").get<double>()};
+  check(summarize(spec, seeds, info) == summary, "summary.json equals the summary of its seed files");
+  const std::string csv = examples::read_file(dir / "results.csv");
+  check(csv.rfind("seed,arm,metric,cycle,value\n", 0) == 0, "results.csv header");
+  check(csv == results_csv(spec, seeds), "results.csv equals the rows of the seed files");
+
+  if (paper_trajectory)
+    for (const auto& [arm, published] : kPaperTrajectory) {
+      check(published.size() == points, arm + ": the paper has 8 cycles");
+      for (std::size_t i = 0; i < n && published.size() == points; ++i)
+        for (std::size_t c = 0; c < points; ++c) {
+          const double ours = seeds[i]["arms"][arm]["longitudinal"]["sparsity"][c].get<double>();
+          char what[160];
+          std::snprintf(what, sizeof what, "%s seed index %zu cycle %zu sparsity %.3f vs published %.1f",
+                        arm.c_str(), i, c, ours, published[c]);
+          check(std::abs(ours - published[c]) <= 0.1, what);
+        }
+    }
+}
+
+void check_config(const fs::path& paper_toml) {
+  const auto file = parse_config(examples::read_file(paper_toml), paper_toml.string());
+  const auto builtin = parse_config(paper_config(), kPaperConfigName);
+  check(canonical_toml(file) == canonical_toml(builtin), "the built-in config equals " + paper_toml.string());
+  for (double scale : {1.0, 0.05}) {
+    auto spec = file;
+    rewire::protocol::scale_epochs(spec, scale);
+    const std::string text = canonical_toml(spec);
+    check(canonical_toml(parse_config(text, "canonical")) == text, "canonical TOML reads back to itself");
+  }
+  check(config_hash(file) == fnv1a64_hex(canonical_toml(file)) && config_hash(file).size() == 16, "hash format");
+  check(fnv1a64_hex("") == "cbf29ce484222325" && fnv1a64_hex("a") == "af63dc4c8601ec8c", "FNV-1a 64 test vectors");
+}
+
+void check_same(const fs::path& a, const fs::path& b) {
+  json sa = read_json_file(a / "summary.json"), sb = read_json_file(b / "summary.json");
+  for (json* s : {&sa, &sb}) {
+    s->erase("wall_seconds");
+    s->erase("threads");
+  }
+  const json diff = json::diff(sa, sb);
+  check(diff.empty(), "summary.json identical apart from timing; differences: " + diff.dump().substr(0, 600));
+  for (const auto& s : sa["seeds"]) {
+    json da = read_json_file(seed_path(a, s.get<std::uint64_t>())), db = read_json_file(seed_path(b, s.get<std::uint64_t>()));
+    da.erase("seconds");
+    db.erase("seconds");
+    check(da == db, "seed " + s.dump() + " identical apart from seconds: " + json::diff(da, db).dump().substr(0, 600));
+  }
+  check(examples::read_file(a / "results.csv") == examples::read_file(b / "results.csv"), "results.csv identical");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    if (args.size() >= 2 && args[0] == "outputs" && args.size() <= 3) {
+      check_outputs(args[1], args.size() == 3 && args[2] == "--paper-trajectory");
+    } else if (args.size() == 2 && args[0] == "config") {
+      check_config(args[1]);
+    } else if (args.size() == 3 && args[0] == "same") {
+      check_same(args[1], args[2]);
+    } else {
+      std::fprintf(stderr, "usage: chronic_stress_check outputs DIR [--paper-trajectory] | config PAPER_TOML | same DIR1 DIR2\n");
+      return 2;
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "FAIL: %s\n", e.what());
+    return 1;
+  }
+  if (failures) std::fprintf(stderr, "%d check(s) failed\n", failures);
+  else std::printf("all checks passed\n");
+  return failures ? 1 : 0;
+}

@@ -1,0 +1,451 @@
+// test_gradients.cpp - analytic gradients against central finite differences,
+// in double precision: every kernel/layer (linear input Jacobian and
+// parameter gradients, activations, damping), the softmax cross-entropy, and
+// the whole network (widths {3, 7, 5, 4}, batch 6) with ReLU and tanh, noise
+// off, damping 0.7, masks with zeros, GradientMode::full and ::masked.
+//
+// Score of one entry: |fd - g| / max(|fd|, |g|, kFloor) must be < 1e-6.
+//
+// Step and floor. Central differences (f(x+h) - f(x-h)) / 2h have
+//  - truncation error h^2 |f'''| / 6, and
+//  - rounding error ~ ulp(f) / 2h: the scalar f (a loss ~1.4, or a sum of
+//    ~40 products) is computed to a few ulp, ~4e-16, so the quotient carries
+//    ~1e-10 * (1e-6 / h) of noise.
+// h = 6e-6 ~ cbrt(eps), the textbook optimum for central differences, keeps
+// both below ~1e-10 here (measured: worst relative error 6e-8 over all the
+// checks below, against 2e-7 with h = 1e-6 and 3.5e-8 with h = 1e-5).
+// A relative error is only meaningful where the gradient is well above that
+// noise. kFloor = 1e-3 makes gradients smaller than 1e-3 be checked in
+// absolute terms, |fd - g| < 1e-9, still far below what any real mistake
+// (a missing damping factor, a transposed index, a wrong mask) produces:
+// the sanity test at the end shows such mistakes give relative errors of
+// 1e-1 or more, and that a 1e-5 relative perturbation of a single entry is
+// caught.
+// ReLU kinks: inputs are drawn so that every hidden pre-activation is at
+// least 1e-3 away from 0 (the step moves a pre-activation by at most
+// h * max|input| ~ 1e-5), so the finite differences never straddle a kink.
+#include <catch2/catch.hpp>
+#include <rewire/rewire.hpp>
+
+#include "test_helpers.hpp"
+
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <sstream>
+#include <string>
+
+using namespace rewire;
+using rewire_test::random_labels;
+using rewire_test::random_mask;
+using rewire_test::random_matrix;
+
+namespace {
+
+using MatD = MatrixT<double>;
+using VecD = VectorT<double>;
+using Net = BasicMlp<double>;
+using LayerD = BasicMaskedLinear<double>;
+
+constexpr double kStep = 6e-6;
+constexpr double kFloor = 1e-3;
+constexpr double kTol = 1e-6;
+
+double rel_error(double fd, double g) {
+  return std::abs(fd - g) / std::max({std::abs(fd), std::abs(g), kFloor});
+}
+
+/// Worst entry of a comparison, with where it happened.
+struct Worst {
+  double err = 0.0;
+  double fd = 0.0, g = 0.0;
+  std::string where;
+  long compared = 0;
+  long above_floor = 0;  ///< entries with a gradient above the floor (truly relative)
+  void add(double fd_, double g_, const std::string& w) {
+    ++compared;
+    if (std::max(std::abs(fd_), std::abs(g_)) > kFloor) ++above_floor;
+    const double e = rel_error(fd_, g_);
+    if (e > err || where.empty()) {
+      err = e;
+      fd = fd_;
+      g = g_;
+      where = w;
+    }
+  }
+  std::string str() const {
+    std::ostringstream s;
+    s.precision(17);
+    s << "worst rel err " << err << " at " << where << " (fd " << fd << ", analytic " << g << "), "
+      << compared << " entries compared, " << above_floor << " above the floor";
+    return s.str();
+  }
+};
+
+/// Central difference of f with respect to *x.
+double central_difference(double* x, const std::function<double()>& f) {
+  const double x0 = *x;
+  *x = x0 + kStep;
+  const double fp = f();
+  *x = x0 - kStep;
+  const double fm = f();
+  *x = x0;
+  return (fp - fm) / (2 * kStep);
+}
+
+/// sum(R .* Y): a scalar function whose gradient with respect to Y is R.
+double contract(const MatD& R, const MatD& Y) { return (R.array() * Y.array()).sum(); }
+
+// --- the whole network -----------------------------------------------------
+
+double network_loss(Net& net, const MatD& X, const Labels& y) {
+  MatD P;
+  return softmax_cross_entropy_forward(P, net.forward(X, nullptr), y);
+}
+
+void network_backward(Net& net, const MatD& X, const Labels& y, GradientMode mode) {
+  MatD P, d;
+  softmax_cross_entropy_forward(P, net.forward(X, nullptr), y);
+  softmax_cross_entropy_backward(d, P, y);
+  net.backward(d, mode);
+}
+
+/// The forward pass recomputed from the weights with plain Eigen: returns the
+/// logits and the smallest |pre-activation| of any hidden unit and sample.
+MatD reference_forward(const Net& net, const MatD& X, double* min_abs_z) {
+  MatD h = X;
+  double m = std::numeric_limits<double>::infinity();
+  for (std::size_t l = 0; l < net.num_layers(); ++l) {
+    MatD Z = h * net.layer(l).weight().transpose();
+    Z.rowwise() += net.layer(l).bias().transpose();
+    if (l + 1 == net.num_layers()) {
+      if (min_abs_z != nullptr) *min_abs_z = m;
+      return Z;
+    }
+    m = std::min(m, Z.cwiseAbs().minCoeff());
+    MatD A = Z;
+    for (Index k = 0; k < A.size(); ++k)
+      A.data()[k] = net.modulation().activation == Activation::relu ? std::max(Z.data()[k], 0.0)
+                                                                       : std::tanh(Z.data()[k]);
+    h = A * double(net.modulation().damping);
+  }
+  return h;
+}
+
+/// A {3, 7, 5, 4} network (PyTorch init), masks with ~30% zeros in every
+/// layer, damping 0.7, noise off; and a batch of 6 inputs whose hidden
+/// pre-activations all stay >= 1e-3 away from 0.
+struct NetworkCase {
+  Net net{std::vector<Index>{3, 7, 5, 4}};
+  MatD X;
+  Labels y;
+};
+
+NetworkCase make_network_case(Activation f, std::uint64_t seed) {
+  NetworkCase c;
+  Rng rng(stream_key(seed, Purpose::init));
+  c.net.init(rng);
+  for (std::size_t l = 0; l < c.net.num_layers(); ++l) {
+    auto& layer = c.net.layer(l);
+    MatD M = random_mask<double>(layer.out_features(), layer.in_features(), rng, 0.3f);
+    M(0, 0) = 0.0;  // at least one zero per layer
+    M(layer.out_features() - 1, layer.in_features() - 1) = 1.0;
+    layer.set_mask(M);
+  }
+  c.net.modulation().activation = f;
+  c.net.modulation().damping = 0.7f;
+  c.net.modulation().noise_sigma = 0.0f;
+  // Inputs: resample the batch until no pre-activation is near a ReLU kink
+  // (same rule for tanh, so both activations see the same kind of input).
+  Rng data_rng(stream_key(seed, Purpose::data));
+  for (int attempt = 0;; ++attempt) {
+    REQUIRE(attempt < 1000);
+    c.X = random_matrix<double>(6, 3, data_rng, -2.0f, 2.0f);
+    double m = 0.0;
+    reference_forward(c.net, c.X, &m);
+    if (m > 1e-3) break;
+  }
+  c.y = random_labels(6, 4, data_rng);
+  return c;
+}
+
+/// Finite-difference gradient of the loss with respect to every weight (all
+/// positions, masked ones included) and every bias of every layer.
+void network_fd(Net& net, const MatD& X, const Labels& y, std::vector<MatD>& fdW, std::vector<VecD>& fdb) {
+  fdW.clear();
+  fdb.clear();
+  const auto loss = [&] { return network_loss(net, X, y); };
+  for (std::size_t l = 0; l < net.num_layers(); ++l) {
+    MatD& W = net.layer(l).weight();
+    VecD& b = net.layer(l).bias();
+    MatD gW(W.rows(), W.cols());
+    VecD gb(b.size());
+    for (Index k = 0; k < W.size(); ++k) gW.data()[k] = central_difference(&W.data()[k], loss);
+    for (Index k = 0; k < b.size(); ++k) gb[k] = central_difference(&b[k], loss);
+    fdW.push_back(gW);
+    fdb.push_back(gb);
+  }
+}
+
+/// Compares the analytic gradients stored in `net` with FD ones.
+/// masked_mode: masked positions must be exactly 0 (counted in *masked_nonzero otherwise).
+Worst compare_network(const Net& net, const std::vector<MatD>& fdW, const std::vector<VecD>& fdb,
+                      bool masked_mode, long* masked_nonzero) {
+  Worst w;
+  for (std::size_t l = 0; l < net.num_layers(); ++l) {
+    const auto& layer = net.layer(l);
+    for (Index k = 0; k < layer.weight().size(); ++k) {
+      const double g = layer.weight_grad().data()[k];
+      if (masked_mode && layer.mask().data()[k] == 0.0) {
+        if (g != 0.0) ++*masked_nonzero;
+        continue;
+      }
+      w.add(fdW[l].data()[k], g, "layer" + std::to_string(l + 1) + ".weight[" + std::to_string(k) + "]");
+    }
+    for (Index k = 0; k < layer.bias().size(); ++k)
+      w.add(fdb[l][k], layer.bias_grad()[k], "layer" + std::to_string(l + 1) + ".bias[" + std::to_string(k) + "]");
+  }
+  return w;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+TEST_CASE("masked linear layer: input Jacobian and parameter gradients vs FD", "[gradients][layer]") {
+  const std::uint64_t seed = 21;
+  CAPTURE(seed);
+  Rng rng(seed);
+  LayerD layer(5, 4);
+  layer.init_uniform(rng);
+  MatD M = random_mask<double>(4, 5, rng, 0.3f);
+  M(1, 2) = 0.0;
+  layer.set_mask(M);
+  layer.bias() = rewire_test::random_vector<double>(4, rng);
+  MatD X = random_matrix<double>(6, 5, rng, -2, 2);
+  const MatD R = random_matrix<double>(6, 4, rng);
+
+  // f(X, W, b) = sum(R .* (X W^T + b)); df/dY = R.
+  const auto f = [&] {
+    MatD Y;
+    layer.forward(Y, X);
+    return contract(R, Y);
+  };
+
+  for (const GradientMode mode : {GradientMode::full, GradientMode::masked}) {
+    CAPTURE(mode == GradientMode::full ? "full" : "masked");
+    MatD dX;
+    layer.backward(&dX, R, X, mode);
+    const MatD gW = layer.weight_grad();
+    const VecD gb = layer.bias_grad();
+
+    Worst wx, ww, wb;
+    for (Index k = 0; k < X.size(); ++k) wx.add(central_difference(&X.data()[k], f), dX.data()[k], "X[" + std::to_string(k) + "]");
+    long masked_nonzero = 0, masked_with_gradient = 0;
+    for (Index k = 0; k < gW.size(); ++k) {
+      const double fd = central_difference(&layer.weight().data()[k], f);
+      if (mode == GradientMode::masked && M.data()[k] == 0.0) {
+        masked_nonzero += gW.data()[k] != 0.0;
+        masked_with_gradient += std::abs(fd) > kFloor;
+        continue;
+      }
+      ww.add(fd, gW.data()[k], "W[" + std::to_string(k) + "]");
+    }
+    for (Index k = 0; k < gb.size(); ++k) wb.add(central_difference(&layer.bias()[k], f), gb[k], "b[" + std::to_string(k) + "]");
+    INFO("dX: " << wx.str());
+    INFO("dW: " << ww.str());
+    INFO("db: " << wb.str());
+    CHECK(wx.err < kTol);
+    CHECK(ww.err < kTol);
+    CHECK(wb.err < kTol);
+    CHECK(wx.above_floor > 0);
+    CHECK(ww.above_floor > 0);
+    if (mode == GradientMode::masked) {
+      CHECK(masked_nonzero == 0);
+      CHECK(masked_with_gradient > 0);  // the masked zeros are not trivially zero
+    }
+    // Backward without an input gradient fills the same parameter gradients.
+    layer.backward(nullptr, R, X, mode);
+    CHECK(layer.weight_grad() == gW);
+    CHECK(layer.bias_grad() == gb);
+  }
+}
+
+TEST_CASE("activation kernels vs FD (ReLU away from its kink, tanh)", "[gradients][activation]") {
+  const std::uint64_t seed = 22;
+  CAPTURE(seed);
+  Rng rng(seed);
+  MatD Z(6, 7);
+  for (Index k = 0; k < Z.size(); ++k) {
+    double z;
+    do z = rng.uniform(-3.0f, 3.0f);
+    while (std::abs(z) < 1e-3);
+    Z.data()[k] = z;
+  }
+  const MatD R = random_matrix<double>(6, 7, rng);
+  for (const Activation a : {Activation::relu, Activation::tanh}) {
+    CAPTURE(to_string(a));
+    const auto f = [&] {
+      MatD A;
+      activation_forward(a, A, Z);
+      return contract(R, A);
+    };
+    MatD A, dZ;
+    activation_forward(a, A, Z);
+    activation_backward(a, dZ, R, Z, A);
+    Worst w;
+    for (Index k = 0; k < Z.size(); ++k) w.add(central_difference(&Z.data()[k], f), dZ.data()[k], "Z[" + std::to_string(k) + "]");
+    INFO(w.str());
+    CHECK(w.err < kTol);
+    CHECK(w.above_floor > 10);
+  }
+}
+
+TEST_CASE("damping kernel vs FD", "[gradients][modulation]") {
+  Rng rng(23);
+  MatD H = random_matrix<double>(4, 5, rng);
+  const MatD R = random_matrix<double>(4, 5, rng);
+  const float d = 0.7f;
+  const auto f = [&] {
+    MatD G = H;
+    damping_forward(G, d);
+    return contract(R, G);
+  };
+  MatD dH = R;
+  damping_backward(dH, d);
+  Worst w;
+  for (Index k = 0; k < H.size(); ++k) w.add(central_difference(&H.data()[k], f), dH.data()[k], "H[" + std::to_string(k) + "]");
+  INFO(w.str());
+  CHECK(w.err < kTol);
+  CHECK(w.above_floor == H.size());
+}
+
+TEST_CASE("softmax cross-entropy gradient vs FD", "[gradients][loss]") {
+  Rng rng(24);
+  MatD logits = random_matrix<double>(6, 4, rng, -3, 3);
+  logits(2, 1) = 40.0;  // one saturated row: p ~ (0, 1, 0, 0)
+  Labels y = random_labels(6, 4, rng);
+  y[2] = 0;  // ... labelled against its own prediction
+  MatD P, d;
+  softmax_cross_entropy_forward(P, logits, y);
+  softmax_cross_entropy_backward(d, P, y);
+  const auto f = [&] {
+    MatD Q;
+    return softmax_cross_entropy_forward(Q, logits, y);
+  };
+  Worst w;
+  for (Index k = 0; k < logits.size(); ++k)
+    w.add(central_difference(&logits.data()[k], f), d.data()[k], "logits[" + std::to_string(k) + "]");
+  INFO(w.str());
+  CHECK(w.err < kTol);
+  CHECK(w.above_floor > 12);
+}
+
+TEST_CASE("whole network gradients vs FD: ReLU and tanh, damping 0.7, masks, full and masked modes",
+          "[gradients][network]") {
+  const std::uint64_t seed = 25;
+  CAPTURE(seed);
+  const Activation a = GENERATE(Activation::relu, Activation::tanh);
+  CAPTURE(to_string(a));
+  {
+    NetworkCase c = make_network_case(a, seed);
+
+    // The reference forward agrees with the network's (a check of the
+    // reference itself: the kink test relies on it).
+    double min_z = 0.0;
+    const MatD ref = reference_forward(c.net, c.X, &min_z);
+    CAPTURE(min_z);
+    REQUIRE((ref - c.net.forward(c.X, nullptr)).cwiseAbs().maxCoeff() < 1e-12);
+
+    std::vector<MatD> fdW;
+    std::vector<VecD> fdb;
+    network_fd(c.net, c.X, c.y, fdW, fdb);
+
+    SECTION("GradientMode::full: every position, masked ones included") {
+      network_backward(c.net, c.X, c.y, GradientMode::full);
+      long unused = 0;
+      const Worst w = compare_network(c.net, fdW, fdb, false, &unused);
+      INFO(w.str());
+      CHECK(w.err < kTol);
+      CHECK(w.above_floor > 30);
+      // Some masked positions carry a real gradient (regrowth scores them).
+      long masked_with_gradient = 0;
+      for (std::size_t l = 0; l < c.net.num_layers(); ++l)
+        for (Index k = 0; k < c.net.layer(l).mask().size(); ++k)
+          if (c.net.layer(l).mask().data()[k] == 0.0 && std::abs(fdW[l].data()[k]) > kFloor) ++masked_with_gradient;
+      CHECK(masked_with_gradient > 0);
+    }
+    SECTION("GradientMode::masked: exactly 0 at masked positions, FD elsewhere") {
+      network_backward(c.net, c.X, c.y, GradientMode::masked);
+      long masked_nonzero = 0;
+      const Worst w = compare_network(c.net, fdW, fdb, true, &masked_nonzero);
+      INFO(w.str());
+      CHECK(w.err < kTol);
+      CHECK(masked_nonzero == 0);
+      CHECK(w.above_floor > 30);
+    }
+    SECTION("the default mode is masked") {
+      MatD P, d;
+      softmax_cross_entropy_forward(P, c.net.forward(c.X, nullptr), c.y);
+      softmax_cross_entropy_backward(d, P, c.y);
+      c.net.backward(d);
+      std::vector<MatD> masked_grads;
+      for (std::size_t l = 0; l < c.net.num_layers(); ++l) masked_grads.push_back(c.net.layer(l).weight_grad());
+      c.net.backward(d, GradientMode::masked);
+      for (std::size_t l = 0; l < c.net.num_layers(); ++l) CHECK(c.net.layer(l).weight_grad() == masked_grads[l]);
+    }
+  }
+}
+
+TEST_CASE("the gradient checker detects wrong gradients", "[gradients][sanity]") {
+  // If these failed, the checks above could pass for a broken backward.
+  const std::uint64_t seed = 25;
+  CAPTURE(seed);
+  const Activation a = GENERATE(Activation::relu, Activation::tanh);
+  CAPTURE(to_string(a));
+  {
+    NetworkCase c = make_network_case(a, seed);
+    std::vector<MatD> fdW;
+    std::vector<VecD> fdb;
+    network_fd(c.net, c.X, c.y, fdW, fdb);
+
+    SECTION("a backward that uses the wrong damping (1.0 instead of 0.7)") {
+      // Forward with 0.7, then backward with 1.0: exactly what a backward
+      // that forgot damping_backward would compute.
+      MatD P, d;
+      softmax_cross_entropy_forward(P, c.net.forward(c.X, nullptr), c.y);
+      softmax_cross_entropy_backward(d, P, c.y);
+      c.net.modulation().damping = 1.0f;
+      c.net.backward(d, GradientMode::full);
+      long unused = 0;
+      const Worst w = compare_network(c.net, fdW, fdb, false, &unused);
+      INFO(w.str());
+      CHECK(w.err > 0.1);
+    }
+    SECTION("analytic gradients of a network with a different damping (0.75)") {
+      Net other = c.net;
+      other.modulation().damping = 0.75f;
+      network_backward(other, c.X, c.y, GradientMode::full);
+      long unused = 0;
+      const Worst w = compare_network(other, fdW, fdb, false, &unused);
+      INFO(w.str());
+      CHECK(w.err > 1e-3);
+    }
+    SECTION("one gradient entry off by a relative 1e-5") {
+      network_backward(c.net, c.X, c.y, GradientMode::full);
+      long unused = 0;
+      REQUIRE(compare_network(c.net, fdW, fdb, false, &unused).err < kTol);
+      // Perturb the largest weight gradient of layer 2.
+      const MatD& g = c.net.layer(1).weight_grad();
+      Index idx = 0;
+      for (Index k = 1; k < g.size(); ++k)
+        if (std::abs(g.data()[k]) > std::abs(g.data()[idx])) idx = k;
+      REQUIRE(std::abs(g.data()[idx]) > kFloor);
+      std::vector<MatD> fd_bad = fdW;
+      fd_bad[1].data()[idx] *= 1.0 + 1e-5;  // same as perturbing the analytic value
+      const Worst w = compare_network(c.net, fd_bad, fdb, false, &unused);
+      INFO(w.str());
+      CHECK(w.err > kTol);
+    }
+  }
+}

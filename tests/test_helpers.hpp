@@ -1,0 +1,77 @@
+// tests/test_helpers.hpp - small deterministic fixtures shared by the unit
+// tests. Random values come from rewire::Rng (fixed algorithm), never from
+// std::*_distribution, so every test input is the same on every platform.
+#pragma once
+
+#include <rewire/rewire.hpp>
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+namespace rewire_test {
+
+using rewire::Index;
+using rewire::Rng;
+
+/// (rows x cols) matrix of U(lo, hi) entries from `rng`, column-major order.
+template <typename T = float>
+rewire::MatrixT<T> random_matrix(Index rows, Index cols, Rng& rng, float lo = -1.0f, float hi = 1.0f) {
+  rewire::MatrixT<T> M(rows, cols);
+  for (Index k = 0; k < M.size(); ++k) M.data()[k] = T(rng.uniform(lo, hi));
+  return M;
+}
+
+/// Vector of U(lo, hi) entries.
+template <typename T = float>
+rewire::VectorT<T> random_vector(Index n, Rng& rng, float lo = -1.0f, float hi = 1.0f) {
+  rewire::VectorT<T> v(n);
+  for (Index k = 0; k < n; ++k) v[k] = T(rng.uniform(lo, hi));
+  return v;
+}
+
+/// 0/1 mask with each entry 0 with probability `p_zero`.
+template <typename T = float>
+rewire::MatrixT<T> random_mask(Index rows, Index cols, Rng& rng, float p_zero) {
+  rewire::MatrixT<T> M(rows, cols);
+  for (Index k = 0; k < M.size(); ++k) M.data()[k] = rng.uniform() < p_zero ? T(0) : T(1);
+  return M;
+}
+
+/// Labels uniform in [0, classes).
+inline rewire::Labels random_labels(Index n, int classes, Rng& rng) {
+  rewire::Labels y(n);
+  for (Index k = 0; k < n; ++k) y[k] = std::int32_t(rng.below(std::uint32_t(classes)));
+  return y;
+}
+
+/// Every parameter byte of a float network, concatenated (weights and biases
+/// of every layer, in order).
+inline std::vector<unsigned char> parameter_bytes(rewire::Mlp& net) {
+  std::vector<unsigned char> out;
+  for (const auto& p : net.parameters()) {
+    const auto* b = reinterpret_cast<const unsigned char*>(p.value);
+    out.insert(out.end(), b, b + p.size * Index(sizeof(float)));
+  }
+  return out;
+}
+
+/// 64-bit FNV-1a of a byte string.
+inline std::uint64_t fnv1a64(const std::vector<unsigned char>& bytes) {
+  std::uint64_t h = 0xCBF29CE484222325ull;
+  for (const unsigned char c : bytes) {
+    h ^= c;
+    h *= 0x100000001B3ull;
+  }
+  return h;
+}
+
+/// Bitwise equality of two float matrices (distinguishes -0 from +0 and
+/// compares NaN payloads, unlike ==).
+template <typename M>
+bool bitwise_equal(const M& a, const M& b) {
+  return a.rows() == b.rows() && a.cols() == b.cols() &&
+         std::memcmp(a.data(), b.data(), std::size_t(a.size()) * sizeof(*a.data())) == 0;
+}
+
+}  // namespace rewire_test

@@ -1,0 +1,291 @@
+// test_regrowth.cpp - gradient-guided regrowth (protocol.md, "Regrowth"):
+// of a layer's n pruned positions, the max(1, floor(fraction n)) with the
+// largest scores are reopened (ties: lower column-major flat index) with
+// fresh N(0, sd^2) values drawn in increasing flat-index order; biases and
+// unpruned weights are untouched. Scores = sum over mini-batches of the FULL
+// |dL/dW|, noise off.
+#include <catch2/catch.hpp>
+#include <rewire/rewire.hpp>
+
+#include "test_helpers.hpp"
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+using namespace rewire;
+using rewire_test::bitwise_equal;
+
+namespace {
+
+/// 3x3 layer; mask (rows) [1 0 0; 0 1 0; 0 0 1]: pruned flat (column-major)
+/// indices 1, 2, 3, 5, 6, 7; unpruned 0, 4, 8.
+MaskedLinear hand_layer() {
+  MaskedLinear l(3, 3);
+  Matrix W(3, 3);
+  W << 0.5f, -0.25f, 0.75f, 1.5f, -2.0f, 0.125f, -1.0f, 3.0f, 0.0625f;
+  l.weight() = W;
+  l.bias() << 0.1f, -0.2f, 0.3f;
+  Matrix M = Matrix::Identity(3, 3);
+  l.set_mask(M);
+  return l;
+}
+
+/// Scores by flat index; the unpruned positions get the largest scores,
+/// which regrowth must ignore.
+Matrix scores_from(std::initializer_list<float> flat) {
+  Matrix S(3, 3);
+  auto it = flat.begin();
+  for (Index k = 0; k < 9; ++k) S.data()[k] = *it++;
+  return S;
+}
+
+std::vector<Index> open_positions(const Matrix& mask) {
+  std::vector<Index> out;
+  for (Index k = 0; k < mask.size(); ++k)
+    if (mask.data()[k] != 0.0f) out.push_back(k);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("regrow_layer reopens exactly the highest-scoring pruned positions", "[regrowth][layer]") {
+  const std::uint64_t key = stream_key(0, Purpose::regrow);
+  CAPTURE(key);
+  SECTION("distinct scores") {
+    MaskedLinear l = hand_layer();
+    const Matrix W0 = l.weight();
+    const Vector b0 = l.bias();
+    // pruned: 1:0.5 2:0.9 3:0.2 5:0.8 6:0.7 7:0.1 -> floor(0.5 * 6) = 3 best: 2, 5, 6.
+    const Matrix S = scores_from({100, 0.5f, 0.9f, 0.2f, 100, 0.8f, 0.7f, 0.1f, 100});
+    Rng values(key);
+    CHECK(regrow_layer(l, S, 0.5, 0.03f, values) == 3);
+    CHECK(open_positions(l.mask()) == std::vector<Index>{0, 2, 4, 5, 6, 8});
+    // New values: 0.03 * normal(), drawn for 2, 5, 6 in that order.
+    Rng ref(key);
+    const float v2 = 0.03f * ref.normal(), v5 = 0.03f * ref.normal(), v6 = 0.03f * ref.normal();
+    CHECK(l.weight().data()[2] == v2);
+    CHECK(l.weight().data()[5] == v5);
+    CHECK(l.weight().data()[6] == v6);
+    CHECK(v2 != 0.0f);
+    // Unpruned weights and biases untouched; still-pruned weights zero.
+    for (const Index k : {0, 4, 8}) CHECK(l.weight().data()[k] == W0.data()[k]);
+    for (const Index k : {1, 3, 7}) CHECK(l.weight().data()[k] == 0.0f);
+    CHECK(bitwise_equal(l.bias(), b0));
+  }
+  SECTION("ties go to the lower flat index") {
+    MaskedLinear l = hand_layer();
+    // pruned: 1:0.5 2:0.9 3:0.5 5:0.9 6:0.5 7:0.1 -> 2 and 5, then the three
+    // tied 0.5 at 1, 3, 6: index 1 wins.
+    const Matrix S = scores_from({100, 0.5f, 0.9f, 0.5f, 100, 0.9f, 0.5f, 0.1f, 100});
+    Rng values(key);
+    CHECK(regrow_layer(l, S, 0.5, 0.03f, values) == 3);
+    CHECK(open_positions(l.mask()) == std::vector<Index>{0, 1, 2, 4, 5, 8});
+    // All pruned scores equal: the three lowest indices 1, 2, 3.
+    MaskedLinear m = hand_layer();
+    Rng values2(key);
+    CHECK(regrow_layer(m, scores_from({9, 1, 1, 1, 9, 1, 1, 1, 9}), 0.5, 0.03f, values2) == 3);
+    CHECK(open_positions(m.mask()) == std::vector<Index>{0, 1, 2, 3, 4, 8});
+  }
+  SECTION("at least one when fraction * n < 1; all when fraction = 1") {
+    MaskedLinear l = hand_layer();
+    Rng values(key);
+    // floor(0.1 * 6) = 0 -> 1: the best, 0.9 at index 2 (tied with 5: lower index).
+    CHECK(regrow_layer(l, scores_from({100, 0.5f, 0.9f, 0.2f, 100, 0.9f, 0.7f, 0.1f, 100}), 0.1, 0.03f, values) == 1);
+    CHECK(open_positions(l.mask()) == std::vector<Index>{0, 2, 4, 8});
+    MaskedLinear m = hand_layer();
+    CHECK(regrow_layer(m, scores_from({0, 0, 0, 0, 0, 0, 0, 0, 0}), 1.0, 0.03f, values) == 6);
+    CHECK(m.active_weights() == 9);
+    // floor(0.5 * 5) = 2 with an odd count.
+    MaskedLinear o = hand_layer();
+    Matrix M = o.mask();
+    M(0, 0) = 1.0f;
+    M(1, 0) = 1.0f;  // flat 1 reopened by hand: pruned now 2, 3, 5, 6, 7
+    o.set_mask(M);
+    CHECK(regrow_layer(o, scores_from({0, 0, 1, 2, 0, 3, 4, 5, 0}), 0.5, 0.03f, values) == 2);
+    CHECK(open_positions(o.mask()) == std::vector<Index>{0, 1, 4, 6, 7, 8});
+  }
+  SECTION("nothing pruned: nothing regrown, nothing changed") {
+    MaskedLinear l(4, 3);
+    Rng init(1);
+    l.init_uniform(init);
+    const Matrix W0 = l.weight();
+    Rng values(key);
+    CHECK(regrow_layer(l, Matrix::Ones(3, 4), 0.5, 0.03f, values) == 0);
+    CHECK(bitwise_equal(l.weight(), W0));
+    CHECK(l.mask() == Matrix::Ones(3, 4));
+  }
+  SECTION("NaN or infinite scores, a wrong shape or a bad fraction throw") {
+    MaskedLinear l = hand_layer();
+    Rng values(key);
+    Matrix S = scores_from({0, 1, 2, 3, 4, 5, 6, 7, 8});
+    S(1, 1) = std::numeric_limits<float>::quiet_NaN();
+    CHECK_THROWS_AS(regrow_layer(l, S, 0.5, 0.03f, values), std::invalid_argument);
+    S(1, 1) = std::numeric_limits<float>::infinity();
+    CHECK_THROWS_AS(regrow_layer(l, S, 0.5, 0.03f, values), std::invalid_argument);
+    CHECK_THROWS_AS(regrow_layer(l, Matrix::Zero(3, 4), 0.5, 0.03f, values), std::invalid_argument);
+    CHECK_THROWS_AS(regrow_layer(l, Matrix::Zero(3, 3), 1.5, 0.03f, values), std::invalid_argument);
+    CHECK_THROWS_AS(regrow_layer(l, Matrix::Zero(3, 3), -0.5, 0.03f, values), std::invalid_argument);
+    // ... and the layer is unchanged by the failed calls.
+    CHECK(l.mask() == Matrix::Identity(3, 3));
+  }
+}
+
+TEST_CASE("regrown values are N(0, sd^2) and deterministic per key", "[regrowth][layer]") {
+  const auto regrow_all = [](std::uint64_t key) {
+    MaskedLinear l(100, 100);
+    l.set_mask(Matrix::Zero(100, 100));
+    Rng values(key);
+    Rng scores_rng(77);
+    const Matrix S = rewire_test::random_matrix(100, 100, scores_rng, 0, 1);
+    REQUIRE(regrow_layer(l, S, 1.0, 0.03f, values) == 10000);
+    return Matrix(l.weight());
+  };
+  const std::uint64_t key = stream_key(3, Purpose::regrow);
+  CAPTURE(key);
+  const Matrix W = regrow_all(key);
+  const double mean = W.cast<double>().mean();
+  const double sd = std::sqrt((W.cast<double>().array() - mean).square().mean());
+  CAPTURE(mean, sd);
+  CHECK(std::abs(mean) < 0.0015);         // SE 0.0003
+  CHECK(std::abs(sd - 0.03) < 0.0015);    // SE 0.0002
+  CHECK(bitwise_equal(regrow_all(key), W));
+  const Matrix W2 = regrow_all(key + 1);
+  CHECK((W2.array() != W.array()).count() > 9990);
+  // Drawn in increasing flat-index order from the key's stream.
+  Rng ref(key);
+  for (Index k = 0; k < 50; ++k) REQUIRE(W.data()[k] == 0.03f * ref.normal());
+}
+
+namespace {
+
+struct Fixture {
+  Dataset data;
+  Mlp net{std::vector<Index>{2, 16, 16, 4}};
+};
+
+Fixture make_fixture(std::uint64_t seed) {
+  Fixture f;
+  Rng data_rng(stream_key(seed, Purpose::data, 100));
+  f.data = make_gaussian_clusters(512, 0.8f, data_rng);
+  Rng init(stream_key(seed, Purpose::init));
+  f.net.init(init);
+  prune_to(f.net, 0.6);
+  return f;
+}
+
+/// A double copy of a float network (same weights, biases, masks, modulation).
+BasicMlp<double> to_double(const Mlp& net, const std::vector<Index>& widths) {
+  BasicMlp<double> d(widths);
+  for (std::size_t l = 0; l < net.num_layers(); ++l) {
+    d.layer(l).weight() = net.layer(l).weight().cast<double>();
+    d.layer(l).bias() = net.layer(l).bias().cast<double>();
+    d.layer(l).set_mask(net.layer(l).mask().cast<double>());
+  }
+  d.modulation().activation = net.modulation().activation;
+  d.modulation().damping = net.modulation().damping;
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("gradient_scores = sum over batches of the full |dL/dW|, noise off", "[regrowth][scores]") {
+  const std::uint64_t seed = 5;
+  CAPTURE(seed);
+  Fixture f = make_fixture(seed);
+  f.net.modulation().noise_sigma = 0.4f;  // must be switched off (and restored)
+  f.net.modulation().damping = 0.7f;
+  // One batch holding the whole data set: the score is |full-batch gradient|,
+  // recomputed here in double from a copy of the network.
+  const Index n = f.data.size();
+  Rng shuffle(stream_key(seed, Purpose::shuffle));
+  const std::vector<Matrix> s1 = gradient_scores(f.net, f.data, 1, n, shuffle);
+  CHECK(f.net.modulation().noise_sigma == 0.4f);
+  BasicMlp<double> d = to_double(f.net, {2, 16, 16, 4});
+  MatrixT<double> P, dl;
+  softmax_cross_entropy_forward(P, d.forward(f.data.inputs.cast<double>(), nullptr), f.data.labels);
+  softmax_cross_entropy_backward(dl, P, f.data.labels);
+  d.backward(dl, GradientMode::full);
+  long pruned_with_score = 0;
+  for (std::size_t l = 0; l < f.net.num_layers(); ++l) {
+    CAPTURE(l);
+    const MatrixT<double> want = d.layer(l).weight_grad().cwiseAbs();
+    REQUIRE(s1[l].rows() == want.rows());
+    REQUIRE(s1[l].cols() == want.cols());
+    const double scale = want.maxCoeff();
+    REQUIRE(scale > 0);
+    CHECK((s1[l].cast<double>() - want).cwiseAbs().maxCoeff() < 1e-5 * scale);
+    for (Index k = 0; k < want.size(); ++k)
+      pruned_with_score += f.net.layer(l).mask().data()[k] == 0.0f && s1[l].data()[k] > 0.0f;
+  }
+  // Full gradients: pruned positions are scored (not all: a unit whose
+  // ReLU is dead for every sample gives exact zeros).
+  CHECK(pruned_with_score > 50);
+  // Two such batches: the sum, 2 |g| (the second pass reshuffles the order).
+  const std::vector<Matrix> s2 = gradient_scores(f.net, f.data, 2, n, shuffle);
+  for (std::size_t l = 0; l < f.net.num_layers(); ++l)
+    CHECK((s2[l] - 2.0f * s1[l]).cwiseAbs().maxCoeff() < 1e-5f * s1[l].maxCoeff());
+  // Same shuffle key, noise sigma 0 from the start: bit-identical scores.
+  Fixture g = make_fixture(seed);
+  g.net.modulation().damping = 0.7f;
+  f.net.modulation().noise_sigma = 0.4f;
+  Rng sa(stream_key(seed, Purpose::shuffle, 9)), sb(stream_key(seed, Purpose::shuffle, 9));
+  const auto a = gradient_scores(f.net, f.data, 3, 100, sa);
+  const auto b = gradient_scores(g.net, g.data, 3, 100, sb);
+  for (std::size_t l = 0; l < a.size(); ++l) CHECK(bitwise_equal(a[l], b[l]));
+}
+
+TEST_CASE("regrow_by_gradient: biases bit-identical, sigma restored, only pruned positions reopen",
+          "[regrowth][network]") {
+  const std::uint64_t seed = 6;
+  CAPTURE(seed);
+  Fixture f = make_fixture(seed);
+  f.net.modulation().noise_sigma = 0.3f;
+  const Mlp before = f.net;
+  RegrowOptions opt;
+  opt.batches = 4;
+  opt.batch_size = 64;
+  Rng shuffle(stream_key(seed, Purpose::shuffle)), values(stream_key(seed, Purpose::regrow));
+  const std::vector<Index> regrown = regrow_by_gradient(f.net, f.data, opt, shuffle, values);
+  CHECK(f.net.modulation().noise_sigma == 0.3f);
+  REQUIRE(regrown.size() == 3);
+
+  // The same choice made by hand from the same scores.
+  Mlp manual = before;
+  Rng shuffle2(stream_key(seed, Purpose::shuffle)), values2(stream_key(seed, Purpose::regrow));
+  const std::vector<Matrix> scores = gradient_scores(manual, f.data, opt.batches, opt.batch_size, shuffle2);
+
+  for (std::size_t l = 0; l < f.net.num_layers(); ++l) {
+    CAPTURE(l);
+    const auto& now = f.net.layer(l);
+    const auto& old = before.layer(l);
+    CHECK(bitwise_equal(now.bias(), old.bias()));
+    const Index n_pruned = old.weight().size() - old.active_weights();
+    const Index expect = std::max<Index>(1, Index(std::floor(0.5 * double(n_pruned))));
+    CHECK(regrown[l] == expect);
+    CHECK(now.active_weights() == old.active_weights() + expect);
+    float min_regrown = std::numeric_limits<float>::infinity();
+    float max_regrown = 0.0f;
+    float max_still_pruned = -1.0f;
+    for (Index k = 0; k < now.weight().size(); ++k) {
+      if (old.mask().data()[k] != 0.0f) {
+        // previously unpruned: untouched
+        REQUIRE(now.mask().data()[k] == 1.0f);
+        REQUIRE(std::memcmp(&now.weight().data()[k], &old.weight().data()[k], sizeof(float)) == 0);
+      } else if (now.mask().data()[k] != 0.0f) {
+        min_regrown = std::min(min_regrown, scores[l].data()[k]);
+        max_regrown = std::max(max_regrown, scores[l].data()[k]);
+      } else {
+        REQUIRE(now.weight().data()[k] == 0.0f);
+        max_still_pruned = std::max(max_still_pruned, scores[l].data()[k]);
+      }
+    }
+    CAPTURE(min_regrown, max_still_pruned);
+    CHECK(min_regrown >= max_still_pruned);
+    CHECK(max_regrown > 0.0f);
+    // Identical to regrow_layer on the same scores and value stream.
+    CHECK(regrow_layer(manual.layer(l), scores[l], opt.fraction, opt.init_sd, values2) == expect);
+    CHECK(bitwise_equal(manual.layer(l).weight(), now.weight()));
+    CHECK(manual.layer(l).mask() == now.mask());
+  }
+}
