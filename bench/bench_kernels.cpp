@@ -15,6 +15,8 @@
 // Counter "FLOP" is the rate of useful work, 2*nnz*batch FLOP per call, whatever
 // the implementation actually computes. Every benchmark checks its result against
 // the dense reference once before timing and reports an error on mismatch.
+// BM_GatherValues_Rewire times the per-step O(nnz) refresh of the sparse values
+// from the dense W (not included in the Rewire kernel times).
 
 // GCC 12 reports a false -Wmaybe-uninitialized inside Eigen's AVX-512 GEMM packing
 // (the self-initialised `__Y = __Y` of _mm512_undefined_ps, GCC bug 105593) when
@@ -30,8 +32,10 @@
 #include <Eigen/SparseCore>
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace {

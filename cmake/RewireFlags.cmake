@@ -63,6 +63,12 @@ target_link_libraries(rewire_native INTERFACE rewire_sanitize)
 if(REWIRE_NATIVE)
   target_compile_options(rewire_native INTERFACE
     "$<${_rewire_gcc_like}:-march=native;-fno-math-errno>")
+  # GCC 12 reports a false -Wmaybe-uninitialized inside Eigen's AVX-512 GEMM
+  # packing code (GCC bug 105593) whenever -march enables AVX-512; with
+  # -Werror that would break every native build. Not our code, not a real
+  # problem: silence exactly that warning, for exactly those compilers.
+  target_compile_options(rewire_native INTERFACE
+    "$<$<AND:$<CXX_COMPILER_ID:GNU>,$<VERSION_LESS:$<CXX_COMPILER_VERSION>,13>>:-Wno-maybe-uninitialized>")
 endif()
 
 # --- test flags -------------------------------------------------------------

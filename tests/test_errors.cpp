@@ -104,7 +104,7 @@ TEST_CASE("negative widths", "[errors][shapes]") {
   REQUIRE_INVALID(Mlp(std::vector<Index>{2, -3, 4}), "width");
 }
 
-TEST_CASE("sparsity targets outside [0, 1] or NaN", "[errors][pruning]") {
+TEST_CASE("sparsity targets outside 0..1 or NaN", "[errors][pruning]") {
   Mlp net = small_net();
   for (const double t : {-0.1, 1.0000001, 2.0, double(kNaN), double(kInf), -double(kInf)}) {
     CAPTURE(t);
@@ -143,7 +143,7 @@ TEST_CASE("zero or negative batch sizes", "[errors][batches]") {
   REQUIRE_INVALID(BatchSampler(Dataset{}, 16), "empty");
 }
 
-TEST_CASE("NaN, negative, zero or infinite learning rates; zero epochs", "[errors][training]") {
+TEST_CASE("NaN, negative, zero or infinite learning rates, and zero epochs", "[errors][training]") {
   const Dataset data = small_data();
   Mlp net = small_net();
   const auto before = rewire_test::parameter_bytes(net);

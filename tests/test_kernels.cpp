@@ -304,7 +304,7 @@ TEST_CASE("damping forward and backward multiply by d", "[kernels][modulation]")
   CHECK(Hd(2, 3) == double(H0(2, 3)) * 0.5);
 }
 
-TEST_CASE("noise_forward: sigma * N(0,1) added per entry; no draws when sigma == 0", "[kernels][modulation]") {
+TEST_CASE("noise_forward: sigma * N(0,1) added per entry, no draws when sigma == 0", "[kernels][modulation]") {
   const std::uint64_t key = stream_key(3, Purpose::noise);
   CAPTURE(key);
   Rng rng(15);

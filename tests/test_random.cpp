@@ -133,7 +133,7 @@ TEST_CASE("SplitMix64 and xoshiro256** follow the published algorithms", "[rando
   }
 }
 
-TEST_CASE("Rng: same key, same stream; different keys, different streams", "[random][rng]") {
+TEST_CASE("Rng: same key, same stream - different keys, different streams", "[random][rng]") {
   Rng a(42), b(42), c(43);
   std::vector<std::uint64_t> va, vb, vc;
   for (int k = 0; k < 100; ++k) {
@@ -191,7 +191,7 @@ TEST_CASE("Rng::below(n): in range, uniform (chi-square), unbiased for large n",
   }
 }
 
-TEST_CASE("Rng::uniform in [0, 1) with 24-bit resolution; uniform(lo, hi)", "[random][rng]") {
+TEST_CASE("Rng::uniform: 0 <= u < 1 with 24-bit resolution, and uniform(lo, hi)", "[random][rng]") {
   CHECK(detail::unit_from_bits(0) == 0.0f);
   CHECK(detail::unit_from_bits(0xFFFFFFu) == 1.0f - 0x1.0p-24f);
   CHECK(detail::unit_from_bits(0xFFFFFFu) < 1.0f);
@@ -392,7 +392,7 @@ TEST_CASE("NoiseSource: draws are consumed in whole blocks of kBlock", "[random]
   }
 }
 
-TEST_CASE("detail::log_unit matches std::log to 2e-6 (relative) on (0, 1]", "[random][transforms]") {
+TEST_CASE("detail::log_unit matches std::log to 2e-6 (relative) for normal floats 0 < x <= 1", "[random][transforms]") {
   CHECK(detail::log_unit(1.0f) == 0.0f);
   double worst = 0;
   float worst_x = 0;
@@ -422,7 +422,7 @@ TEST_CASE("detail::log_unit matches std::log to 2e-6 (relative) on (0, 1]", "[ra
   CHECK(worst < 2e-6);
 }
 
-TEST_CASE("detail::log_unit on subnormal inputs (documented domain (0, 1])", "[random][transforms]") {
+TEST_CASE("detail::log_unit on subnormal inputs (documented domain 0 < x <= 1)", "[random][transforms]") {
   // transforms.hpp documents log_unit for x in (0, 1]. The exponent trick
   // assumes a normal float: for subnormals the result is off by several
   // units (e.g. log(1e-40) = -92.1). Box-Muller never passes such inputs

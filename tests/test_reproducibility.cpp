@@ -44,7 +44,7 @@ std::string hex(std::uint64_t h) {
 
 }  // namespace
 
-TEST_CASE("same seed, same process: bit-identical weights; different seeds differ", "[reproducibility]") {
+TEST_CASE("same seed, same process: bit-identical weights, different seeds differ", "[reproducibility]") {
   const std::uint64_t seed = 3;
   CAPTURE(seed);
   const ReproResult a = run_repro_sequence(seed);

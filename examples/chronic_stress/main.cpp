@@ -139,9 +139,11 @@ int run(int argc, char** argv) {
   Console console(!o.quiet && isatty(fileno(stderr)), !o.quiet);
   RunOptions run_options{out, {}, o.threads};
   for (std::uint64_t s = 0; s < o.seeds; ++s) run_options.seeds.push_back(o.first_seed + s);
-  console.info("chronic_stress: seeds " + std::to_string(o.first_seed) + "-" +
-               std::to_string(o.first_seed + o.seeds - 1) + ", " + std::to_string(o.threads) + " threads, config " +
-               source + " (hash " + hash + "), output " + out.string());
+  const std::string range = o.seeds == 1 ? "seed " + std::to_string(o.first_seed)
+                                         : "seeds " + std::to_string(o.first_seed) + "-" +
+                                               std::to_string(o.first_seed + o.seeds - 1);
+  console.info("chronic_stress: " + range + ", " + std::to_string(o.threads) + " threads, config " + source +
+               " (hash " + hash + "), output " + out.string());
   fs::create_directories(out);
   examples::write_file_atomically(out / "config.toml", config_file_text(body, hash, o.epoch_scale));
 
@@ -166,8 +168,8 @@ int run(int argc, char** argv) {
 
   if (!o.quiet) {
     print_table(spec, summary);
-    std::printf("%d seeds (%d computed, %d reused) in %.1f s; results in %s\n", int(o.seeds), outcome.computed,
-                outcome.reused, info.wall_seconds, out.string().c_str());
+    std::printf("%d seed%s (%d computed, %d reused) in %.1f s; results in %s\n", int(o.seeds),
+                o.seeds == 1 ? "" : "s", outcome.computed, outcome.reused, info.wall_seconds, out.string().c_str());
   }
   return 0;
 }

@@ -195,41 +195,46 @@ inline float gather_dot(const float* val, const float* src, Index ld, const std:
   return sum;
 }
 
-/// SDDMM over the nonzeros [begin, end) of one compressed line, on one batch
-/// tile of t samples (t == T if T > 0): w[off[k]] (+)= sum_j a[j] * b[idx[k]*ld + j].
+/// SDDMM on one batch tile of t samples (t == T if T > 0), line by line: for
+/// every line q < lines and k in [ptr[q], ptr[q+1]),
+///   w[off[k]] (+)= sum_j a[q*lda + j] * b[idx[k]*ld + j].
+/// The loop over lines is inside so that the short per-line loops of very
+/// sparse layers do not pay a call each.
 template <int T>
-inline void sddmm_tile(float* w, const std::int32_t* off, bool accumulate, const float* a, int t,
-                       const float* b, Index ld, const std::int32_t* idx, std::int32_t begin,
-                       std::int32_t end) {
-  if constexpr (T > 0) {
-    // The shared operand as a local copy: GCC then keeps it in T/VL registers
-    // instead of reloading it for every nonzero (loads, not FMAs, are the limit:
-    // 16 vector loads per nonzero without the copy, 8 with it).
-    float at[T];
-    for (int j = 0; j < T; ++j) at[j] = a[j];
-    for (std::int32_t k = begin; k < end; ++k) {
-      const float* s = b + Index(idx[k]) * ld;
-      float sum = 0.0f;
-      for (int j = 0; j < T; ++j) sum += at[j] * s[j];
-      float& dst = w[off[k]];
-      dst = accumulate ? dst + sum : sum;
-    }
-  } else {
-    // < 8 samples: one pass per sample, so the inner loop is a plain
-    // gather-multiply-store without a short runtime-length reduction per nonzero.
-    for (int j = 0; j < t; ++j) {
-      const float aj = a[j];
-      const bool add = accumulate || j > 0;
-      for (std::int32_t k = begin; k < end; ++k) {
-        const float prod = aj * b[Index(idx[k]) * ld + j];
+inline void sddmm_lines(float* w, const std::int32_t* off, bool accumulate, const float* a,
+                        Index lda, int t, const float* b, Index ld, Index lines,
+                        const std::int32_t* ptr, const std::int32_t* idx) {
+  for (Index q = 0; q < lines; ++q) {
+    const float* aq = a + q * lda;
+    if constexpr (T > 0) {
+      // The shared operand as a local copy: GCC then keeps it in T/VL registers
+      // instead of reloading it for every nonzero (loads, not FMAs, are the
+      // limit: 16 vector loads per nonzero without the copy, 8 with it).
+      float at[T];
+      for (int j = 0; j < T; ++j) at[j] = aq[j];
+      for (std::int32_t k = ptr[q]; k < ptr[q + 1]; ++k) {
+        const float* s = b + Index(idx[k]) * ld;
+        float sum = 0.0f;
+        for (int j = 0; j < T; ++j) sum += at[j] * s[j];
         float& dst = w[off[k]];
-        dst = add ? dst + prod : prod;
+        dst = accumulate ? dst + sum : sum;
+      }
+    } else {
+      // < 8 samples: one pass per sample, so the inner loop is a plain
+      // gather-multiply-store without a short runtime-length reduction.
+      for (int j = 0; j < t; ++j) {
+        const bool add = accumulate || j > 0;
+        for (std::int32_t k = ptr[q]; k < ptr[q + 1]; ++k) {
+          const float prod = aq[j] * b[Index(idx[k]) * ld + j];
+          float& dst = w[off[k]];
+          dst = add ? dst + prod : prod;
+        }
       }
     }
   }
 }
 
-/// sum_{j < t} d[j] (t == T if T > 0), reassociated like sddmm_tile.
+/// sum_{j < t} d[j] (t == T if T > 0), reassociated like sddmm_lines.
 template <int T>
 inline float sum_tile(const float* d, int t) {
   const int n = T > 0 ? T : t;
@@ -244,23 +249,29 @@ inline float sum_tile(const float* d, int t) {
 #pragma GCC optimize("no-loop-unroll-and-jam")  // see above
 #endif
 
-/// out[j] = init + sum_{k in [begin,end)} val[k] * src[idx[k]*ld + j], j < t.
-/// T > 0: t == T, and `acc` becomes T/VL vector registers. T == 0: t < 8
-/// samples, one gather_dot each.
+/// One batch tile of t samples (t == T if T > 0), line by line: for every line
+/// q < lines, out[q*ldo + j] = init[q] + sum_{k in [ptr[q], ptr[q+1])}
+/// val[k] * src[idx[k]*ld + j]. For T > 0 `acc` becomes T/VL vector registers;
+/// T == 0 (t < 8 samples) runs one gather_dot per sample.
 template <int T>
-inline void axpy_tile(float* out, int t, const float* src, Index ld, const std::int32_t* idx,
-                      const float* val, std::int32_t begin, std::int32_t end, float init) {
-  if constexpr (T > 0) {
-    float acc[T];
-    for (int j = 0; j < T; ++j) acc[j] = init;
-    for (std::int32_t k = begin; k < end; ++k) {
-      const float v = val[k];
-      const float* s = src + Index(idx[k]) * ld;
-      for (int j = 0; j < T; ++j) acc[j] += v * s[j];
+inline void axpy_lines(float* out, Index ldo, int t, const float* src, Index ld, Index lines,
+                       const std::int32_t* ptr, const std::int32_t* idx, const float* val,
+                       const float* init) {
+  for (Index q = 0; q < lines; ++q) {
+    const float b = init ? init[q] : 0.0f;
+    float* o = out + q * ldo;
+    if constexpr (T > 0) {
+      float acc[T];
+      for (int j = 0; j < T; ++j) acc[j] = b;
+      for (std::int32_t k = ptr[q]; k < ptr[q + 1]; ++k) {
+        const float v = val[k];
+        const float* s = src + Index(idx[k]) * ld;
+        for (int j = 0; j < T; ++j) acc[j] += v * s[j];
+      }
+      for (int j = 0; j < T; ++j) o[j] = acc[j];
+    } else {
+      for (int j = 0; j < t; ++j) o[j] = b + gather_dot(val, src + j, ld, idx, ptr[q], ptr[q + 1]);
     }
-    for (int j = 0; j < T; ++j) out[j] = acc[j];
-  } else {
-    for (int j = 0; j < t; ++j) out[j] = init + gather_dot(val, src + j, ld, idx, begin, end);
   }
 }
 
@@ -311,10 +322,8 @@ inline void sparse_axpy(float* out, const float* src, Index ld, Index src_cols, 
   // 256 KiB) stays in L2 while every line reuses it.
   for_each_block(src, ld, src_cols, [&](Index b0, Index len, Block s) {
     for_each_tile(len, [&](auto T, Index n0, int t) {
-      constexpr int kT = decltype(T)::value;
-      for (Index q = 0; q < lines; ++q)
-        axpy_tile<kT>(out + q * ld + b0 + n0, t, s.data + n0, s.ld, idx, val, ptr[q], ptr[q + 1],
-                      init ? init[q] : 0.0f);
+      axpy_lines<decltype(T)::value>(out + b0 + n0, ld, t, s.data + n0, s.ld, lines, ptr, idx,
+                                     val, init);
     });
   });
 }
@@ -373,10 +382,8 @@ inline void sparse_linear_backward_params(Matrix& dW, Vector& db, const Matrix& 
         const float s = detail::sum_tile<kT>(d.data + o * d.ld + n0, t);
         db[o] = accumulate ? db[o] + s : s;
       }
-      for (Index i = 0; i < p.cols; ++i)
-        detail::sddmm_tile<kT>(dw, p.csc_offset.data(), accumulate, x + i * N + b0 + n0, t,
-                               d.data + n0, d.ld, p.row_index.data(), p.col_ptr[i],
-                               p.col_ptr[i + 1]);
+      detail::sddmm_lines<kT>(dw, p.csc_offset.data(), accumulate, x + b0 + n0, N, t, d.data + n0,
+                              d.ld, p.cols, p.col_ptr.data(), p.row_index.data());
     });
   });
   if (N == 0) {  // no samples: the gradient is zero (the tile loops never ran)

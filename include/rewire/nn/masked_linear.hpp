@@ -35,7 +35,7 @@ enum class KernelPath {
 /// Measured on the reference machine (docs/performance.md): the sparse
 /// fwd + igrad + wgrad of a 512x512 and a 256x512 layer at batch 128 beat
 /// the dense GEMMs below about this density.
-inline constexpr double kDefaultSparseCrossover = 0.5;
+inline constexpr double kDefaultSparseCrossover = 0.4;
 
 /// Fully connected layer Y = X W^T + b with a 0/1 mask on W; T is the scalar.
 template <typename T>

@@ -69,6 +69,11 @@ class BasicMlp {
   Index in_features() const { return layers_.front().in_features(); }
   Index out_features() const { return layers_.back().out_features(); }
 
+  /// Sets every layer's kernel choice (see MaskedLinear::set_kernel_path).
+  void set_kernel_path(KernelPath path, double crossover = kDefaultSparseCrossover) {
+    for (auto& layer : layers_) layer.set_kernel_path(path, crossover);
+  }
+
   Modulation& modulation() { return modulation_; }
   const Modulation& modulation() const { return modulation_; }
 

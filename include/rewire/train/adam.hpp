@@ -50,12 +50,16 @@ class Adam {
   long steps() const { return t_; }
   const AdamOptions& options() const { return options_; }
 
-  /// One update of every parameter in `params` (same list, same order each step).
+  /// One update of every parameter in `params` (same list, same order each
+  /// step). A parameter with an `active` list keeps its moments compactly,
+  /// one per active entry: on a 95%-sparse layer that is 20x less state to
+  /// stream than full-size moments at scattered offsets.
   void step(const std::vector<ParamRef>& params) {
     if (m_.empty()) {
       for (const auto& p : params) {
-        m_.push_back(Eigen::ArrayXf::Zero(p.size));
-        v_.push_back(Eigen::ArrayXf::Zero(p.size));
+        const Index n = p.active != nullptr ? Index(p.active->size()) : p.size;
+        m_.push_back(Eigen::ArrayXf::Zero(n));
+        v_.push_back(Eigen::ArrayXf::Zero(n));
       }
     }
     detail::require(m_.size() == params.size(), "Adam::step: the parameter list changed size");
@@ -64,40 +68,46 @@ class Adam {
     // tiny for small t, where float would lose digits.
     const double bc1 = 1.0 - std::pow(double(options_.beta1), double(t_));
     const double bc2 = 1.0 - std::pow(double(options_.beta2), double(t_));
-    const float step_size = float(double(options_.lr) / bc1);
-    const float inv_sqrt_bc2 = float(1.0 / std::sqrt(bc2));
+    const Coefficients c{options_.beta1, options_.beta2, options_.eps,
+                         float(double(options_.lr) / bc1), float(1.0 / std::sqrt(bc2))};
     for (std::size_t k = 0; k < params.size(); ++k) {
       const ParamRef& p = params[k];
-      detail::require(m_[k].size() == p.size, "Adam::step: a parameter changed size");
-      float* w = p.value;
-      const float* g = p.grad;
+      float* m = m_[k].data();
+      float* v = v_[k].data();
       if (p.active != nullptr) {
-        for (const std::int32_t j : *p.active) update(k, w, g, j, step_size, inv_sqrt_bc2);
+        const std::vector<std::int32_t>& active = *p.active;
+        detail::require(m_[k].size() == Index(active.size()),
+                        "Adam::step: the active entries of " + p.name + " changed");
+        for (std::size_t q = 0; q < active.size(); ++q)
+          update(c, p.value[active[q]], p.grad[active[q]], m[q], v[q]);
       } else {
-        for (Index j = 0; j < p.size; ++j) update(k, w, g, j, step_size, inv_sqrt_bc2);
+        detail::require(m_[k].size() == p.size, "Adam::step: " + p.name + " changed size");
+        for (Index j = 0; j < p.size; ++j) update(c, p.value[j], p.grad[j], m[j], v[j]);
         if (p.mask != nullptr) {
           const float* mask = p.mask->data();
-          for (Index j = 0; j < p.size; ++j) w[j] *= mask[j];
+          for (Index j = 0; j < p.size; ++j) p.value[j] *= mask[j];
         }
       }
     }
   }
 
  private:
-  void update(std::size_t k, float* w, const float* grad, Index j, float step_size,
-              float inv_sqrt_bc2) {
-    const float g = grad[j];
-    float& m = m_[k][j];
-    float& v = v_[k][j];
-    m = options_.beta1 * m + (1.0f - options_.beta1) * g;
-    v = options_.beta2 * v + (1.0f - options_.beta2) * g * g;
+  struct Coefficients {
+    float beta1, beta2, eps;
+    float step_size;     // lr / (1 - b1^t)
+    float inv_sqrt_bc2;  // 1 / sqrt(1 - b2^t)
+  };
+
+  static void update(const Coefficients& c, float& w, float g, float& m, float& v) {
+    m = c.beta1 * m + (1.0f - c.beta1) * g;
+    v = c.beta2 * v + (1.0f - c.beta2) * g * g;
     // PyTorch: denom = sqrt(v) / sqrt(bc2) + eps; w -= (lr / bc1) * m / denom.
-    w[j] -= step_size * m / (std::sqrt(v) * inv_sqrt_bc2 + options_.eps);
+    w -= c.step_size * m / (std::sqrt(v) * c.inv_sqrt_bc2 + c.eps);
   }
 
   AdamOptions options_;
-  std::vector<Eigen::ArrayXf> m_;  // per slot: first moment
-  std::vector<Eigen::ArrayXf> v_;  // per slot: second moment
+  std::vector<Eigen::ArrayXf> m_;  // per slot: first moment (per active entry if `active`)
+  std::vector<Eigen::ArrayXf> v_;  // per slot: second moment (same layout)
   long t_ = 0;
 };
 

@@ -1,0 +1,167 @@
+// bench/bench_train_step.cpp - one whole training step of the paper's network
+// (2-512-512-256-4, batch 128, ReLU, internal noise sigma 0.5: forward,
+// softmax cross-entropy, backward, Adam), dense-masked vs sparse kernels, and
+// Adam alone on a masked 512x512 layer (all entries + mask vs active entries).
+//
+//   BM_TrainStep_DenseMasked/<sparsity%>  every layer on KernelPath::dense
+//   BM_TrainStep_Sparse/<sparsity%>       every layer on KernelPath::sparse
+//   BM_Adam_DenseMasked/<sparsity%>       Adam over all 262,144 entries, then mask
+//   BM_Adam_Sparse/<sparsity%>            Adam over the active entries only
+//
+// Each family checks once, before timing, that a few steps on the two paths
+// give the same weights (to float tolerance); a mismatch is reported as an
+// error instead of a time. Counter "FLOP" = useful work per second
+// (forward + input gradient + weight gradient over unmasked weights only).
+#include <rewire/rewire.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace rewire;
+
+constexpr Index kBatch = 128;
+const std::vector<Index> kWidths{2, 512, 512, 256, 4};
+
+/// A freshly initialised paper network, pruned per layer to `sparsity`.
+Mlp make_network(double sparsity, KernelPath path) {
+  Mlp net(kWidths);
+  Rng init(stream_key(7, Purpose::init));
+  net.init(init);
+  if (sparsity > 0) prune_to(net, sparsity);
+  net.set_kernel_path(path);
+  net.modulation().noise_sigma = 0.5f;
+  return net;
+}
+
+/// One fixed mini-batch of the cluster task.
+struct Batch {
+  Matrix X;
+  Labels y;
+};
+Batch make_batch() {
+  Rng rng(stream_key(11, Purpose::data));
+  Dataset d = make_gaussian_clusters(kBatch, 0.8f, rng);
+  return {d.inputs, d.labels};
+}
+
+/// One training step; the same sequence of calls `train()` makes.
+void train_step(Mlp& net, Adam& adam, const Batch& b, NoiseSource& noise, Matrix& P, Matrix& dlogits) {
+  softmax_cross_entropy_forward(P, net.forward(b.X, &noise), b.y);
+  softmax_cross_entropy_backward(dlogits, P, b.y);
+  net.backward(dlogits, GradientMode::masked);
+  adam.step(net.parameters());
+}
+
+/// Largest |difference| between the weights of the two paths after 3 steps.
+double path_mismatch(double sparsity) {
+  const Batch b = make_batch();
+  Mlp dense = make_network(sparsity, KernelPath::dense);
+  Mlp sparse = make_network(sparsity, KernelPath::sparse);
+  Adam a1(AdamOptions{1e-3f}), a2(AdamOptions{1e-3f});
+  NoiseSource n1(5), n2(5);  // same noise on both paths
+  Matrix P, d;
+  for (int s = 0; s < 3; ++s) {
+    train_step(dense, a1, b, n1, P, d);
+    train_step(sparse, a2, b, n2, P, d);
+  }
+  double worst = 0;
+  for (std::size_t l = 0; l < dense.num_layers(); ++l)
+    worst = std::max(worst, double((dense.layer(l).weight() - sparse.layer(l).weight()).cwiseAbs().maxCoeff()));
+  return worst;
+}
+
+double useful_flop_per_step(const Mlp& net) {
+  double flop = 0;
+  for (std::size_t l = 0; l < net.num_layers(); ++l) {
+    const double passes = l == 0 ? 2.0 : 3.0;  // no input gradient for the data
+    flop += passes * 2.0 * double(net.layer(l).active_weights()) * double(kBatch);
+  }
+  return flop;
+}
+
+void run_train_step(benchmark::State& state, KernelPath path) {
+  const double sparsity = double(state.range(0)) / 100.0;
+  const double mismatch = path_mismatch(sparsity);
+  // Adam normalises updates to ~lr per step, so after 3 steps two correct
+  // paths differ by float rounding amplified at most to a fraction of lr.
+  if (!(mismatch < 1e-4)) {
+    state.SkipWithError(("dense and sparse paths disagree: max |dW| = " + std::to_string(mismatch)).c_str());
+    return;
+  }
+  Mlp net = make_network(sparsity, path);
+  const Batch b = make_batch();
+  Adam adam(AdamOptions{1e-3f});
+  NoiseSource noise(9);
+  Matrix P, d;
+  for (auto _ : state) {
+    train_step(net, adam, b, noise, P, d);
+    benchmark::ClobberMemory();
+  }
+  state.counters["FLOP"] = benchmark::Counter(useful_flop_per_step(net) * double(state.iterations()),
+                                              benchmark::Counter::kIsRate);
+}
+
+void BM_TrainStep_DenseMasked(benchmark::State& state) { run_train_step(state, KernelPath::dense); }
+void BM_TrainStep_Sparse(benchmark::State& state) { run_train_step(state, KernelPath::sparse); }
+
+const std::vector<std::int64_t> kSparsities{0, 50, 75, 90, 95, 98, 99};
+BENCHMARK(BM_TrainStep_DenseMasked)->ArgsProduct({kSparsities})->ArgName("sparsity")->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_TrainStep_Sparse)->ArgsProduct({kSparsities})->ArgName("sparsity")->Unit(benchmark::kMicrosecond);
+
+/// Adam on one 512x512 masked layer with a fixed gradient.
+void run_adam(benchmark::State& state, KernelPath path) {
+  const double sparsity = double(state.range(0)) / 100.0;
+  auto make = [&](KernelPath p) {
+    MaskedLinear layer(512, 512);
+    Rng rng(3);
+    layer.init_uniform(rng);
+    if (sparsity > 0) prune_layer_to(layer, sparsity);
+    layer.set_kernel_path(p);
+    return layer;
+  };
+  MaskedLinear dense = make(KernelPath::dense), sparse = make(KernelPath::sparse);
+  // A gradient that is zero at masked entries, as the masked backward makes it.
+  Rng g(4);
+  Matrix grad(512, 512);
+  for (Index k = 0; k < grad.size(); ++k) grad.data()[k] = g.uniform(-1, 1) * dense.mask().data()[k];
+  auto params_of = [&](MaskedLinear& layer) {
+    std::vector<ParamRef> p;
+    layer.append_parameters(p, 1);
+    p.resize(1);  // the weight only
+    Eigen::Map<Eigen::ArrayXf>(p[0].grad, p[0].size) = grad.array().reshaped();
+    return p;
+  };
+  {  // validate: two steps on each path, same weights
+    auto pd = params_of(dense), ps = params_of(sparse);
+    Adam ad, as;
+    for (int s = 0; s < 2; ++s) {
+      ad.step(pd);
+      as.step(ps);
+    }
+    if (!(dense.weight() - sparse.weight()).isZero(0)) {
+      state.SkipWithError("Adam over active entries differs from dense + mask");
+      return;
+    }
+  }
+  MaskedLinear& layer = path == KernelPath::dense ? dense : sparse;
+  auto params = params_of(layer);
+  Adam adam;
+  for (auto _ : state) {
+    adam.step(params);
+    benchmark::ClobberMemory();
+  }
+  state.counters["entries"] = benchmark::Counter(double(layer.active_weights()) * double(state.iterations()),
+                                                 benchmark::Counter::kIsRate);
+}
+
+void BM_Adam_DenseMasked(benchmark::State& state) { run_adam(state, KernelPath::dense); }
+void BM_Adam_Sparse(benchmark::State& state) { run_adam(state, KernelPath::sparse); }
+BENCHMARK(BM_Adam_DenseMasked)->ArgsProduct({kSparsities})->ArgName("sparsity")->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Adam_Sparse)->ArgsProduct({kSparsities})->ArgName("sparsity")->Unit(benchmark::kMicrosecond);
+
+}  // namespace
