@@ -48,12 +48,11 @@ class BasicMaskedLinear {
 
   /// A layer with `in` inputs and `out` outputs, all weights zero and the mask all ones.
   BasicMaskedLinear(Index in, Index out)
-      : weight_(MatrixType::Zero(out, in)),       // (out, in): W
+      : weight_(MatrixType::Zero(checked_width(out), checked_width(in))),  // (out, in): W
         mask_(MatrixType::Ones(out, in)),         // (out, in): 0/1, 0 = pruned
         weight_grad_(MatrixType::Zero(out, in)),  // (out, in): dL/dW
         bias_(VectorType::Zero(out)),             // (out): b, never pruned
         bias_grad_(VectorType::Zero(out)) {       // (out): dL/db
-    detail::require(in > 0 && out > 0, "layer widths must be > 0");
   }
 
   Index in_features() const { return weight_.cols(); }
@@ -162,6 +161,12 @@ class BasicMaskedLinear {
   }
 
  private:
+  /// Validates a width before anything is allocated with it.
+  static Index checked_width(Index width) {
+    detail::require(width > 0, "layer width = " + std::to_string(width) + " must be > 0");
+    return width;
+  }
+
   /// Re-decides dense vs sparse and rebuilds the compressed index; called
   /// whenever the mask or the policy changes, never per step.
   void refresh_kernel_choice() {

@@ -18,7 +18,8 @@ namespace rewire::detail {
 /// 24 random bits -> float in [0, 1).
 inline float unit_from_bits(std::uint32_t bits24) { return float(bits24) * 0x1.0p-24f; }
 
-/// Natural log of x in (0, 1]: x = m 2^e with m in [sqrt(1/2), sqrt(2)),
+/// Natural log of a normal (non-subnormal) float x in [2^-126, 1]; the
+/// Box-Muller inputs are >= 2^-24. x = m 2^e with m in [sqrt(1/2), sqrt(2)),
 /// ln m = 2 atanh(s), s = (m-1)/(m+1), |s| < 0.1716, odd series to s^9.
 inline float log_unit(float x) {
   std::int32_t bits;
@@ -26,7 +27,7 @@ inline float log_unit(float x) {
   // Shift the mantissa range so that m lands in [sqrt(1/2), sqrt(2)).
   const std::int32_t shifted = bits - 0x3F3504F3;  // 0x3F3504F3 = bits of sqrt(1/2)
   const std::int32_t e = shifted >> 23;            // arithmetic shift: floor
-  const std::int32_t mbits = bits - (e << 23);
+  const std::int32_t mbits = bits - e * (1 << 23);  // e < 0 is common: no shift of negatives (UB)
   float m;
   std::memcpy(&m, &mbits, sizeof m);
   const float s = (m - 1.0f) / (m + 1.0f);
