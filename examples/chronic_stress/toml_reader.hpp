@@ -104,12 +104,12 @@ inline std::string join(const std::vector<std::string>& words) {
 // ---- typed reads of one node; `path` is its dotted key ---------------------
 
 [[noreturn]] inline void wrong_type(const std::string& src, const toml::node& n, const std::string& path,
-                             const std::string& expected) {
+                                    const std::string& expected) {
   fail(src, &n, path + ": expected " + expected + ", got " + type_name(n) + " " + show(n));
 }
 
 inline std::int64_t read_integer(const std::string& src, const toml::node& n, const std::string& path,
-                          std::int64_t lo, std::int64_t hi) {
+                                 std::int64_t lo, std::int64_t hi) {
   const std::string expected = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
   const auto* v = n.as_integer();
   if (!v) wrong_type(src, n, path, expected);
@@ -138,7 +138,7 @@ inline float read_float(const std::string& src, const toml::node& n, const std::
 }
 
 inline std::string read_choice(const std::string& src, const toml::node& n, const std::string& path,
-                        const std::vector<std::string>& allowed) {
+                               const std::vector<std::string>& allowed) {
   const std::string expected = "one of " + join(allowed);
   const auto* v = n.as_string();
   if (!v) wrong_type(src, n, path, "a string, " + expected);
@@ -160,7 +160,7 @@ inline std::string read_name(const std::string& src, const toml::node& n, const 
 }
 
 inline const toml::array& read_array(const std::string& src, const toml::node& n, const std::string& path,
-                              const std::string& of) {
+                                     const std::string& of) {
   const auto* a = n.as_array();
   if (!a) wrong_type(src, n, path, "an array of " + of);
   return *a;
