@@ -176,6 +176,46 @@ TEST_CASE("pruned weights stay exactly zero through train() and train_with_stres
   }
 }
 
+TEST_CASE("dense and sparse kernel paths train to the same weights, masks holding on both",
+          "[training][masks][sparse]") {
+  // At 80% sparsity the layers pick the sparse kernels automatically
+  // (density 0.2 < 0.4); forcing the dense path must give the same training
+  // up to float rounding. Regrowth scoring (a FULL gradient) in between must
+  // not leak gradient into pruned positions on the sparse path.
+  const std::uint64_t seed = 57;
+  CAPTURE(seed);
+  const Dataset data = clusters(seed, 100, 1000, 0.8f);
+  Mlp base = small_net(seed);
+  TrainOptions opt;
+  opt.epochs = 1;
+  opt.lr = 1e-2f;
+  Rng s0(stream_key(seed, Purpose::shuffle, 1));
+  train(base, data, opt, s0);
+  prune_to(base, 0.8);
+  const std::vector<Matrix> masks = masks_of(base);
+  for (std::size_t l = 0; l < base.num_layers(); ++l) CHECK(base.layer(l).uses_sparse());
+
+  std::vector<Mlp> nets;
+  for (const KernelPath path : {KernelPath::sparse, KernelPath::dense}) {
+    Mlp net = base;
+    net.set_kernel_path(path);
+    Rng shuffle(stream_key(seed, Purpose::shuffle, 2));
+    gradient_scores(net, data, 3, 128, shuffle);
+    opt.epochs = 2;
+    REQUIRE(train(net, data, opt, shuffle).status == TrainStatus::ok);
+    require_masks_hold(net, masks);
+    nets.push_back(net);
+  }
+  for (std::size_t l = 0; l < base.num_layers(); ++l) {
+    CAPTURE(l);
+    const double diff = (nets[0].layer(l).weight() - nets[1].layer(l).weight()).cwiseAbs().maxCoeff();
+    const double moved = (nets[0].layer(l).weight() - base.layer(l).weight()).cwiseAbs().maxCoeff();
+    CAPTURE(diff, moved);
+    CHECK(diff < 1e-3 * std::max(moved, 1e-2));
+    CHECK((nets[0].layer(l).bias() - nets[1].layer(l).bias()).cwiseAbs().maxCoeff() < 1e-3 * std::max(moved, 1e-2));
+  }
+}
+
 TEST_CASE("train(): noise sigma forced to 0 during the call and restored after", "[training][noise]") {
   const std::uint64_t seed = 52;
   CAPTURE(seed);

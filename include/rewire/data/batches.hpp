@@ -18,6 +18,7 @@ class BatchSampler {
   BatchSampler(const Dataset& data, Index batch_size) : data_(&data), batch_size_(batch_size) {
     detail::require(batch_size > 0, "batch_size must be > 0");
     detail::require(data.size() > 0, "cannot sample batches from an empty data set");
+    detail::require(data.labels.size() == data.size(), "the data set needs one label per input row");
     order_.resize(std::size_t(data.size()));
     std::iota(order_.begin(), order_.end(), Index(0));
   }

@@ -39,6 +39,9 @@ inline double softmax_cross_entropy_forward(MatrixT<T>& P, const MatrixT<T>& log
 template <typename T>
 inline void softmax_cross_entropy_backward(MatrixT<T>& dlogits, const MatrixT<T>& P, const Labels& y) {
   const Index batch = P.rows();
+  detail::require(y.size() == batch, "labels: one label per sample is required");
+  for (Index n = 0; n < batch; ++n)
+    detail::require(y[n] >= 0 && y[n] < P.cols(), "label out of range [0, classes)");
   dlogits = P / T(batch);
   for (Index n = 0; n < batch; ++n) dlogits(n, y[n]) -= T(1) / T(batch);
 }
@@ -46,9 +49,10 @@ inline void softmax_cross_entropy_backward(MatrixT<T>& dlogits, const MatrixT<T>
 /// Number of rows whose arg-max logit (first maximum on ties) equals the label.
 template <typename T>
 inline Index count_correct(const MatrixT<T>& logits, const Labels& y) {
-  REWIRE_ASSERT(y.size() == logits.rows());
+  detail::require(y.size() == logits.rows(), "labels: one label per sample is required");
   Index correct = 0;
   for (Index n = 0; n < logits.rows(); ++n) {
+    detail::require(y[n] >= 0 && y[n] < logits.cols(), "label out of range [0, classes)");
     Index best = 0;
     for (Index c = 1; c < logits.cols(); ++c)
       if (logits(n, c) > logits(n, best)) best = c;

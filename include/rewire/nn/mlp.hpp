@@ -101,7 +101,8 @@ class BasicMlp {
   /// Backward pass from dL/dlogits through the last forward's buffers: fills
   /// every layer's weight and bias gradient (masked or full, see GradientMode).
   void backward(const MatrixType& dlogits, GradientMode mode = GradientMode::masked) {
-    detail::require(dlogits.rows() == logits_.rows() && dlogits.cols() == logits_.cols(),
+    detail::require(input_.cols() == in_features(), "backward needs a forward pass first");
+    detail::require(dlogits.rows() == logits_.rows() && dlogits.cols() == out_features(),
                     "dlogits must have the shape of the last forward's logits");
     const std::size_t L = layers_.size();
     const MatrixType* dY = &dlogits;
@@ -155,5 +156,25 @@ class BasicMlp {
 
 /// The float network used for training.
 using Mlp = BasicMlp<float>;
+
+/// Sets a network's internal noise sigma for a scope and restores the old
+/// value when the scope ends, also when an exception leaves it.
+template <typename T>
+class ScopedNoiseSigma {
+ public:
+  ScopedNoiseSigma(BasicMlp<T>& net, float sigma) : net_(net), saved_(net.modulation().noise_sigma) {
+    set(sigma);
+  }
+  ~ScopedNoiseSigma() { net_.modulation().noise_sigma = saved_; }
+  ScopedNoiseSigma(const ScopedNoiseSigma&) = delete;
+  ScopedNoiseSigma& operator=(const ScopedNoiseSigma&) = delete;
+
+  /// Changes the sigma within the scope.
+  void set(float sigma) { net_.modulation().noise_sigma = sigma; }
+
+ private:
+  BasicMlp<T>& net_;
+  float saved_;
+};
 
 }  // namespace rewire

@@ -40,8 +40,7 @@ inline std::vector<Matrix> gradient_scores(Mlp& net, const Dataset& data, int ba
   std::vector<Matrix> scores;
   for (std::size_t l = 0; l < net.num_layers(); ++l)
     scores.push_back(Matrix::Zero(net.layer(l).out_features(), net.layer(l).in_features()));
-  const float saved_sigma = net.modulation().noise_sigma;
-  net.modulation().noise_sigma = 0.0f;
+  ScopedNoiseSigma<float> noise_off(net, 0.0f);  // restored on any exit
   BatchSampler sampler(data, batch_size);
   sampler.start_epoch(shuffle);
   Matrix X, P, dlogits;
@@ -57,7 +56,6 @@ inline std::vector<Matrix> gradient_scores(Mlp& net, const Dataset& data, int ba
     for (std::size_t l = 0; l < net.num_layers(); ++l)
       scores[l].array() += net.layer(l).weight_grad().array().abs();
   }
-  net.modulation().noise_sigma = saved_sigma;
   return scores;
 }
 

@@ -25,8 +25,8 @@ inline double accuracy(Mlp& net, const Dataset& data, const EvalCondition& condi
   detail::require_non_negative(condition.internal_sigma, "internal_sigma");
   detail::require(chunk > 0, "chunk must be > 0");
   detail::require(data.size() > 0, "cannot evaluate on an empty data set");
-  const float saved_sigma = net.modulation().noise_sigma;
-  net.modulation().noise_sigma = condition.internal_sigma;
+  detail::require(data.labels.size() == data.size(), "the data set needs one label per input row");
+  ScopedNoiseSigma<float> sigma_scope(net, condition.internal_sigma);
   Matrix X;  // (chunk, in): inputs, plus input noise
   Labels y;
   Index correct = 0;
@@ -37,7 +37,6 @@ inline double accuracy(Mlp& net, const Dataset& data, const EvalCondition& condi
     if (condition.input_sigma > 0.0f) noise.add_normal(X.data(), X.size(), condition.input_sigma);
     correct += count_correct(net.forward(X, &noise), y);
   }
-  net.modulation().noise_sigma = saved_sigma;
   return 100.0 * double(correct) / double(data.size());
 }
 

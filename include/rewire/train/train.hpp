@@ -60,7 +60,7 @@ inline TrainResult train_scheduled(Mlp& net, const Dataset& data, const TrainOpt
                                    const NoiseSchedule& sigma_at, Rng& shuffle,
                                    NoiseSource* noise, const EpochCallback& on_epoch = {}) {
   options.validate();
-  const float saved_sigma = net.modulation().noise_sigma;
+  ScopedNoiseSigma<float> sigma_scope(net, net.modulation().noise_sigma);  // restored on any exit
   Adam adam(AdamOptions{options.lr});
   BatchSampler sampler(data, options.batch_size);
   Matrix X, P, dlogits;  // batch inputs, probabilities, dL/dlogits
@@ -70,7 +70,7 @@ inline TrainResult train_scheduled(Mlp& net, const Dataset& data, const TrainOpt
     const float sigma = sigma_at(epoch, options.epochs);
     detail::require_non_negative(sigma, "scheduled noise sigma");
     detail::require(sigma == 0.0f || noise != nullptr, "a noisy schedule needs a NoiseSource");
-    net.modulation().noise_sigma = sigma;
+    sigma_scope.set(sigma);
     sampler.start_epoch(shuffle);
     double loss_sum = 0.0;
     Index batches = 0;
@@ -79,7 +79,6 @@ inline TrainResult train_scheduled(Mlp& net, const Dataset& data, const TrainOpt
       const double loss = softmax_cross_entropy_forward(P, logits, y);
       if (!std::isfinite(loss)) {
         result.status = TrainStatus::diverged;
-        net.modulation().noise_sigma = saved_sigma;
         return result;
       }
       softmax_cross_entropy_backward(dlogits, P, y);
@@ -93,7 +92,6 @@ inline TrainResult train_scheduled(Mlp& net, const Dataset& data, const TrainOpt
     result.last_epoch_loss = loss_sum / double(batches);
     if (on_epoch) on_epoch(epoch, result.last_epoch_loss, sigma);
   }
-  net.modulation().noise_sigma = saved_sigma;
   return result;
 }
 
