@@ -1,7 +1,8 @@
 // test_regrowth.cpp - gradient-guided regrowth (protocol.md, "Regrowth"):
 // of a layer's n pruned positions, the max(1, floor(fraction n)) with the
-// largest scores are reopened (ties: lower column-major flat index) with
-// fresh N(0, sd^2) values drawn in increasing flat-index order; biases and
+// largest scores are reopened (ties: in random order by default, or the
+// lower column-major flat index) with fresh N(0, sd^2) values drawn in
+// increasing flat-index order; biases and
 // unpruned weights are untouched. Scores = sum over mini-batches of the FULL
 // |dL/dW|, noise off.
 #include <catch2/catch.hpp>
@@ -50,6 +51,7 @@ std::vector<Index> open_positions(const Matrix& mask) {
 }  // namespace
 
 TEST_CASE("regrow_layer reopens exactly the highest-scoring pruned positions", "[regrowth][layer]") {
+  constexpr RegrowTies kLowest = RegrowTies::lowest_index;  // exact positions below
   const std::uint64_t key = stream_key(0, Purpose::regrow);
   CAPTURE(key);
   SECTION("distinct scores") {
@@ -59,7 +61,7 @@ TEST_CASE("regrow_layer reopens exactly the highest-scoring pruned positions", "
     // pruned: 1:0.5 2:0.9 3:0.2 5:0.8 6:0.7 7:0.1 -> floor(0.5 * 6) = 3 best: 2, 5, 6.
     const Matrix S = scores_from({100, 0.5f, 0.9f, 0.2f, 100, 0.8f, 0.7f, 0.1f, 100});
     Rng values(key);
-    CHECK(regrow_layer(l, S, 0.5, 0.03f, values) == 3);
+    CHECK(regrow_layer(l, S, 0.5, 0.03f, values, kLowest) == 3);
     CHECK(open_positions(l.mask()) == std::vector<Index>{0, 2, 4, 5, 6, 8});
     // New values: 0.03 * normal(), drawn for 2, 5, 6 in that order.
     Rng ref(key);
@@ -79,22 +81,22 @@ TEST_CASE("regrow_layer reopens exactly the highest-scoring pruned positions", "
     // tied 0.5 at 1, 3, 6: index 1 wins.
     const Matrix S = scores_from({100, 0.5f, 0.9f, 0.5f, 100, 0.9f, 0.5f, 0.1f, 100});
     Rng values(key);
-    CHECK(regrow_layer(l, S, 0.5, 0.03f, values) == 3);
+    CHECK(regrow_layer(l, S, 0.5, 0.03f, values, kLowest) == 3);
     CHECK(open_positions(l.mask()) == std::vector<Index>{0, 1, 2, 4, 5, 8});
     // All pruned scores equal: the three lowest indices 1, 2, 3.
     MaskedLinear m = hand_layer();
     Rng values2(key);
-    CHECK(regrow_layer(m, scores_from({9, 1, 1, 1, 9, 1, 1, 1, 9}), 0.5, 0.03f, values2) == 3);
+    CHECK(regrow_layer(m, scores_from({9, 1, 1, 1, 9, 1, 1, 1, 9}), 0.5, 0.03f, values2, kLowest) == 3);
     CHECK(open_positions(m.mask()) == std::vector<Index>{0, 1, 2, 3, 4, 8});
   }
   SECTION("at least one when fraction * n < 1; all when fraction = 1") {
     MaskedLinear l = hand_layer();
     Rng values(key);
     // floor(0.1 * 6) = 0 -> 1: the best, 0.9 at index 2 (tied with 5: lower index).
-    CHECK(regrow_layer(l, scores_from({100, 0.5f, 0.9f, 0.2f, 100, 0.9f, 0.7f, 0.1f, 100}), 0.1, 0.03f, values) == 1);
+    CHECK(regrow_layer(l, scores_from({100, 0.5f, 0.9f, 0.2f, 100, 0.9f, 0.7f, 0.1f, 100}), 0.1, 0.03f, values, kLowest) == 1);
     CHECK(open_positions(l.mask()) == std::vector<Index>{0, 2, 4, 8});
     MaskedLinear m = hand_layer();
-    CHECK(regrow_layer(m, scores_from({0, 0, 0, 0, 0, 0, 0, 0, 0}), 1.0, 0.03f, values) == 6);
+    CHECK(regrow_layer(m, scores_from({0, 0, 0, 0, 0, 0, 0, 0, 0}), 1.0, 0.03f, values, kLowest) == 6);
     CHECK(m.active_weights() == 9);
     // floor(0.5 * 5) = 2 with an odd count.
     MaskedLinear o = hand_layer();
@@ -102,7 +104,7 @@ TEST_CASE("regrow_layer reopens exactly the highest-scoring pruned positions", "
     M(0, 0) = 1.0f;
     M(1, 0) = 1.0f;  // flat 1 reopened by hand: pruned now 2, 3, 5, 6, 7
     o.set_mask(M);
-    CHECK(regrow_layer(o, scores_from({0, 0, 1, 2, 0, 3, 4, 5, 0}), 0.5, 0.03f, values) == 2);
+    CHECK(regrow_layer(o, scores_from({0, 0, 1, 2, 0, 3, 4, 5, 0}), 0.5, 0.03f, values, kLowest) == 2);
     CHECK(open_positions(o.mask()) == std::vector<Index>{0, 1, 4, 6, 7, 8});
   }
   SECTION("nothing pruned: nothing regrown, nothing changed") {
@@ -111,7 +113,7 @@ TEST_CASE("regrow_layer reopens exactly the highest-scoring pruned positions", "
     l.init_uniform(init);
     const Matrix W0 = l.weight();
     Rng values(key);
-    CHECK(regrow_layer(l, Matrix::Ones(3, 4), 0.5, 0.03f, values) == 0);
+    CHECK(regrow_layer(l, Matrix::Ones(3, 4), 0.5, 0.03f, values, kLowest) == 0);
     CHECK(bitwise_equal(l.weight(), W0));
     CHECK(l.mask() == Matrix::Ones(3, 4));
   }
@@ -120,15 +122,74 @@ TEST_CASE("regrow_layer reopens exactly the highest-scoring pruned positions", "
     Rng values(key);
     Matrix S = scores_from({0, 1, 2, 3, 4, 5, 6, 7, 8});
     S(1, 1) = std::numeric_limits<float>::quiet_NaN();
-    CHECK_THROWS_AS(regrow_layer(l, S, 0.5, 0.03f, values), std::invalid_argument);
+    CHECK_THROWS_AS(regrow_layer(l, S, 0.5, 0.03f, values, kLowest), std::invalid_argument);
     S(1, 1) = std::numeric_limits<float>::infinity();
-    CHECK_THROWS_AS(regrow_layer(l, S, 0.5, 0.03f, values), std::invalid_argument);
-    CHECK_THROWS_AS(regrow_layer(l, Matrix::Zero(3, 4), 0.5, 0.03f, values), std::invalid_argument);
-    CHECK_THROWS_AS(regrow_layer(l, Matrix::Zero(3, 3), 1.5, 0.03f, values), std::invalid_argument);
-    CHECK_THROWS_AS(regrow_layer(l, Matrix::Zero(3, 3), -0.5, 0.03f, values), std::invalid_argument);
+    CHECK_THROWS_AS(regrow_layer(l, S, 0.5, 0.03f, values, kLowest), std::invalid_argument);
+    CHECK_THROWS_AS(regrow_layer(l, Matrix::Zero(3, 4), 0.5, 0.03f, values, kLowest), std::invalid_argument);
+    CHECK_THROWS_AS(regrow_layer(l, Matrix::Zero(3, 3), 1.5, 0.03f, values, kLowest), std::invalid_argument);
+    CHECK_THROWS_AS(regrow_layer(l, Matrix::Zero(3, 3), -0.5, 0.03f, values, kLowest), std::invalid_argument);
     // ... and the layer is unchanged by the failed calls.
     CHECK(l.mask() == Matrix::Identity(3, 3));
   }
+}
+
+TEST_CASE("random ties: positive scores first, tied picks scattered, deterministic per key",
+          "[regrowth][layer][ties]") {
+  // A 64x64 layer with everything pruned; 200 positions score > 0, the rest
+  // tie at 0 (the situation of dead units after heavy pruning).
+  const Index n = 64;
+  auto fresh = [n] {
+    MaskedLinear l(n, n);
+    l.set_mask(Matrix::Zero(n, n));
+    return l;
+  };
+  Matrix S = Matrix::Zero(n, n);
+  Rng pick(stream_key(11, Purpose::regrow, 5));
+  for (int i = 0; i < 200; ++i) S.data()[pick.below(std::uint32_t(n * n))] = 1.0f + pick.uniform();
+  const Index positive = Index((S.array() > 0.0f).count());
+  const std::uint64_t key = stream_key(2, Purpose::regrow);
+  CAPTURE(key, positive);
+
+  MaskedLinear l = fresh();
+  Rng values(key);
+  const Index count = regrow_layer(l, S, 0.5, 0.03f, values, RegrowTies::random);
+  REQUIRE(count == n * n / 2);
+  // Every positive score is regrown before any tie.
+  for (Index k = 0; k < S.size(); ++k)
+    if (S.data()[k] > 0.0f) REQUIRE(l.mask().data()[k] == 1.0f);
+  // The tied picks spread over the whole matrix: each quarter of the flat
+  // index range holds about a quarter of them (lowest_index would put them
+  // all in the first half).
+  const Index tied_picks = count - positive;
+  for (int quarter = 0; quarter < 4; ++quarter) {
+    Index in_quarter = 0;
+    for (Index k = quarter * S.size() / 4; k < (quarter + 1) * S.size() / 4; ++k)
+      if (S.data()[k] == 0.0f && l.mask().data()[k] == 1.0f) ++in_quarter;
+    CAPTURE(quarter, in_quarter, tied_picks);
+    CHECK(std::abs(double(in_quarter) - tied_picks / 4.0) < 0.1 * tied_picks);
+  }
+  // Same key, same choice and values, bit for bit; another key, another choice.
+  MaskedLinear again = fresh();
+  Rng values_again(key);
+  regrow_layer(again, S, 0.5, 0.03f, values_again, RegrowTies::random);
+  CHECK(again.mask() == l.mask());
+  CHECK(bitwise_equal(again.weight(), l.weight()));
+  MaskedLinear other = fresh();
+  Rng values_other(key + 1);
+  regrow_layer(other, S, 0.5, 0.03f, values_other, RegrowTies::random);
+  CHECK(other.mask() != l.mask());
+
+  MaskedLinear lowest = fresh();
+  Rng values_lowest(key);
+  regrow_layer(lowest, S, 0.5, 0.03f, values_lowest, RegrowTies::lowest_index);
+  // lowest_index: every tied pick precedes every tied position left pruned.
+  Index last_pick = -1, first_left = S.size();
+  for (Index k = 0; k < S.size(); ++k) {
+    if (S.data()[k] != 0.0f) continue;
+    if (lowest.mask().data()[k] == 1.0f) last_pick = k;
+    else first_left = std::min(first_left, k);
+  }
+  CHECK(last_pick < first_left);
 }
 
 TEST_CASE("regrown values are N(0, sd^2) and deterministic per key", "[regrowth][layer]") {
@@ -138,7 +199,7 @@ TEST_CASE("regrown values are N(0, sd^2) and deterministic per key", "[regrowth]
     Rng values(key);
     Rng scores_rng(77);
     const Matrix S = rewire_test::random_matrix(100, 100, scores_rng, 0, 1);
-    REQUIRE(regrow_layer(l, S, 1.0, 0.03f, values) == 10000);
+    REQUIRE(regrow_layer(l, S, 1.0, 0.03f, values, RegrowTies::lowest_index) == 10000);  // no tie keys drawn
     return Matrix(l.weight());
   };
   const std::uint64_t key = stream_key(3, Purpose::regrow);

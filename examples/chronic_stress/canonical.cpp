@@ -39,7 +39,8 @@ ojson step_json(const Step& step) {
             {"sigma0", short_float(s->sigma0)}};
   if (const auto* s = std::get_if<Regrow>(&step))
     return {{"op", "regrow"}, {"batches", s->options.batches}, {"fraction", s->options.fraction},
-            {"sd", short_float(s->options.init_sd)}};
+            {"sd", short_float(s->options.init_sd)},
+            {"ties", s->options.ties == RegrowTies::random ? "random" : "lowest_index"}};
   if (const auto* s = std::get_if<Modulate>(&step)) {
     ojson j{{"op", "modulate"}};
     if (s->activation) j["activation"] = to_string(*s->activation);

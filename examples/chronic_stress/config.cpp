@@ -57,11 +57,12 @@ Step read_step(const std::string& src, const toml::node& n, const std::string& p
     return TrainWithStress{epochs(s), s.real_f("lr", kLearningRate), s.real_f("sigma0", kNonNegative)};
   }
   if (op == "regrow") {
-    Table s(n, path, src, {"op", "batches", "fraction", "sd"});
+    Table s(n, path, src, {"op", "batches", "fraction", "sd", "ties"});
     Regrow r;
     r.options.batches = int(s.integer("batches", 1, kMaxEpochs));
     r.options.fraction = s.real("fraction", kFraction);
     r.options.init_sd = s.real_f("sd", kNonNegative);
+    r.options.ties = s.ties();
     return r;
   }
   if (op == "modulate") return read_modulation(Table(n, path, src, {"op", "activation", "damping"}));

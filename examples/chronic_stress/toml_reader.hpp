@@ -26,6 +26,7 @@ namespace chronic_stress::toml_reader {
 
 using rewire::Activation;
 using rewire::PruneScope;
+using rewire::RegrowTies;
 
 inline constexpr double kInf = std::numeric_limits<double>::infinity();
 
@@ -222,6 +223,13 @@ class Table {
     const auto* n = get(key);
     if (!n) return PruneScope::per_layer;  // protocol.md: per layer is the default
     return rewire::parse_prune_scope(read_choice(src_, *n, at(key), {"per_layer", "global"}));
+  }
+  RegrowTies ties() const {
+    const auto* n = get("ties");
+    if (!n) return RegrowTies::random;  // what torch.topk's scattered choice among ties models
+    return read_choice(src_, *n, at("ties"), {"random", "lowest_index"}) == "random"
+               ? RegrowTies::random
+               : RegrowTies::lowest_index;
   }
   std::optional<Activation> activation() const {
     const auto* n = get("activation");

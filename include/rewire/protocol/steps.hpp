@@ -141,7 +141,8 @@ inline std::string describe(const Step& step) {
            num(s->sigma0) + ")";
   if (const auto* s = std::get_if<Regrow>(&step))
     return "regrow(" + std::to_string(s->options.batches) + " batches, fraction " +
-           num(s->options.fraction) + ", sd " + num(s->options.init_sd) + ")";
+           num(s->options.fraction) + ", sd " + num(s->options.init_sd) + ", ties " +
+           (s->options.ties == RegrowTies::random ? "random" : "lowest_index") + ")";
   if (const auto* s = std::get_if<Modulate>(&step)) {
     std::string out = "modulate(";
     if (s->activation) out += std::string("activation ") + to_string(*s->activation);
