@@ -32,6 +32,12 @@ inline void require(bool ok, const std::string& message) {
   if (!ok) throw std::invalid_argument("rewire: " + message);
 }
 
+/// The same for a literal: no std::string is built unless the check fails
+/// (checks run on every training step).
+inline void require(bool ok, const char* message) {
+  if (!ok) throw std::invalid_argument(std::string("rewire: ") + message);
+}
+
 /// `value` must be finite and lie in [lo, hi].
 inline void require_in_range(double value, double lo, double hi, const char* name) {
   if (!(std::isfinite(value) && value >= lo && value <= hi)) {

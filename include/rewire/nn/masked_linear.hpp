@@ -1,8 +1,17 @@
 // rewire/nn/masked_linear.hpp - a fully connected layer with a weight mask.
 //
 // A thin owner: it holds the buffers and calls the kernels in
-// kernels/linear.hpp. Invariant kept by every method: weight == weight .* mask
-// (pruned weights are exactly zero).
+// kernels/linear.hpp and kernels/sparse_linear.hpp. Invariants kept by every
+// method: weight == weight .* mask (pruned weights are exactly zero).
+//
+// On the sparse path the master copy of the active weights and of their
+// gradient is compact, in CSC order (= ascending column-major offset): the
+// kernels and the optimiser (see ParamRef::compact_value) touch only those,
+// so a training step never walks the dense matrices (scattered writes into a
+// 1 MiB matrix cost more than the whole 95%-sparse Adam update). The dense
+// weight() and weight_grad() are caches, refreshed when read. Hence: do not
+// call a layer's const accessors from several threads at once (copying a
+// layer is fine).
 #pragma once
 
 #include <rewire/core/error.hpp>
@@ -67,15 +76,16 @@ class BasicMaskedLinear {
     for (Index o = 0; o < out_features(); ++o)
       for (Index i = 0; i < in_features(); ++i) weight_(o, i) = T(rng.uniform(-bound, bound));
     for (Index o = 0; o < out_features(); ++o) bias_[o] = T(rng.uniform(-bound, bound));
-    weight_.array() *= mask_.array();
+    apply_mask();
   }
 
   /// Y = X W^T + b.
   void forward(MatrixType& Y, const MatrixType& X) {
     detail::require(X.cols() == in_features(), "layer input has the wrong number of features");
-    if (uses_sparse()) {
-      if constexpr (std::is_same_v<T, float>) {
-        gather_values(values_, weight_, pattern_);  // O(nnz): W may have changed since the last step
+    if constexpr (std::is_same_v<T, float>) {
+      if (use_sparse_) {
+        refresh_compact();
+        csr_from_csc(values_, pattern_);  // O(nnz), contiguous: the optimiser updated the CSC values
         sparse_linear_forward(Y, X, pattern_, values_, bias_);
         return;
       }
@@ -85,19 +95,21 @@ class BasicMaskedLinear {
 
   /// Given dY and the forward's input X: fills the parameter gradients and,
   /// if `dX` is not null, the input gradient dX = dY W. Must follow forward()
-  /// with the same weights (the sparse path reuses the values it gathered).
+  /// with the same weights (the sparse path reuses the values it permuted).
   void backward(MatrixType* dX, const MatrixType& dY, const MatrixType& X, GradientMode mode) {
     if constexpr (std::is_same_v<T, float>) {
-      if (uses_sparse()) {
+      if (use_sparse_) {
+        const std::int32_t* offset = pattern_.csc_offset.data();
+        const std::size_t nnz = pattern_.csc_offset.size();
+        float* dense_grad = weight_grad_.data();
         if (mode == GradientMode::masked) {
-          // The sparse weight gradient writes active positions only; the rest
-          // must be zero, which a previous full gradient may have broken.
-          if (grad_has_masked_values_) weight_grad_.setZero();
-          grad_has_masked_values_ = false;
-          sparse_linear_backward_params(weight_grad_, bias_grad_, dY, X, pattern_);
+          sparse_linear_backward_params_compact(grad_csc_, bias_grad_, dY, X, pattern_);
+          dense_grad_stale_ = true;  // weight_grad() scatters on demand
         } else {
           linear_backward_params(weight_grad_, bias_grad_, dY, X, static_cast<const Matrix*>(nullptr));
           grad_has_masked_values_ = true;
+          dense_grad_stale_ = false;
+          for (std::size_t k = 0; k < nnz; ++k) grad_csc_[k] = dense_grad[offset[k]];
         }
         if (dX != nullptr) sparse_linear_backward_input(*dX, dY, pattern_, values_);
         return;
@@ -121,16 +133,32 @@ class BasicMaskedLinear {
   /// True when forward/backward run the sparse kernels.
   bool uses_sparse() const { return use_sparse_; }
 
-  const MatrixType& weight() const { return weight_; }
+  /// The weights (out x in). On the sparse path this refreshes the dense
+  /// cache from the compact master copy: O(nnz), meant for inspection,
+  /// pruning and I/O, not for every step.
+  const MatrixType& weight() const {
+    sync_dense_weight();
+    return weight_;
+  }
   const VectorType& bias() const { return bias_; }
   const MatrixType& mask() const { return mask_; }
-  const MatrixType& weight_grad() const { return weight_grad_; }
+  /// dL/dW of the last backward (zero at masked positions after a masked
+  /// one); refreshed from the compact gradient on the sparse path.
+  const MatrixType& weight_grad() const {
+    sync_dense_grad();
+    return weight_grad_;
+  }
   const VectorType& bias_grad() const { return bias_grad_; }
 
   /// Mutable access for code that sets values directly (initialisation from
   /// a file, regrowth). Callers must keep weight == weight .* mask; call
-  /// apply_mask() after writing if unsure.
-  MatrixType& weight() { return weight_; }
+  /// apply_mask() after writing if unsure. Write before the next forward():
+  /// the sparse path re-reads the dense matrix once after each such access.
+  MatrixType& weight() {
+    sync_dense_weight();
+    compact_stale_ = true;
+    return weight_;
+  }
   VectorType& bias() { return bias_; }
 
   /// Replaces the mask (entries must be 0 or 1) and zeroes the newly pruned weights.
@@ -138,13 +166,15 @@ class BasicMaskedLinear {
     detail::require_shape(mask.rows(), mask.cols(), out_features(), in_features(), "mask");
     detail::require(((mask.array() == T(0)) || (mask.array() == T(1))).all(),
                     "mask entries must be exactly 0 or 1");
+    sync_dense_weight();  // the old pattern's compact values, before the pattern changes
+    compact_stale_ = true;
     mask_ = mask;
     apply_mask();
     refresh_kernel_choice();
   }
 
   /// weight .* = mask.
-  void apply_mask() { weight_.array() *= mask_.array(); }
+  void apply_mask() { weight().array() *= mask_.array(); }
 
   /// Number of unmasked weights.
   Index active_weights() const { return Index((mask_.array() != T(0)).count()); }
@@ -152,12 +182,21 @@ class BasicMaskedLinear {
   /// The (weight, bias) parameter views; `index` names them "layer<index>.*".
   void append_parameters(std::vector<BasicParamRef<T>>& out, int index) {
     const std::string prefix = "layer" + std::to_string(index);
-    // On the sparse path the gradient exists only at active entries, so the
-    // optimiser is told to update those only (same result as dense + mask).
-    const std::vector<std::int32_t>* active = use_sparse_ ? &pattern_.csc_offset : nullptr;
-    out.push_back({prefix + ".weight", weight_.data(), weight_grad_.data(), weight_.size(), &mask_,
-                   active});
-    out.push_back({prefix + ".bias", bias_.data(), bias_grad_.data(), bias_.size(), nullptr, nullptr});
+    sync_dense_weight();  // value/grad views are current when handed out
+    sync_dense_grad();
+    BasicParamRef<T> w{prefix + ".weight", weight_.data(), weight_grad_.data(), weight_.size(), &mask_};
+    if constexpr (std::is_same_v<T, float>) {
+      // On the sparse path the optimiser updates the compact active entries
+      // (same result as dense + mask); the dense view refreshes when read.
+      if (use_sparse_) {
+        refresh_compact();
+        w.compact_value = values_.csc.data();
+        w.compact_grad = grad_csc_.data();
+        w.compact_offset = &pattern_.csc_offset;
+      }
+    }
+    out.push_back(std::move(w));
+    out.push_back({prefix + ".bias", bias_.data(), bias_grad_.data(), bias_.size(), nullptr});
   }
 
  private:
@@ -170,33 +209,68 @@ class BasicMaskedLinear {
   /// Re-decides dense vs sparse and rebuilds the compressed index; called
   /// whenever the mask or the policy changes, never per step.
   void refresh_kernel_choice() {
+    sync_dense_weight();  // leaving the sparse path: the dense matrix becomes the master
+    sync_dense_grad();
     bool sparse = false;
     if constexpr (std::is_same_v<T, float>) {
       const double density = double(active_weights()) / double(mask_.size());
       sparse = path_ == KernelPath::sparse || (path_ == KernelPath::automatic && density < crossover_);
     }
     use_sparse_ = sparse;
+    compact_stale_ = true;
+    dense_grad_stale_ = false;
     if (use_sparse_) {
       if constexpr (std::is_same_v<T, float>) pattern_ = make_sparse_pattern(mask_);
       weight_grad_.setZero();
       grad_has_masked_values_ = false;
+      grad_csc_.assign(pattern_.csc_offset.size(), 0.0f);
     } else {
       pattern_ = SparsePattern{};
       values_ = SparseValues{};
+      grad_csc_.clear();
     }
   }
 
-  MatrixType weight_;       // (out, in): W
-  MatrixType mask_;         // (out, in): 0/1
-  MatrixType weight_grad_;  // (out, in): dL/dW
+  /// Re-reads the compact weights from the dense matrix after it was written
+  /// directly (weight(), apply_mask(), a new mask). O(nnz); not per step.
+  void refresh_compact() {
+    if (!compact_stale_) return;
+    if constexpr (std::is_same_v<T, float>) gather_values(values_, weight_, pattern_);
+    compact_stale_ = false;
+  }
+
+  /// On the sparse path the compact values are the master whenever they are
+  /// current (an optimiser may have changed them): copy them into the dense
+  /// cache. Masked entries of the cache are zero already.
+  void sync_dense_weight() const {
+    if (!use_sparse_ || compact_stale_) return;
+    const std::int32_t* offset = pattern_.csc_offset.data();
+    for (std::size_t k = 0; k < pattern_.csc_offset.size(); ++k) weight_.data()[offset[k]] = T(values_.csc[k]);
+  }
+  /// The dense gradient from the compact one after a masked sparse backward.
+  void sync_dense_grad() const {
+    if (!dense_grad_stale_) return;
+    if (grad_has_masked_values_) weight_grad_.setZero();  // a full gradient left values there
+    grad_has_masked_values_ = false;
+    const std::int32_t* offset = pattern_.csc_offset.data();
+    for (std::size_t k = 0; k < pattern_.csc_offset.size(); ++k) weight_grad_.data()[offset[k]] = T(grad_csc_[k]);
+    dense_grad_stale_ = false;
+  }
+
+  mutable MatrixType weight_;       // (out, in): W (a cache of values_ on the sparse path)
+  MatrixType mask_;                 // (out, in): 0/1
+  mutable MatrixType weight_grad_;  // (out, in): dL/dW (a cache of grad_csc_ after a sparse backward)
   VectorType bias_;         // (out): b
   VectorType bias_grad_;    // (out): dL/db
   KernelPath path_ = KernelPath::automatic;
   double crossover_ = kDefaultSparseCrossover;
   bool use_sparse_ = false;               // decided by refresh_kernel_choice()
-  bool grad_has_masked_values_ = false;   // a full gradient left values at masked entries
+  mutable bool grad_has_masked_values_ = false;  // a full gradient left values at masked entries
+  mutable bool dense_grad_stale_ = false;        // grad_csc_ is newer than weight_grad_
   SparsePattern pattern_;                 // CSR/CSC index of mask_ (sparse path only)
-  SparseValues values_;                   // W gathered in CSR/CSC order by the last forward
+  SparseValues values_;                   // active W: .csc the master copy, .csr permuted per forward
+  std::vector<float> grad_csc_;           // dL/dW at the active entries, CSC order
+  bool compact_stale_ = true;             // weight_ was written directly since values_ was read
 };
 
 /// The float layer used for training.

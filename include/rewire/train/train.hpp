@@ -62,6 +62,9 @@ inline TrainResult train_scheduled(Mlp& net, const Dataset& data, const TrainOpt
   options.validate();
   ScopedNoiseSigma<float> sigma_scope(net, net.modulation().noise_sigma);  // restored on any exit
   Adam adam(AdamOptions{options.lr});
+  // The views stay valid for the whole call (no mask changes in between);
+  // taking them once also spares the per-step refresh of dense caches.
+  const std::vector<ParamRef> params = net.parameters();
   BatchSampler sampler(data, options.batch_size);
   Matrix X, P, dlogits;  // batch inputs, probabilities, dL/dlogits
   Labels y;
@@ -83,7 +86,7 @@ inline TrainResult train_scheduled(Mlp& net, const Dataset& data, const TrainOpt
       }
       softmax_cross_entropy_backward(dlogits, P, y);
       net.backward(dlogits, GradientMode::masked);
-      adam.step(net.parameters());
+      adam.step(params);
       loss_sum += loss;
       ++batches;
     }
