@@ -60,14 +60,14 @@ std::string seed_ranges(const std::vector<std::uint64_t>& seeds) {
   return out;
 }
 
-// One seed in flight. Arms only start once `subjects` is filled; each arm
-// reads its own subject and writes its own result slot, so the only shared
-// mutable state is `arms_left`.
+// One seed in flight. Arms only start once `depressed` is set; every arm
+// copies it (run_arm branches it; copying only reads) and writes its own
+// result slot, so the only shared mutable state is `arms_left`.
 struct SeedWork {
   std::uint64_t seed = 0;
   std::size_t slot = 0;  // index into RunOutcome::seeds
   std::optional<StudyData> data;
-  std::vector<std::optional<Subject>> subjects;  // a private copy of the pre-treatment state per arm
+  std::optional<const Subject> depressed;  // the pre-treatment state, read-only while arms run
   std::vector<ArmResult> results;
   std::vector<double> seconds;  // [0] baseline, [1 + a] arm a
   std::atomic<std::size_t> arms_left{0};
@@ -174,14 +174,17 @@ class Pool {
     const std::size_t arms = spec_.arms.size();
     if (task.arm < 0) {
       w.data = make_study_data(spec_.data, w.seed);
-      const Subject depressed = run_baseline(spec_, *w.data, w.seed, on_epoch);
-      // Never share a Subject between threads: each arm gets its own copy.
-      w.subjects.assign(arms, depressed);
+      w.depressed.emplace(run_baseline(spec_, *w.data, w.seed, on_epoch));
       w.results.assign(arms, ArmResult{});
       w.seconds.assign(arms + 1, 0.0);
       w.seconds[0] = seconds_since(start);
       w.arms_left.store(arms);
       for (std::size_t a = 0; a < arms; ++a) next.push_back({&w, int(a)});
+      // Longest arms first: the shortest ones then fill the gaps at the end
+      // of the run instead of one long arm running alone on one core.
+      std::stable_sort(next.begin(), next.end(), [this](const Task& x, const Task& y) {
+        return spec_.arm_epochs(std::size_t(x.arm)) > spec_.arm_epochs(std::size_t(y.arm));
+      });
       return;
     }
     const std::size_t a = std::size_t(task.arm);
@@ -190,8 +193,7 @@ class Pool {
       std::atomic<int>& n;
       ~Leave() { n.fetch_sub(1); }
     } leave{arms_running_};
-    w.results[a] = run_arm(spec_, a, *w.subjects[a], *w.data, on_epoch);
-    w.subjects[a].reset();
+    w.results[a] = run_arm(spec_, a, *w.depressed, *w.data, on_epoch);
     w.seconds[1 + a] = seconds_since(start);
     if (w.arms_left.fetch_sub(1) == 1) finish_seed(w);  // the last arm of the seed
   }
@@ -207,6 +209,7 @@ class Pool {
                       ": training met a non-finite loss (diverged); non-finite values are written as null");
     outcome_.seeds[w.slot] = std::move(doc);
     w.data.reset();
+    w.depressed.reset();
     const int done = seeds_done_.fetch_add(1) + 1;
     ++computed_;
     if (console_.progress_enabled())  // a log file gets no per-seed lines

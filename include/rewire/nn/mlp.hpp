@@ -124,6 +124,16 @@ class BasicMlp {
     }
   }
 
+  /// Frees the activation buffers of the last forward (a network kept as a
+  /// state to copy from need not carry them); backward() then needs a new
+  /// forward(). The next forward() reallocates them.
+  void release_buffers() {
+    input_ = MatrixType();
+    logits_ = MatrixType();
+    for (auto* buffers : {&Z_, &A_, &H_, &dH_})
+      for (auto& m : *buffers) m = MatrixType();
+  }
+
   /// Views of all parameters: layer1.weight, layer1.bias, layer2.weight, ...
   std::vector<BasicParamRef<T>> parameters() {
     std::vector<BasicParamRef<T>> out;

@@ -97,15 +97,22 @@ struct StudySpec {
     }
   }
 
+  /// Training epochs of arm `a` for one seed: treatment plus all cycles of
+  /// maintenance (for progress reports and scheduling).
+  long arm_epochs(std::size_t a) const {
+    const ArmSpec& arm = arms.at(a);
+    long n = 0;
+    for (const auto& s : arm.treatment) n += epochs_of(s);
+    if (arm.follow_up)
+      for (const auto& s : arm.maintenance) n += long(longitudinal.cycles) * epochs_of(s);
+    return n;
+  }
+
   /// Training epochs one seed runs in total (for progress reports).
   long epochs_per_seed() const {
     long n = 0;
     for (const auto& s : baseline) n += epochs_of(s);
-    for (const auto& arm : arms) {
-      for (const auto& s : arm.treatment) n += epochs_of(s);
-      if (arm.follow_up)
-        for (const auto& s : arm.maintenance) n += long(longitudinal.cycles) * epochs_of(s);
-    }
+    for (std::size_t a = 0; a < arms.size(); ++a) n += arm_epochs(a);
     return n;
   }
 
@@ -152,6 +159,7 @@ inline Subject run_baseline(const StudySpec& spec, const StudyData& data, std::u
   net.init(init);
   Subject subject(std::move(net), seed, 0);
   for (const auto& step : spec.baseline) apply(subject, step, data.train, spec.data.batch_size, on_epoch);
+  subject.net.release_buffers();  // every arm copies this state; the copies need no buffers
   return subject;
 }
 

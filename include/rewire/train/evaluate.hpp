@@ -17,10 +17,11 @@ struct EvalCondition {
 };
 
 /// Accuracy in percent of `net` on `data` (no training). Runs in chunks of
-/// `chunk` samples to bound memory; the network's own noise sigma is
+/// `chunk` samples to bound memory (the default, the study's batch size,
+/// needs no larger buffers than training); the network's own noise sigma is
 /// restored afterwards.
 inline double accuracy(Mlp& net, const Dataset& data, const EvalCondition& condition,
-                       NoiseSource& noise, Index chunk = 512) {
+                       NoiseSource& noise, Index chunk = 128) {
   detail::require_non_negative(condition.input_sigma, "input_sigma");
   detail::require_non_negative(condition.internal_sigma, "internal_sigma");
   detail::require(chunk > 0, "chunk must be > 0");
