@@ -18,4 +18,4 @@ cmake -S . -B build/study -DCMAKE_BUILD_TYPE=Release \
   -DREWIRE_BUILD_TESTS=OFF -DREWIRE_BUILD_BENCH=OFF -DREWIRE_BUILD_EXAMPLES=ON >/dev/null
 cmake --build build/study -j2 --target chronic_stress
 ./build/study/examples/chronic_stress/chronic_stress "$@"
-echo "study.sh: report at results/chronic_stress/report.md"
+# (chronic_stress prints where the results went: --out, default results/chronic_stress)

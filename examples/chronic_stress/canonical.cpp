@@ -148,6 +148,7 @@ nlohmann::ordered_json config_to_json(const StudySpec& spec) {
                        {"cap", L.prune.cap},
                        {"scope", scope_name(L.prune.scope)},
                        {"threshold", L.threshold}};
+  j["numerics"] = {{"flush_denormals", spec.flush_denormals}};
   ojson arms = ojson::array();
   for (const auto& arm : spec.arms) {
     ojson probes = ojson::array();

@@ -188,7 +188,7 @@ StudySpec parse_config(std::string_view toml_text, const std::string& source) {
     throw ConfigError(source + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) +
                       ": malformed TOML: " + std::string(e.description()));
   }
-  Table top(root, "", source, {"data", "network", "baseline", "evaluation", "relapse", "longitudinal", "arms"});
+  Table top(root, "", source, {"data", "network", "baseline", "evaluation", "relapse", "longitudinal", "numerics", "arms"});
   StudySpec spec;
   if (const auto* n = top.get("data"))
     read_data(Table(*n, "data", source,
@@ -212,6 +212,8 @@ StudySpec parse_config(std::string_view toml_text, const std::string& source) {
     L.prune = read_removal(t, L.prune.fraction, L.prune.cap);
     L.threshold = t.real("threshold", kPercent, L.threshold);
   }
+  if (const auto* n = top.get("numerics"))
+    spec.flush_denormals = Table(*n, "numerics", source, {"flush_denormals"}).boolean("flush_denormals", true);
   const auto* arms = top.get("arms");
   if (!arms) top.missing("arms", "at least one [[arms]] table");
   const auto& a = read_array(source, *arms, "arms", "[[arms]] tables");

@@ -5,6 +5,7 @@
 #include <rewire/version.hpp>
 
 #include <rewire/core/error.hpp>
+#include <rewire/core/float_env.hpp>
 #include <rewire/core/types.hpp>
 
 #include <rewire/random/noise_source.hpp>

@@ -63,8 +63,8 @@ class BasicMaskedLinear {
         mask_(MatrixType::Ones(out, in)),         // (out, in): 0/1, 0 = pruned
         weight_grad_(MatrixType::Zero(out, in)),  // (out, in): dL/dW
         bias_(VectorType::Zero(out)),             // (out): b, never pruned
-        bias_grad_(VectorType::Zero(out)) {       // (out): dL/db
-  }
+        bias_grad_(VectorType::Zero(out)),       // (out): dL/db
+        active_(out * in) {}
 
   Index in_features() const { return weight_.cols(); }
   Index out_features() const { return weight_.rows(); }
@@ -118,7 +118,7 @@ class BasicMaskedLinear {
       }
     }
     linear_backward_params(weight_grad_, bias_grad_, dY, X,
-                           mode == GradientMode::masked ? &mask_ : nullptr);
+                           mode == GradientMode::masked && !unmasked_ ? &mask_ : nullptr);
     if (dX != nullptr) linear_backward_input(*dX, dY, weight_);
   }
 
@@ -179,14 +179,17 @@ class BasicMaskedLinear {
   void apply_mask() { weight().array() *= mask_.array(); }
 
   /// Number of unmasked weights.
-  Index active_weights() const { return Index((mask_.array() != T(0)).count()); }
+  Index active_weights() const { return active_; }
 
   /// The (weight, bias) parameter views; `index` names them "layer<index>.*".
   void append_parameters(std::vector<BasicParamRef<T>>& out, int index) {
     const std::string prefix = "layer" + std::to_string(index);
     sync_dense_weight();  // value/grad views are current when handed out
     sync_dense_grad();
-    BasicParamRef<T> w{prefix + ".weight", weight_.data(), weight_grad_.data(), weight_.size(), &mask_};
+    // No mask to re-apply when nothing is masked (the dense baseline): one
+    // pass less over W per step.
+    BasicParamRef<T> w{prefix + ".weight", weight_.data(), weight_grad_.data(), weight_.size(),
+                       unmasked_ ? nullptr : &mask_};
     if constexpr (std::is_same_v<T, float>) {
       // On the sparse path the optimiser updates the compact active entries
       // (same result as dense + mask); the dense view refreshes when read.
@@ -213,9 +216,11 @@ class BasicMaskedLinear {
   void refresh_kernel_choice() {
     sync_dense_weight();  // leaving the sparse path: the dense matrix becomes the master
     sync_dense_grad();
+    active_ = Index((mask_.array() != T(0)).count());
+    unmasked_ = active_ == mask_.size();
     bool sparse = false;
     if constexpr (std::is_same_v<T, float>) {
-      const double density = double(active_weights()) / double(mask_.size());
+      const double density = double(active_) / double(mask_.size());
       sparse = path_ == KernelPath::sparse || (path_ == KernelPath::automatic && density < crossover_);
     }
     use_sparse_ = sparse;
@@ -267,6 +272,8 @@ class BasicMaskedLinear {
   KernelPath path_ = KernelPath::automatic;
   double crossover_ = kDefaultSparseCrossover;
   bool use_sparse_ = false;               // decided by refresh_kernel_choice()
+  Index active_ = 0;                      // unmasked weights (refresh_kernel_choice())
+  bool unmasked_ = true;                  // the mask is all ones
   mutable bool grad_has_masked_values_ = false;  // a full gradient left values at masked entries
   mutable bool dense_grad_stale_ = false;        // grad_csc_ is newer than weight_grad_
   SparsePattern pattern_;                 // CSR/CSC index of mask_ (sparse path only)

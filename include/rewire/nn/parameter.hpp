@@ -22,7 +22,7 @@ struct BasicParamRef {
   T* value = nullptr;                ///< the parameter itself, `size` entries
   T* grad = nullptr;                 ///< dL/d(value) from the last backward, `size` entries
   Index size = 0;
-  const MatrixT<T>* mask = nullptr;  ///< 0/1 mask of `size` entries, or nullptr (biases)
+  const MatrixT<T>* mask = nullptr;  ///< 0/1 mask of `size` entries, or nullptr (biases; weights with nothing masked)
 
   /// Optional compressed storage of the unmasked entries (sparse layers).
   /// When `compact_offset` is set, entry q of `compact_value` / `compact_grad`
