@@ -1,12 +1,13 @@
 // bench/bench_train_step.cpp - one whole training step of the paper's network
 // (2-512-512-256-4, batch 128, ReLU, internal noise sigma 0.5: forward,
 // softmax cross-entropy, backward, Adam), dense-masked vs sparse kernels, and
-// Adam alone on a masked 512x512 layer (all entries + mask vs active entries).
+// Adam alone on a masked 512x512 or 256x512 layer (all entries + mask vs
+// compact active entries).
 //
 //   BM_TrainStep_DenseMasked/<sparsity%>  every layer on KernelPath::dense
 //   BM_TrainStep_Sparse/<sparsity%>       every layer on KernelPath::sparse
-//   BM_Adam_DenseMasked/<sparsity%>       Adam over all 262,144 entries, then mask
-//   BM_Adam_Sparse/<sparsity%>            Adam over compact active entries only
+//   BM_Adam_DenseMasked/out:<512|256>/sparsity:<%>  Adam over all entries, then mask
+//   BM_Adam_Sparse/out:<512|256>/sparsity:<%>       Adam over compact active entries only
 //
 // Each family checks once, before timing, that a few steps on the two paths
 // give the same weights (to float tolerance); a mismatch is reported as an
@@ -117,7 +118,7 @@ const std::vector<std::int64_t> kSparsities{0, 50, 75, 90, 95, 98, 99};
 BENCHMARK(BM_TrainStep_DenseMasked)->ArgsProduct({kSparsities})->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_TrainStep_Sparse)->ArgsProduct({kSparsities})->Unit(benchmark::kMicrosecond);
 
-/// Adam on one 512x512 masked layer with a fixed gradient: the dense view
+/// Adam on one masked layer (out x 512) with a fixed gradient: the dense view
 /// (all entries, then the mask) against compact storage of the active
 /// entries (what a sparse MaskedLinear hands the optimiser).
 struct AdamCase {
@@ -125,8 +126,8 @@ struct AdamCase {
   std::vector<std::int32_t> offset;     // active flat offsets, ascending
   std::vector<float> compact, compact_grad;
 
-  explicit AdamCase(double sparsity) {
-    MaskedLinear layer(512, 512);
+  AdamCase(Index out, double sparsity) {
+    MaskedLinear layer(512, out);
     Rng rng(3);
     layer.init_uniform(rng);
     if (sparsity > 0) prune_layer_to(layer, sparsity);
@@ -134,7 +135,7 @@ struct AdamCase {
     mask = layer.mask();
     // A gradient that is zero at masked entries, as the masked backward makes it.
     Rng g(4);
-    grad.resize(512, 512);
+    grad.resize(out, 512);
     for (Index k = 0; k < grad.size(); ++k) grad.data()[k] = g.uniform(-1, 1) * mask.data()[k];
     for (Index k = 0; k < mask.size(); ++k)
       if (mask.data()[k] != 0.0f) {
@@ -159,9 +160,10 @@ struct AdamCase {
 };
 
 void run_adam(benchmark::State& state, KernelPath path) {
-  const double sparsity = double(state.range(0)) / 100.0;
+  const Index out = Index(state.range(0));
+  const double sparsity = double(state.range(1)) / 100.0;
   {  // validate: two steps on each path, same weights
-    AdamCase dense(sparsity), sparse(sparsity);
+    AdamCase dense(out, sparsity), sparse(out, sparsity);
     auto pd = dense.params(KernelPath::dense), ps = sparse.params(KernelPath::sparse);
     Adam ad, as;
     for (int s = 0; s < 2; ++s) {
@@ -174,7 +176,7 @@ void run_adam(benchmark::State& state, KernelPath path) {
       return;
     }
   }
-  AdamCase c(sparsity);
+  AdamCase c(out, sparsity);
   auto params = c.params(path);
   Adam adam;
   for (auto _ : state) {
@@ -187,7 +189,7 @@ void run_adam(benchmark::State& state, KernelPath path) {
 
 void BM_Adam_DenseMasked(benchmark::State& state) { run_adam(state, KernelPath::dense); }
 void BM_Adam_Sparse(benchmark::State& state) { run_adam(state, KernelPath::sparse); }
-BENCHMARK(BM_Adam_DenseMasked)->ArgsProduct({kSparsities})->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_Adam_Sparse)->ArgsProduct({kSparsities})->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Adam_DenseMasked)->ArgsProduct({{512, 256}, kSparsities})->ArgNames({"out", "sparsity"})->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Adam_Sparse)->ArgsProduct({{512, 256}, kSparsities})->ArgNames({"out", "sparsity"})->Unit(benchmark::kMicrosecond);
 
 }  // namespace

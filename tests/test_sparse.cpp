@@ -125,6 +125,16 @@ void check_layer(const Layer& L, std::uint64_t seed) {
   const Matrix wscale = dy_colmax * x_colabs.transpose();
   CHECK(max_rel_error(dW, dWref, wscale) == Approx(0.0).margin(kTol));
   CHECK(max_rel_error(db, dbref, dy_colabs) == Approx(0.0).margin(kTol));
+
+  // the compact (CSC-order) weight gradient: bit-identical to the dense
+  // output at the pattern's offsets (same loops, same summation order)
+  std::vector<float> dw_csc(3, 1.0f);  // wrong size on purpose: resized
+  Vector db2;
+  rewire::sparse_linear_backward_params_compact(dw_csc, db2, L.dY, L.X, p);
+  REQUIRE(Index(dw_csc.size()) == p.nnz());
+  for (std::size_t k = 0; k < dw_csc.size(); ++k)
+    REQUIRE(std::memcmp(&dw_csc[k], &dW.data()[p.csc_offset[k]], sizeof(float)) == 0);
+  CHECK(std::memcmp(db2.data(), db.data(), sizeof(float) * std::size_t(db.size())) == 0);
 }
 
 }  // namespace

@@ -22,7 +22,7 @@ namespace rewire {
 /// How regrowth orders pruned positions whose scores are exactly equal.
 ///
 /// Ties are the common case, not an edge case: after 95% pruning most hidden
-/// units are dead (no input weights, negative bias), so 85-96% of the pruned
+/// units are dead (no input weights, negative bias), so 66-98% of the pruned
 /// positions of the two wide hidden layers score exactly 0, and regrowing half
 /// of them means choosing among tied zeros. The study's program used
 /// torch.topk, whose selection among ties is scattered over the matrix.
