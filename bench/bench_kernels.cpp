@@ -28,6 +28,7 @@
 
 #include <rewire/kernels/linear.hpp>
 #include <rewire/kernels/sparse_linear.hpp>
+#include <rewire/random/rng.hpp>
 
 #include <Eigen/SparseCore>
 #include <benchmark/benchmark.h>
@@ -49,12 +50,7 @@ using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMa
 /// splitmix64: fixed-seed, platform-independent data.
 struct SplitMix {
   std::uint64_t s;
-  std::uint64_t next() {
-    std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
+  std::uint64_t next() { return rewire::splitmix64(s); }
   float uniform(float lo, float hi) {  // 24-bit uniform in [lo, hi)
     return lo + (hi - lo) * float(next() >> 40) * (1.0f / 16777216.0f);
   }

@@ -8,6 +8,7 @@
 
 #include <rewire/kernels/linear.hpp>
 #include <rewire/kernels/sparse_linear.hpp>
+#include <rewire/random/rng.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -27,12 +28,7 @@ namespace {
 /// splitmix64 (Steele, Lea, Flood 2014): tiny, seedable, identical everywhere.
 struct SplitMix {
   std::uint64_t s;
-  std::uint64_t next() {
-    std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
+  std::uint64_t next() { return rewire::splitmix64(s); }
   /// Uniform in [0, 1) with 24 random bits (exact in float).
   float uniform() { return float(next() >> 40) * (1.0f / 16777216.0f); }
   float uniform(float lo, float hi) { return lo + (hi - lo) * uniform(); }

@@ -37,4 +37,15 @@ using Vector = VectorT<float>;
 /// Class labels, one per sample (row of the input matrix).
 using Labels = Eigen::Matrix<std::int32_t, Eigen::Dynamic, 1>;
 
+namespace detail {
+template <typename T>
+struct NonDeducedImpl {
+  using type = T;
+};
+/// T in a context the compiler does not deduce from (std::type_identity_t
+/// of C++20): lets a pointer parameter accept a plain `nullptr`.
+template <typename T>
+using NonDeduced = typename NonDeducedImpl<T>::type;
+}  // namespace detail
+
 }  // namespace rewire

@@ -33,11 +33,11 @@ inline void linear_backward_input(MatrixT<T>& dX, const MatrixT<T>& dY, const Ma
 
 /// dW = dY^T X (then .* M when `mask` is given), db = column sums of dY.
 /// (dL/dW[o,i] = sum_n dL/dY[n,o] * X[n,i];  dL/db[o] = sum_n dL/dY[n,o].)
-/// With `mask == nullptr` the full, unmasked gradient is produced: regrowth
-/// needs it to score pruned positions.
+/// With `mask == nullptr` (the default) the full, unmasked gradient is
+/// produced: regrowth needs it to score pruned positions.
 template <typename T>
 inline void linear_backward_params(MatrixT<T>& dW, VectorT<T>& db, const MatrixT<T>& dY, const MatrixT<T>& X,
-                                   const MatrixT<T>* mask) {
+                                   const detail::NonDeduced<MatrixT<T>>* mask = nullptr) {
   REWIRE_ASSERT(dY.rows() == X.rows());
   dW.resize(dY.cols(), X.cols());
   dW.noalias() = dY.transpose() * X;

@@ -108,7 +108,7 @@ class BasicMaskedLinear {
           sparse_linear_backward_params_compact(grad_csc_, bias_grad_, dY, X, pattern_);
           dense_grad_stale_ = true;  // weight_grad() scatters on demand
         } else {
-          linear_backward_params(weight_grad_, bias_grad_, dY, X, static_cast<const Matrix*>(nullptr));
+          linear_backward_params(weight_grad_, bias_grad_, dY, X);  // full: no mask
           grad_has_masked_values_ = true;
           dense_grad_stale_ = false;
           for (std::size_t k = 0; k < nnz; ++k) grad_csc_[k] = dense_grad[offset[k]];
