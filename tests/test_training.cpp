@@ -446,4 +446,16 @@ TEST_CASE("sparse layer: compact master copy, dense view and direct writes stay 
   CHECK(W3(0, 0) == 0.0f);
   for (Index k = 1; k < W3.size(); ++k)
     if (M2.data()[k] != 0.0f) REQUIRE(W3.data()[k] == W2.data()[k]);
+
+  // Re-initialising a sparse layer whose compact copy is current replaces it.
+  layer.forward(Y, X);
+  Rng init2(99), init3(99);
+  layer.init_uniform(init2);
+  MaskedLinear fresh(9, 7);
+  fresh.set_mask(M2);
+  fresh.init_uniform(init3);
+  CHECK(bitwise_equal(static_cast<const MaskedLinear&>(layer).weight(), fresh.weight()));
+  layer.forward(Y, X);
+  const Matrix Yfresh = (X * fresh.weight().transpose()).rowwise() + fresh.bias().transpose();
+  CHECK((Y - Yfresh).cwiseAbs().maxCoeff() < 1e-5);
 }

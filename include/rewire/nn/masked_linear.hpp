@@ -75,8 +75,9 @@ class BasicMaskedLinear {
   /// position independent of the mask).
   void init_uniform(Rng& rng) {
     const float bound = 1.0f / std::sqrt(float(in_features()));
+    MatrixType& W = weight();  // through the accessor: the compact copy must be re-read
     for (Index o = 0; o < out_features(); ++o)
-      for (Index i = 0; i < in_features(); ++i) weight_(o, i) = T(rng.uniform(-bound, bound));
+      for (Index i = 0; i < in_features(); ++i) W(o, i) = T(rng.uniform(-bound, bound));
     for (Index o = 0; o < out_features(); ++o) bias_[o] = T(rng.uniform(-bound, bound));
     apply_mask();
   }
