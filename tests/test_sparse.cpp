@@ -209,6 +209,20 @@ TEST_CASE("sparse pattern: CSR/CSC structure and offsets", "[sparse]") {
   }
 }
 
+TEST_CASE("gather_csc and scatter_csc move exactly the active entries", "[sparse]") {
+  SplitMix g{404};
+  const Matrix M = random_mask(37, 23, 0.7, g);
+  Matrix W(37, 23);
+  for (Index k = 0; k < W.size(); ++k) W.data()[k] = g.uniform(-1.0f, 1.0f);
+  const SparsePattern p = rewire::make_sparse_pattern(M);
+  std::vector<float> compact(std::size_t(p.nnz()));
+  rewire::gather_csc(compact.data(), W.data(), p);
+  for (std::size_t k = 0; k < compact.size(); ++k) REQUIRE(compact[k] == W.data()[p.csc_offset[k]]);
+  Matrix back = Matrix::Constant(37, 23, 7.0f);  // untouched entries keep 7
+  rewire::scatter_csc(back.data(), compact.data(), p);
+  for (Index k = 0; k < W.size(); ++k) REQUIRE(back.data()[k] == (M.data()[k] != 0.0f ? W.data()[k] : 7.0f));
+}
+
 TEST_CASE("sparse kernels equal the dense masked reference", "[sparse]") {
   struct Shape { Index out, in; };
   // The four layers of the 2-512-512-256-4 network, and an odd small shape.

@@ -29,8 +29,6 @@ double short_float(float f) {
   return std::strtod(std::string(buffer, end).c_str(), nullptr);
 }
 
-const char* scope_name(PruneScope s) { return s == PruneScope::per_layer ? "per_layer" : "global"; }
-
 ojson step_json(const Step& step) {
   if (const auto* s = std::get_if<Train>(&step))
     return {{"op", "train"}, {"epochs", s->epochs}, {"lr", short_float(s->lr)}};
@@ -40,7 +38,7 @@ ojson step_json(const Step& step) {
   if (const auto* s = std::get_if<Regrow>(&step))
     return {{"op", "regrow"}, {"batches", s->options.batches}, {"fraction", s->options.fraction},
             {"sd", short_float(s->options.init_sd)},
-            {"ties", s->options.ties == RegrowTies::random ? "random" : "lowest_index"}};
+            {"ties", to_string(s->options.ties)}};
   if (const auto* s = std::get_if<Modulate>(&step)) {
     ojson j{{"op", "modulate"}};
     if (s->activation) j["activation"] = to_string(*s->activation);
@@ -48,9 +46,9 @@ ojson step_json(const Step& step) {
     return j;
   }
   if (const auto* s = std::get_if<PruneTo>(&step))
-    return {{"op", "prune_to"}, {"target", s->target}, {"scope", scope_name(s->scope)}};
+    return {{"op", "prune_to"}, {"target", s->target}, {"scope", to_string(s->scope)}};
   const auto& s = std::get<PruneRemaining>(step);
-  return {{"op", "prune_remaining"}, {"fraction", s.fraction}, {"cap", s.cap}, {"scope", scope_name(s.scope)}};
+  return {{"op", "prune_remaining"}, {"fraction", s.fraction}, {"cap", s.cap}, {"scope", to_string(s.scope)}};
 }
 
 ojson steps_json(const std::vector<Step>& steps) {
@@ -141,12 +139,12 @@ nlohmann::ordered_json config_to_json(const StudySpec& spec) {
                      {"combined_internal_sigma", short_float(spec.measure.combined_internal_sigma)},
                      {"stress_levels", levels}};
   const PruneRemaining& r = spec.relapse.prune;
-  j["relapse"] = {{"remove_fraction", r.fraction}, {"cap", r.cap}, {"scope", scope_name(r.scope)}};
+  j["relapse"] = {{"remove_fraction", r.fraction}, {"cap", r.cap}, {"scope", to_string(r.scope)}};
   const LongitudinalSpec& L = spec.longitudinal;
   j["longitudinal"] = {{"cycles", L.cycles},
                        {"remove_fraction", L.prune.fraction},
                        {"cap", L.prune.cap},
-                       {"scope", scope_name(L.prune.scope)},
+                       {"scope", to_string(L.prune.scope)},
                        {"threshold", L.threshold}};
   j["numerics"] = {{"flush_denormals", spec.flush_denormals}};
   ojson arms = ojson::array();

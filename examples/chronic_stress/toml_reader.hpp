@@ -227,9 +227,7 @@ class Table {
   RegrowTies ties() const {
     const auto* n = get("ties");
     if (!n) return RegrowTies::random;  // what torch.topk's scattered choice among ties models
-    return read_choice(src_, *n, at("ties"), {"random", "lowest_index"}) == "random"
-               ? RegrowTies::random
-               : RegrowTies::lowest_index;
+    return rewire::parse_regrow_ties(read_choice(src_, *n, at("ties"), {"random", "lowest_index"}));
   }
   std::optional<Activation> activation() const {
     const auto* n = get("activation");

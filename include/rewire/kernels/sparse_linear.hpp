@@ -96,6 +96,20 @@ struct SparseValues {
   std::vector<float> csr, csc;
 };
 
+/// compact[k] = dense[p.csc_offset[k]] for the p.nnz() active entries, read
+/// in ascending memory order (dense: column-major, p.rows x p.cols).
+inline void gather_csc(float* compact, const float* dense, const SparsePattern& p) {
+  const std::int32_t* offset = p.csc_offset.data();
+  for (std::size_t k = 0; k < p.csc_offset.size(); ++k) compact[k] = dense[offset[k]];
+}
+
+/// dense[p.csc_offset[k]] = compact[k] (the inverse of gather_csc; entries
+/// outside the pattern are not touched).
+inline void scatter_csc(float* dense, const float* compact, const SparsePattern& p) {
+  const std::int32_t* offset = p.csc_offset.data();
+  for (std::size_t k = 0; k < p.csc_offset.size(); ++k) dense[offset[k]] = compact[k];
+}
+
 /// v.csr = v.csc permuted into CSR order (v.csc must hold p.nnz() values).
 inline void csr_from_csc(SparseValues& v, const SparsePattern& p) {
   REWIRE_ASSERT(Index(v.csc.size()) == p.nnz());
@@ -110,15 +124,12 @@ inline void csr_from_csc(SparseValues& v, const SparsePattern& p) {
 /// Fills v.csr / v.csc with W at the pattern's positions. W must be (p.rows x p.cols).
 inline void gather_values(SparseValues& v, const Matrix& W, const SparsePattern& p) {
   REWIRE_ASSERT(W.rows() == p.rows && W.cols() == p.cols);
-  const float* w = W.data();
-  const std::size_t nnz = p.csr_offset.size();
-  v.csr.resize(nnz);
-  v.csc.resize(nnz);
+  v.csc.resize(p.csc_offset.size());
   // CSC first: ascending offsets, so W is streamed in memory order. The CSR
   // copy is then permuted from the compact CSC array (nnz floats, cache
   // resident) instead of hopping through W with a stride of 4*rows bytes:
   // about 2x cheaper at 75-95% sparsity (measured, 512x512: 13 vs 24 us at 95%).
-  for (std::size_t k = 0; k < nnz; ++k) v.csc[k] = w[p.csc_offset[k]];
+  gather_csc(v.csc.data(), W.data(), p);
   csr_from_csc(v, p);
 }
 

@@ -102,9 +102,6 @@ class BasicMaskedLinear {
   void backward(MatrixType* dX, const MatrixType& dY, const MatrixType& X, GradientMode mode) {
     if constexpr (std::is_same_v<T, float>) {
       if (use_sparse_) {
-        const std::int32_t* offset = pattern_.csc_offset.data();
-        const std::size_t nnz = pattern_.csc_offset.size();
-        float* dense_grad = weight_grad_.data();
         if (mode == GradientMode::masked) {
           sparse_linear_backward_params_compact(grad_csc_, bias_grad_, dY, X, pattern_);
           dense_grad_stale_ = true;  // weight_grad() scatters on demand
@@ -112,7 +109,7 @@ class BasicMaskedLinear {
           linear_backward_params(weight_grad_, bias_grad_, dY, X);  // full: no mask
           grad_has_masked_values_ = true;
           dense_grad_stale_ = false;
-          for (std::size_t k = 0; k < nnz; ++k) grad_csc_[k] = dense_grad[offset[k]];
+          gather_csc(grad_csc_.data(), weight_grad_.data(), pattern_);
         }
         if (dX != nullptr) sparse_linear_backward_input(*dX, dY, pattern_, values_);
         return;
@@ -158,8 +155,7 @@ class BasicMaskedLinear {
   /// apply_mask() after writing if unsure. Write before the next forward():
   /// the sparse path re-reads the dense matrix once after each such access.
   MatrixType& weight() {
-    sync_dense_weight();
-    compact_stale_ = true;
+    make_dense_master();
     return weight_;
   }
   VectorType& bias() { return bias_; }
@@ -169,8 +165,7 @@ class BasicMaskedLinear {
     detail::require_shape(mask.rows(), mask.cols(), out_features(), in_features(), "mask");
     detail::require(((mask.array() == T(0)) || (mask.array() == T(1))).all(),
                     "mask entries must be exactly 0 or 1");
-    sync_dense_weight();  // the old pattern's compact values, before the pattern changes
-    compact_stale_ = true;
+    make_dense_master();  // takes the old pattern's compact values before the pattern changes
     mask_ = mask;
     apply_mask();
     refresh_kernel_choice();
@@ -215,7 +210,7 @@ class BasicMaskedLinear {
   /// Re-decides dense vs sparse and rebuilds the compressed index; called
   /// whenever the mask or the policy changes, never per step.
   void refresh_kernel_choice() {
-    sync_dense_weight();  // leaving the sparse path: the dense matrix becomes the master
+    make_dense_master();  // the pattern (or the path) is about to change
     sync_dense_grad();
     active_ = Index((mask_.array() != T(0)).count());
     unmasked_ = active_ == mask_.size();
@@ -225,7 +220,6 @@ class BasicMaskedLinear {
       sparse = path_ == KernelPath::sparse || (path_ == KernelPath::automatic && density < crossover_);
     }
     use_sparse_ = sparse;
-    compact_stale_ = true;
     dense_grad_stale_ = false;
     if (use_sparse_) {
       if constexpr (std::is_same_v<T, float>) pattern_ = make_sparse_pattern(mask_);
@@ -251,17 +245,23 @@ class BasicMaskedLinear {
   /// current (an optimiser may have changed them): copy them into the dense
   /// cache. Masked entries of the cache are zero already.
   void sync_dense_weight() const {
-    if (!use_sparse_ || compact_stale_) return;
-    const std::int32_t* offset = pattern_.csc_offset.data();
-    for (std::size_t k = 0; k < pattern_.csc_offset.size(); ++k) weight_.data()[offset[k]] = T(values_.csc[k]);
+    if constexpr (std::is_same_v<T, float>)
+      if (use_sparse_ && !compact_stale_) scatter_csc(weight_.data(), values_.csc.data(), pattern_);
+  }
+
+  /// Before the dense matrix is written directly or the pattern changes: the
+  /// dense matrix takes over as the master copy; the compact one is re-read
+  /// (refresh_compact) when the sparse kernels next need it.
+  void make_dense_master() {
+    sync_dense_weight();
+    compact_stale_ = true;
   }
   /// The dense gradient from the compact one after a masked sparse backward.
   void sync_dense_grad() const {
     if (!dense_grad_stale_) return;
     if (grad_has_masked_values_) weight_grad_.setZero();  // a full gradient left values there
     grad_has_masked_values_ = false;
-    const std::int32_t* offset = pattern_.csc_offset.data();
-    for (std::size_t k = 0; k < pattern_.csc_offset.size(); ++k) weight_grad_.data()[offset[k]] = T(grad_csc_[k]);
+    if constexpr (std::is_same_v<T, float>) scatter_csc(weight_grad_.data(), grad_csc_.data(), pattern_);
     dense_grad_stale_ = false;
   }
 

@@ -142,7 +142,7 @@ inline std::string describe(const Step& step) {
   if (const auto* s = std::get_if<Regrow>(&step))
     return "regrow(" + std::to_string(s->options.batches) + " batches, fraction " +
            num(s->options.fraction) + ", sd " + num(s->options.init_sd) + ", ties " +
-           (s->options.ties == RegrowTies::random ? "random" : "lowest_index") + ")";
+           to_string(s->options.ties) + ")";
   if (const auto* s = std::get_if<Modulate>(&step)) {
     std::string out = "modulate(";
     if (s->activation) out += std::string("activation ") + to_string(*s->activation);

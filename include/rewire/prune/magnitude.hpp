@@ -22,6 +22,9 @@ namespace rewire {
 /// one threshold over all weight matrices together (the paper's prose).
 enum class PruneScope { per_layer, global };
 
+/// "per_layer" / "global".
+inline const char* to_string(PruneScope s) { return s == PruneScope::per_layer ? "per_layer" : "global"; }
+
 /// Parses "per_layer" / "global"; throws std::invalid_argument otherwise.
 inline PruneScope parse_prune_scope(const std::string& name) {
   if (name == "per_layer") return PruneScope::per_layer;

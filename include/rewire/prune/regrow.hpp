@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace rewire {
@@ -34,6 +35,17 @@ enum class RegrowTies {
   random,        ///< ties ordered by a random key per position, drawn from the values stream
   lowest_index,  ///< ties go to the lower column-major flat index
 };
+
+/// "random" / "lowest_index".
+inline const char* to_string(RegrowTies t) { return t == RegrowTies::random ? "random" : "lowest_index"; }
+
+/// Parses "random" / "lowest_index"; throws std::invalid_argument otherwise.
+inline RegrowTies parse_regrow_ties(const std::string& name) {
+  if (name == "random") return RegrowTies::random;
+  if (name == "lowest_index") return RegrowTies::lowest_index;
+  detail::require(false, "regrowth tie rule '" + name + "' is unknown (allowed: random, lowest_index)");
+  return RegrowTies::random;
+}
 
 /// Parameters of regrowth (defaults: the study's).
 struct RegrowOptions {
@@ -90,36 +102,35 @@ inline Index regrow_layer(MaskedLinear& layer, const Matrix& scores, double frac
   detail::require_shape(scores.rows(), scores.cols(), layer.out_features(), layer.in_features(),
                         "regrowth scores");
   detail::require(scores.allFinite(), "regrowth scores contain NaN or inf (a diverged network?)");
-  std::vector<Index> pruned;  // flat indices, increasing
+  // Pruned positions in increasing flat index, each with its score and (with
+  // random ties) a key drawn in that order. Ordered by score descending, then
+  // key, then index: a strict total order, so the choice is deterministic.
+  struct Candidate {
+    float score;
+    std::uint64_t tie_key;
+    Index index;
+  };
+  std::vector<Candidate> pruned;
   for (Index k = 0; k < layer.mask().size(); ++k)
-    if (layer.mask().data()[k] == 0.0f) pruned.push_back(k);
+    if (layer.mask().data()[k] == 0.0f) pruned.push_back({scores.data()[k], 0, k});
   if (pruned.empty()) return 0;
   const auto count = std::max<std::size_t>(1, std::size_t(std::floor(fraction * double(pruned.size()))));
-
-  // Order positions (q indexes `pruned`) by score descending, then tie key,
-  // then index: a strict total order, so the choice is deterministic.
-  std::vector<std::uint64_t> tie_key(pruned.size(), 0);
   if (ties == RegrowTies::random)
-    for (auto& key : tie_key) key = values.next_u64();
-  const float* s = scores.data();
-  std::vector<std::size_t> order(pruned.size());
-  for (std::size_t q = 0; q < order.size(); ++q) order[q] = q;
-  auto better = [&](std::size_t a, std::size_t b) {
-    const float sa = s[pruned[a]], sb = s[pruned[b]];
-    if (sa != sb) return sa > sb;
-    if (tie_key[a] != tie_key[b]) return tie_key[a] < tie_key[b];
-    return a < b;
+    for (auto& c : pruned) c.tie_key = values.next_u64();
+  auto better = [](const Candidate& a, const Candidate& b) {
+    if (a.score != b.score) return a.score > b.score;
+    if (a.tie_key != b.tie_key) return a.tie_key < b.tie_key;
+    return a.index < b.index;
   };
-  std::nth_element(order.begin(), order.begin() + std::ptrdiff_t(count - 1), order.end(), better);
-  order.resize(count);
-  std::vector<Index> chosen;
-  for (const std::size_t q : order) chosen.push_back(pruned[q]);
-  std::sort(chosen.begin(), chosen.end());
+  std::nth_element(pruned.begin(), pruned.begin() + std::ptrdiff_t(count - 1), pruned.end(), better);
+  pruned.resize(count);
+  std::sort(pruned.begin(), pruned.end(), [](const Candidate& a, const Candidate& b) { return a.index < b.index; });
 
   Matrix mask = layer.mask();
-  for (const Index k : chosen) mask.data()[k] = 1.0f;
+  for (const Candidate& c : pruned) mask.data()[c.index] = 1.0f;
   layer.set_mask(mask);
-  for (const Index k : chosen) layer.weight().data()[k] = sd * values.normal();
+  Matrix& W = layer.weight();
+  for (const Candidate& c : pruned) W.data()[c.index] = sd * values.normal();
   return Index(count);
 }
 
@@ -133,8 +144,8 @@ inline std::vector<Index> regrow_by_gradient(Mlp& net, const Dataset& data,
       gradient_scores(net, data, options.batches, options.batch_size, shuffle);
   std::vector<Index> regrown;
   for (std::size_t l = 0; l < net.num_layers(); ++l)
-    regrown.push_back(regrow_layer(net.layer(l), scores[l], options.fraction, options.init_sd, values,
-                                         options.ties));
+    regrown.push_back(
+        regrow_layer(net.layer(l), scores[l], options.fraction, options.init_sd, values, options.ties));
   return regrown;
 }
 

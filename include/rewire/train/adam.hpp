@@ -112,7 +112,7 @@ class Adam {
   }
 
   AdamOptions options_;
-  std::vector<Eigen::ArrayXf> m_;  // per slot: first moment (per active entry if `active`)
+  std::vector<Eigen::ArrayXf> m_;  // per slot: first moment (per compact entry if compact storage)
   std::vector<Eigen::ArrayXf> v_;  // per slot: second moment (same layout)
   long t_ = 0;
 };
