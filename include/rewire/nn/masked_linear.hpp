@@ -44,8 +44,8 @@ enum class KernelPath {
 /// Measured on the reference machine (docs/performance.md): a whole training
 /// step (kernels, Adam, noise) on the sparse path costs the same as the
 /// dense-masked step at 50% sparsity and less below that density; the
-/// kernels alone cross at about 0.42, but the sparse path's Adam and mask
-/// handling are cheaper.
+/// kernels alone cross at a density of 0.40-0.47 (two measurements), but
+/// the sparse path's Adam and mask handling are cheaper.
 inline constexpr double kDefaultSparseCrossover = 0.5;
 
 /// Fully connected layer Y = X W^T + b with a 0/1 mask on W; T is the scalar.
