@@ -22,9 +22,12 @@ inline Activation parse_activation(const std::string& name) {
   return Activation::relu;
 }
 
-/// A = max(Z, 0).
+/// A = max(Z, 0). A NaN in Z stays NaN (as in the fused sparse kernel), so a
+/// diverging network reaches the loss as non-finite instead of being masked.
 template <typename T>
-inline void relu_forward(MatrixT<T>& A, const MatrixT<T>& Z) { A = Z.cwiseMax(T(0)); }
+inline void relu_forward(MatrixT<T>& A, const MatrixT<T>& Z) {
+  A = (Z.array() < T(0)).select(T(0), Z.array()).matrix();
+}
 
 /// dZ = dA * [Z > 0]. (ReLU'(0) = 0, as in PyTorch.)
 template <typename T>

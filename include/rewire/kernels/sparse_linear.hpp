@@ -206,14 +206,15 @@ inline void for_each_tile(Index len, F&& f) {
                      "no-trapping-math")
 #endif
 
-/// sum_{k in [begin,end)} val[k] * src[idx[k]*ld]: one sample of a sparse
-/// product, for batch tails of fewer than 8 samples (batch 1 mostly).
-/// Reassociated, it runs as vector gathers: 1.4x (95% sparse) to 2.5x (dense)
-/// faster than the serial sum.
-inline float gather_dot(const float* val, const float* src, Index ld, const std::int32_t* idx,
-                        std::int32_t begin, std::int32_t end) {
+/// sum_{k in [begin,end)} val[k'] * src[idx[k]*ld] (k' = perm[k] if
+/// Permuted, else k): one sample of a sparse product, for batch tails of
+/// fewer than 8 samples (batch 1 mostly). Reassociated, it runs as vector
+/// gathers: 1.4x (95% sparse) to 2.5x (dense) faster than the serial sum.
+template <bool Permuted>
+inline float gather_dot(const float* val, const std::int32_t* perm, const float* src, Index ld,
+                        const std::int32_t* idx, std::int32_t begin, std::int32_t end) {
   float sum = 0.0f;
-  for (std::int32_t k = begin; k < end; ++k) sum += val[k] * src[Index(idx[k]) * ld];
+  for (std::int32_t k = begin; k < end; ++k) sum += (Permuted ? val[perm[k]] : val[k]) * src[Index(idx[k]) * ld];
   return sum;
 }
 
@@ -272,29 +273,70 @@ inline float sum_tile(const float* d, int t) {
 #pragma GCC optimize("no-loop-unroll-and-jam")  // see above
 #endif
 
+/// Largest batch tail handled sample by sample (tiles below 8 samples).
+inline constexpr int kMaxTail = 8;
+
+/// What the axpy kernels do with each finished output value as it leaves the
+/// registers. Fusing these saves a whole pass over the output matrix (a pass
+/// over a 128 x 512 activation costs about as much as a 99%-sparse product).
+/// Both pointers address matrices of the output's shape and leading dimension,
+/// positioned like the output (the kernels offset them alike).
+///  - relu: also store max(value, 0) there (a NaN stays NaN, so that a
+///    diverging network is still seen as diverged);
+///  - gate: store the value where gate > 0 and 0 elsewhere, instead of the
+///    value itself: ReLU's backward, dZ = dH * [Z > 0], with gate = Z.
+struct Epilogue {
+  float* relu = nullptr;
+  const float* gate = nullptr;
+
+  /// Stores line q of a tile (t == T values if T > 0) at out + q*ldo.
+  template <int T>
+  void store(float* out, Index ldo, Index q, const float* acc, int t) const {
+    const int n = T > 0 ? T : t;
+    float* o = out + q * ldo;
+    if (gate != nullptr) {
+      const float* g = gate + q * ldo;
+      for (int j = 0; j < n; ++j) o[j] = g[j] > 0.0f ? acc[j] : 0.0f;
+    } else {
+      for (int j = 0; j < n; ++j) o[j] = acc[j];
+    }
+    if (relu != nullptr) {
+      float* h = relu + q * ldo;
+      for (int j = 0; j < n; ++j) h[j] = acc[j] < 0.0f ? 0.0f : acc[j];
+    }
+  }
+
+  /// The same epilogue for the block starting at sample n0 of the output.
+  Epilogue shifted(Index n0) const {
+    return {relu ? relu + n0 : nullptr, gate ? gate + n0 : nullptr};
+  }
+};
+
 /// One batch tile of t samples (t == T if T > 0), line by line: for every line
 /// q < lines, out[q*ldo + j] = init[q] + sum_{k in [ptr[q], ptr[q+1])}
-/// val[k] * src[idx[k]*ld + j]. For T > 0 `acc` becomes T/VL vector registers;
-/// T == 0 (t < 8 samples) runs one gather_dot per sample.
-template <int T>
+/// val[k'] * src[idx[k]*ld + j], with k' = perm[k] if Permuted, else k; the
+/// epilogue `e` then post-processes each value as it leaves the registers.
+/// For T > 0 `acc` becomes T/VL vector registers; T == 0 (t < 8 samples) runs
+/// one gather_dot per sample.
+template <int T, bool Permuted>
 inline void axpy_lines(float* out, Index ldo, int t, const float* src, Index ld, Index lines,
                        const std::int32_t* ptr, const std::int32_t* idx, const float* val,
-                       const float* init) {
+                       const std::int32_t* perm, const float* init, const Epilogue& e) {
   for (Index q = 0; q < lines; ++q) {
     const float b = init ? init[q] : 0.0f;
-    float* o = out + q * ldo;
+    float acc[T > 0 ? T : kMaxTail];
     if constexpr (T > 0) {
-      float acc[T];
       for (int j = 0; j < T; ++j) acc[j] = b;
       for (std::int32_t k = ptr[q]; k < ptr[q + 1]; ++k) {
-        const float v = val[k];
+        const float v = Permuted ? val[perm[k]] : val[k];
         const float* s = src + Index(idx[k]) * ld;
         for (int j = 0; j < T; ++j) acc[j] += v * s[j];
       }
-      for (int j = 0; j < T; ++j) o[j] = acc[j];
     } else {
-      for (int j = 0; j < t; ++j) o[j] = b + gather_dot(val, src + j, ld, idx, ptr[q], ptr[q + 1]);
+      for (int j = 0; j < t; ++j)
+        acc[j] = b + gather_dot<Permuted>(val, perm, src + j, ld, idx, ptr[q], ptr[q + 1]);
     }
+    e.store<T>(out, ldo, q, acc, t);
   }
 }
 
@@ -336,45 +378,86 @@ inline void for_each_block(const float* src, Index ld, Index cols, F&& block) {
   }
 }
 
-/// out(:, q) = init[q] + sum_{k in line q} val[k] * src(:, idx[k]) for every
-/// compressed line q (CSR row or CSC column); out and src have `ld` rows (batch).
+/// out(:, q) = init[q] + sum_{k in line q} val[k'] * src(:, idx[k]) for every
+/// compressed line q (CSR row or CSC column), k' = perm[k] if perm is given,
+/// else k; out and src have `ld` rows (batch); `e` is applied on the way out.
 inline void sparse_axpy(float* out, const float* src, Index ld, Index src_cols, Index lines,
                         const std::int32_t* ptr, const std::int32_t* idx, const float* val,
-                        const float* init) {
+                        const std::int32_t* perm, const float* init, const Epilogue& e) {
   // Batch blocks outermost: one packed block of src (at most 128 x 512 floats =
   // 256 KiB) stays in L2 while every line reuses it.
   for_each_block(src, ld, src_cols, [&](Index b0, Index len, Block s) {
     for_each_tile(len, [&](auto T, Index n0, int t) {
-      axpy_lines<decltype(T)::value>(out + b0 + n0, ld, t, s.data + n0, s.ld, lines, ptr, idx,
-                                     val, init);
+      constexpr int kT = decltype(T)::value;
+      const Epilogue tile_e = e.shifted(b0 + n0);
+      if (perm != nullptr)
+        axpy_lines<kT, true>(out + b0 + n0, ld, t, s.data + n0, s.ld, lines, ptr, idx, val, perm, init, tile_e);
+      else
+        axpy_lines<kT, false>(out + b0 + n0, ld, t, s.data + n0, s.ld, lines, ptr, idx, val, perm, init, tile_e);
     });
   });
+}
+
+/// The epilogue writing relu(Y) into H (resized like Y), or none.
+inline Epilogue relu_epilogue(Matrix* H, Index rows, Index cols) {
+  if (H == nullptr) return {};
+  H->resize(rows, cols);
+  return {H->data(), nullptr};
 }
 
 }  // namespace detail
 
 /// Y = X W^T + b with W given by (p, v). X (batch x p.cols), b (p.rows); Y is
 /// resized to (batch x p.rows). Equals linear_forward with the masked W.
+/// If `relu_out` is given it also receives max(Y, 0) (fused: no extra pass).
 inline void sparse_linear_forward(Matrix& Y, const Matrix& X, const SparsePattern& p,
-                                  const SparseValues& v, const Vector& b) {
+                                  const SparseValues& v, const Vector& b, Matrix* relu_out = nullptr) {
   REWIRE_ASSERT(X.cols() == p.cols && b.size() == p.rows);
   REWIRE_ASSERT(Index(v.csr.size()) == p.nnz());
-  REWIRE_ASSERT(&Y != &X);  // no in-place product
+  REWIRE_ASSERT(&Y != &X && relu_out != &Y && relu_out != &X);  // no in-place product
   Y.resize(X.rows(), p.rows);
-  detail::sparse_axpy(Y.data(), X.data(), X.rows(), p.cols, p.rows, p.row_ptr.data(),
-                      p.col_index.data(), v.csr.data(), b.data());
+  detail::sparse_axpy(Y.data(), X.data(), X.rows(), p.cols, p.rows, p.row_ptr.data(), p.col_index.data(),
+                      v.csr.data(), nullptr, b.data(), detail::relu_epilogue(relu_out, X.rows(), p.rows));
 }
 
-/// dX = dY W with W given by (p, v). dY (batch x p.rows); dX is resized to
+/// The same product from the values in CSC order only (csc_values[k] = W at
+/// CSC entry k, p.nnz() of them: the compact master copy a sparse layer keeps
+/// for its optimiser). Each CSR entry reads its value through p.csr_to_csc, so
+/// no CSR copy of the values is built per step. Same summation order as
+/// sparse_linear_forward, hence bit-identical results.
+inline void sparse_linear_forward_from_csc(Matrix& Y, const Matrix& X, const SparsePattern& p,
+                                           const float* csc_values, const Vector& b,
+                                           Matrix* relu_out = nullptr) {
+  REWIRE_ASSERT(X.cols() == p.cols && b.size() == p.rows);
+  REWIRE_ASSERT(&Y != &X && relu_out != &Y && relu_out != &X);  // no in-place product
+  Y.resize(X.rows(), p.rows);
+  detail::sparse_axpy(Y.data(), X.data(), X.rows(), p.cols, p.rows, p.row_ptr.data(), p.col_index.data(),
+                      csc_values, p.csr_to_csc.data(), b.data(),
+                      detail::relu_epilogue(relu_out, X.rows(), p.rows));
+}
+
+/// dX = dY W with W given by its values in CSC order (csc_values[k] = W at
+/// CSC entry k; v.csc of SparseValues). dY (batch x p.rows); dX is resized to
 /// (batch x p.cols). Equals linear_backward_input with the masked W.
+/// If `relu_gate` (batch x p.cols) is given, dX is zeroed where the gate is
+/// <= 0: the input gradient and ReLU's backward (gate = pre-activation Z) in
+/// one pass, as relu_backward(dX, dX, Z) would do after it.
 inline void sparse_linear_backward_input(Matrix& dX, const Matrix& dY, const SparsePattern& p,
-                                         const SparseValues& v) {
+                                         const float* csc_values, const Matrix* relu_gate = nullptr) {
   REWIRE_ASSERT(dY.cols() == p.rows);
-  REWIRE_ASSERT(Index(v.csc.size()) == p.nnz());
-  REWIRE_ASSERT(&dX != &dY);  // no in-place product
+  REWIRE_ASSERT(&dX != &dY && relu_gate != &dX);  // no in-place product
+  REWIRE_ASSERT(relu_gate == nullptr || (relu_gate->rows() == dY.rows() && relu_gate->cols() == p.cols));
   dX.resize(dY.rows(), p.cols);
-  detail::sparse_axpy(dX.data(), dY.data(), dY.rows(), p.rows, p.cols, p.col_ptr.data(),
-                      p.row_index.data(), v.csc.data(), nullptr);
+  const detail::Epilogue gate{nullptr, relu_gate ? relu_gate->data() : nullptr};
+  detail::sparse_axpy(dX.data(), dY.data(), dY.rows(), p.rows, p.cols, p.col_ptr.data(), p.row_index.data(),
+                      csc_values, nullptr, nullptr, gate);
+}
+
+/// dX = dY W with W given by (p, v) (uses v.csc); see the overload above.
+inline void sparse_linear_backward_input(Matrix& dX, const Matrix& dY, const SparsePattern& p,
+                                         const SparseValues& v, const Matrix* relu_gate = nullptr) {
+  REWIRE_ASSERT(Index(v.csc.size()) == p.nnz());
+  sparse_linear_backward_input(dX, dY, p, v.csc.data(), relu_gate);
 }
 
 namespace detail {

@@ -16,6 +16,7 @@
 
 #include <rewire/core/error.hpp>
 #include <rewire/core/types.hpp>
+#include <rewire/kernels/activation.hpp>
 #include <rewire/kernels/linear.hpp>
 #include <rewire/kernels/sparse_linear.hpp>
 #include <rewire/nn/parameter.hpp>
@@ -82,24 +83,31 @@ class BasicMaskedLinear {
     apply_mask();
   }
 
-  /// Y = X W^T + b.
-  void forward(MatrixType& Y, const MatrixType& X) {
+  /// Y = X W^T + b. If `relu_out` is given it also receives max(Y, 0): the
+  /// sparse kernels write it on the way out (one pass over the activations
+  /// less per layer and step), the dense path in a second pass.
+  void forward(MatrixType& Y, const MatrixType& X, MatrixType* relu_out = nullptr) {
     detail::require(X.cols() == in_features(), "layer input has the wrong number of features");
     if constexpr (std::is_same_v<T, float>) {
       if (use_sparse_) {
         refresh_compact();
-        csr_from_csc(values_, pattern_);  // O(nnz), contiguous: the optimiser updated the CSC values
-        sparse_linear_forward(Y, X, pattern_, values_, bias_);
+        // Straight from the compact CSC master copy the optimiser updated:
+        // no per-step CSR copy of the values.
+        sparse_linear_forward_from_csc(Y, X, pattern_, value_csc_.data(), bias_, relu_out);
         return;
       }
     }
     linear_forward(Y, X, weight_, bias_);
+    if (relu_out != nullptr) relu_forward(*relu_out, Y);
   }
 
   /// Given dY and the forward's input X: fills the parameter gradients and,
-  /// if `dX` is not null, the input gradient dX = dY W. Must follow forward()
-  /// with the same weights (the sparse path reuses the values it permuted).
-  void backward(MatrixType* dX, const MatrixType& dY, const MatrixType& X, GradientMode mode) {
+  /// if `dX` is not null, the input gradient dX = dY W. With `relu_gate`
+  /// (the pre-activation Z that produced X, same shape as dX), dX is zeroed
+  /// where the gate is <= 0: ReLU's backward fused into the input gradient.
+  void backward(MatrixType* dX, const MatrixType& dY, const MatrixType& X, GradientMode mode,
+                const MatrixType* relu_gate = nullptr) {
+    detail::require(relu_gate == nullptr || dX != nullptr, "a ReLU gate needs an input gradient");
     if constexpr (std::is_same_v<T, float>) {
       if (use_sparse_) {
         if (mode == GradientMode::masked) {
@@ -111,13 +119,15 @@ class BasicMaskedLinear {
           dense_grad_stale_ = false;
           gather_csc(grad_csc_.data(), weight_grad_.data(), pattern_);
         }
-        if (dX != nullptr) sparse_linear_backward_input(*dX, dY, pattern_, values_);
+        if (dX != nullptr) sparse_linear_backward_input(*dX, dY, pattern_, value_csc_.data(), relu_gate);
         return;
       }
     }
     linear_backward_params(weight_grad_, bias_grad_, dY, X,
                            mode == GradientMode::masked && !unmasked_ ? &mask_ : nullptr);
-    if (dX != nullptr) linear_backward_input(*dX, dY, weight_);
+    if (dX == nullptr) return;
+    linear_backward_input(*dX, dY, weight_);
+    if (relu_gate != nullptr) relu_backward(*dX, *dX, *relu_gate);
   }
 
   /// Chooses the kernels (default: automatic at kDefaultSparseCrossover).
@@ -191,7 +201,7 @@ class BasicMaskedLinear {
       // (same result as dense + mask); the dense view refreshes when read.
       if (use_sparse_) {
         refresh_compact();
-        w.compact_value = values_.csc.data();
+        w.compact_value = value_csc_.data();
         w.compact_grad = grad_csc_.data();
         w.compact_offset = &pattern_.csc_offset;
       }
@@ -228,7 +238,7 @@ class BasicMaskedLinear {
       grad_csc_.assign(pattern_.csc_offset.size(), 0.0f);
     } else {
       pattern_ = SparsePattern{};
-      values_ = SparseValues{};
+      value_csc_.clear();
       grad_csc_.clear();
     }
   }
@@ -237,7 +247,10 @@ class BasicMaskedLinear {
   /// directly (weight(), apply_mask(), a new mask). O(nnz); not per step.
   void refresh_compact() {
     if (!compact_stale_) return;
-    if constexpr (std::is_same_v<T, float>) gather_values(values_, weight_, pattern_);
+    if constexpr (std::is_same_v<T, float>) {
+      value_csc_.resize(std::size_t(pattern_.nnz()));
+      gather_csc(value_csc_.data(), weight_.data(), pattern_);
+    }
     compact_stale_ = false;
   }
 
@@ -246,7 +259,7 @@ class BasicMaskedLinear {
   /// cache. Masked entries of the cache are zero already.
   void sync_dense_weight() const {
     if constexpr (std::is_same_v<T, float>)
-      if (use_sparse_ && !compact_stale_) scatter_csc(weight_.data(), values_.csc.data(), pattern_);
+      if (use_sparse_ && !compact_stale_) scatter_csc(weight_.data(), value_csc_.data(), pattern_);
   }
 
   /// Before the dense matrix is written directly or the pattern changes: the
@@ -278,7 +291,7 @@ class BasicMaskedLinear {
   mutable bool grad_has_masked_values_ = false;  // a full gradient left values at masked entries
   mutable bool dense_grad_stale_ = false;        // grad_csc_ is newer than weight_grad_
   SparsePattern pattern_;                 // CSR/CSC index of mask_ (sparse path only)
-  SparseValues values_;                   // active W: .csc the master copy, .csr permuted per forward
+  std::vector<float> value_csc_;          // active W in CSC order: the master copy (sparse path)
   std::vector<float> grad_csc_;           // dL/dW at the active entries, CSC order
   bool compact_stale_ = true;             // weight_ was written directly since values_ was read
 };

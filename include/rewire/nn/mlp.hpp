@@ -86,13 +86,18 @@ class BasicMlp {
                     "noise_sigma > 0 needs a NoiseSource");
     input_ = X;  // (batch, in): kept for layer 1's weight gradient
     const MatrixType* h = &input_;
+    const bool relu = modulation_.activation == Activation::relu;
     for (std::size_t l = 0; l + 1 < layers_.size(); ++l) {
-      layers_[l].forward(Z_[l], *h);                            // (batch, width_l): Z
-      activation_forward(modulation_.activation, H_[l], Z_[l]);  // (batch, width_l): H = f(Z)
-      // tanh' needs A = f(Z) after noise has been added to H; ReLU' needs only
-      // Z, so ReLU skips the copy (each pass over these buffers costs a few
-      // percent of a 95%-sparse step).
-      if (modulation_.activation == Activation::tanh) A_[l] = H_[l];
+      if (relu) {
+        // (batch, width_l): Z and H = max(Z, 0) in one pass (fused into the
+        // sparse kernels: each pass over these buffers costs a few percent
+        // of a 95%-sparse step). ReLU' needs only Z, so no copy of f(Z).
+        layers_[l].forward(Z_[l], *h, &H_[l]);
+      } else {
+        layers_[l].forward(Z_[l], *h);  // (batch, width_l): Z
+        tanh_forward(H_[l], Z_[l]);     // (batch, width_l): H = tanh(Z)
+        A_[l] = H_[l];                  // tanh' needs f(Z) from before the noise
+      }
       if (noise != nullptr) noise_forward(H_[l], modulation_.noise_sigma, *noise);
       damping_forward(H_[l], modulation_.damping);
       h = &H_[l];
@@ -108,18 +113,22 @@ class BasicMlp {
     detail::require(dlogits.rows() == logits_.rows() && dlogits.cols() == out_features(),
                     "dlogits must have the shape of the last forward's logits");
     const std::size_t L = layers_.size();
+    const bool relu = modulation_.activation == Activation::relu;
     const MatrixType* dY = &dlogits;
     for (std::size_t l = L; l-- > 0;) {
       const MatrixType& X = (l == 0) ? input_ : H_[l - 1];
-      MatrixType* dX = (l == 0) ? nullptr : &dH_[l - 1];  // no input gradient for the data
-      layers_[l].backward(dX, *dY, X, mode);
-      if (l == 0) break;
-      // dH -> dA = d * dH (damping; noise passes unchanged) -> dZ = dA * f'(Z).
+      if (l == 0) {  // no input gradient for the data
+        layers_[l].backward(nullptr, *dY, X, mode);
+        break;
+      }
+      // dH -> dA = d * dH (damping; noise passes unchanged) -> dZ = dA * f'(Z),
+      // all in dH_[l-1], which becomes the next layer's dY. ReLU' is a 0/1
+      // gate, so it commutes with the damping factor and is fused into the
+      // input gradient; tanh' = 1 - A^2 is a pass of its own.
       MatrixType& dH = dH_[l - 1];
+      layers_[l].backward(&dH, *dY, X, mode, relu ? &Z_[l - 1] : nullptr);
       damping_backward(dH, modulation_.damping);
-      // In place (coefficient-wise, so no aliasing): dH_[l-1] becomes dZ_{l-1},
-      // the next layer's dY, without touching another buffer.
-      activation_backward(modulation_.activation, dH, dH, Z_[l - 1], A_[l - 1]);
+      if (!relu) tanh_backward(dH, dH, A_[l - 1]);  // coefficient-wise, so in place is fine
       dY = &dH;
     }
   }

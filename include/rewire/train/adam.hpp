@@ -79,14 +79,13 @@ class Adam {
         const Index n = p.compact_size();
         if (m_[k].size() != n)  // (no message built on the hot path)
           detail::require(false, "Adam::step: the active entries of " + p.name + " changed");
-        update_all(c, p.compact_value, p.compact_grad, m, v, n);
+        update_all<false>(c, p.compact_value, p.compact_grad, m, v, n, nullptr);
       } else {
         if (m_[k].size() != p.size) detail::require(false, "Adam::step: " + p.name + " changed size");
-        update_all(c, p.value, p.grad, m, v, p.size);
-        if (p.mask != nullptr) {
-          const float* mask = p.mask->data();
-          for (Index j = 0; j < p.size; ++j) p.value[j] *= mask[j];
-        }
+        if (p.mask != nullptr)
+          update_all<true>(c, p.value, p.grad, m, v, p.size, p.mask->data());
+        else
+          update_all<false>(c, p.value, p.grad, m, v, p.size, nullptr);
       }
     }
   }
@@ -98,16 +97,20 @@ class Adam {
     float inv_sqrt_bc2;  // 1 / sqrt(1 - b2^t)
   };
 
-  /// The update of n entries. The four arrays never overlap (restrict lets
-  /// the compiler vectorise the loop, sqrt and division included, without
-  /// run-time alias checks).
+  /// The update of n entries, then (Masked) w *= mask in the same loop: one
+  /// pass over the weights instead of two (the dense update streams its
+  /// arrays from memory, so a pass costs about a third of it). The arrays
+  /// never overlap (restrict lets the compiler vectorise the loop, sqrt and
+  /// division included, without run-time alias checks).
+  template <bool Masked>
   static void update_all(const Coefficients& c, float* __restrict w, const float* __restrict g,
-                         float* __restrict m, float* __restrict v, Index n) {
+                         float* __restrict m, float* __restrict v, Index n, const float* __restrict mask) {
     for (Index j = 0; j < n; ++j) {
       m[j] = c.beta1 * m[j] + (1.0f - c.beta1) * g[j];
       v[j] = c.beta2 * v[j] + (1.0f - c.beta2) * g[j] * g[j];
       // PyTorch: denom = sqrt(v) / sqrt(bc2) + eps; w -= (lr / bc1) * m / denom.
-      w[j] -= c.step_size * m[j] / (std::sqrt(v[j]) * c.inv_sqrt_bc2 + c.eps);
+      const float updated = w[j] - c.step_size * m[j] / (std::sqrt(v[j]) * c.inv_sqrt_bc2 + c.eps);
+      w[j] = Masked ? updated * mask[j] : updated;
     }
   }
 
