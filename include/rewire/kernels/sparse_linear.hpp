@@ -236,6 +236,20 @@ inline void sddmm_lines(float* w, const std::int32_t* off, bool accumulate, cons
       // limit: 16 vector loads per nonzero without the copy, 8 with it).
       float at[T];
       for (int j = 0; j < T; ++j) at[j] = aq[j];
+      int nonzero = 0;
+      for (int j = 0; j < T; ++j) nonzero |= (at[j] != 0.0f);
+      if (nonzero == 0) {
+        // The shared operand is a column of exact zeros: the input of a ReLU
+        // unit that is off for the whole tile. Without internal noise that
+        // is common (25-48% of the hidden units of the paper's network after
+        // 95% pruning and after the ketamine-like regrowth): every product is
+        // zero, so the dot products are skipped. (Exact up to the sign of
+        // zero; a non-finite partner value would have given NaN instead of 0,
+        // but then the loss, computed before any gradient, is non-finite.)
+        if (!accumulate)
+          for (std::int32_t k = ptr[q]; k < ptr[q + 1]; ++k) (Compact ? w[k] : w[off[k]]) = 0.0f;
+        continue;
+      }
       for (std::int32_t k = ptr[q]; k < ptr[q + 1]; ++k) {
         const float* s = b + Index(idx[k]) * ld;
         float sum = 0.0f;
@@ -306,6 +320,22 @@ struct Epilogue {
     }
   }
 
+  /// True when a gate is set and closed (<= 0, or NaN) for all samples of the
+  /// line at `offset` (t == T samples if T > 0): the stored line is then all
+  /// zeros whatever the products, so the kernel skips them. After heavy
+  /// pruning many ReLU units are off for a whole batch (25-48% per hidden
+  /// layer of the paper's network), so this is frequent, and the check reads
+  /// only what the store reads anyway.
+  template <int T>
+  bool gate_closed(Index offset, int t) const {
+    if (gate == nullptr) return false;
+    const int n = T > 0 ? T : t;
+    const float* g = gate + offset;
+    int open = 0;
+    for (int j = 0; j < n; ++j) open |= (g[j] > 0.0f);
+    return open == 0;
+  }
+
   /// The same epilogue for the block starting at sample n0 of the output.
   Epilogue shifted(Index n0) const {
     return {relu ? relu + n0 : nullptr, gate ? gate + n0 : nullptr};
@@ -325,7 +355,9 @@ inline void axpy_lines(float* out, Index ldo, int t, const float* src, Index ld,
   for (Index q = 0; q < lines; ++q) {
     const float b = init ? init[q] : 0.0f;
     float acc[T > 0 ? T : kMaxTail];
-    if constexpr (T > 0) {
+    if (e.gate_closed<T>(q * ldo, t)) {
+      for (int j = 0; j < (T > 0 ? T : t); ++j) acc[j] = 0.0f;  // stored as zeros anyway
+    } else if constexpr (T > 0) {
       for (int j = 0; j < T; ++j) acc[j] = b;
       for (std::int32_t k = ptr[q]; k < ptr[q + 1]; ++k) {
         const float v = Permuted ? val[perm[k]] : val[k];
