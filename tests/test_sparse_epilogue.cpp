@@ -295,3 +295,78 @@ TEST_CASE("MaskedLinear dense and sparse paths agree with the ReLU epilogues", "
       }
     }
 }
+
+// The kernels skip work that is zero by construction (dead ReLU units): an
+// input-gradient line whose gate is closed for a whole batch tile, and SDDMM
+// columns whose input is all zeros in a tile. Here whole gate columns are
+// closed and whole input columns are zero, in some tiles only at batch 300
+// (a unit dead in one block but alive in another), so both the skipped and
+// the computed paths run side by side and must match the unskipped result.
+namespace {
+
+/// Closes (sets <= 0) gate columns c % 3 == 0 in every sample, and columns
+/// c % 3 == 1 only in samples [0, 128) (the first batch block).
+void close_gate_columns(Matrix& Z) {
+  for (Index c = 0; c < Z.cols(); ++c)
+    for (Index n = 0; n < Z.rows(); ++n)
+      if (c % 3 == 0 || (c % 3 == 1 && n < 128)) Z(n, c) = (n % 2 == 0) ? -std::abs(Z(n, c)) : 0.0f;
+}
+
+/// Zeroes input columns the same way.
+void zero_input_columns(Matrix& X) {
+  for (Index c = 0; c < X.cols(); ++c)
+    for (Index n = 0; n < X.rows(); ++n)
+      if (c % 3 == 0 || (c % 3 == 1 && n < 128)) X(n, c) = 0.0f;
+}
+
+}  // namespace
+
+TEST_CASE("sparse input gradient: lines with a closed gate are exact zeros", "[sparse][epilogue]") {
+  for (const double s : kSparsities)
+    for (const Index batch : kBatches) {
+      const std::uint64_t seed = seed_of(64, 96, batch, s) + 7;
+      CAPTURE(seed, s, batch);
+      Rng g(seed);
+      const Layer L(64, 96, batch, s, g);
+      Matrix Z = random_matrix(batch, 96, g);
+      close_gate_columns(Z);
+      const SparsePattern p = rewire::make_sparse_pattern(L.M);
+      SparseValues v;
+      rewire::gather_values(v, L.W_full, p);
+      Matrix gated, ref;
+      rewire::sparse_linear_backward_input(gated, L.dY, p, v, &Z);
+      rewire::sparse_linear_backward_input(ref, L.dY, p, v);
+      rewire::relu_backward(ref, ref, Z);
+      CHECK(rewire_test::bitwise_equal(gated, ref));
+      // A closed column is all zeros; an open one is not (s < 1 and a
+      // column with active weights): the skip must not spread.
+      for (Index c = 0; c < 96; c += 3) CHECK(gated.col(c).isZero(0));
+    }
+}
+
+TEST_CASE("SDDMM: input columns of zeros give zero gradients, the rest as before", "[sparse][epilogue]") {
+  for (const double s : kSparsities)
+    for (const Index batch : kBatches) {
+      const std::uint64_t seed = seed_of(64, 96, batch, s) + 11;
+      CAPTURE(seed, s, batch);
+      Rng g(seed);
+      Layer L(64, 96, batch, s, g);
+      zero_input_columns(L.X);
+      const SparsePattern p = rewire::make_sparse_pattern(L.M);
+      std::vector<float> compact;
+      Vector db, db_ref;
+      Matrix dW, dW_ref;
+      rewire::sparse_linear_backward_params_compact(compact, db, L.dY, L.X, p);
+      rewire::sparse_linear_backward_params(dW, db, L.dY, L.X, p);
+      rewire::linear_backward_params(dW_ref, db_ref, L.dY, L.X, &L.M);
+      // Bound on the summed |terms| of each entry, as for the products above.
+      const Matrix scale = (L.dY.cwiseAbs().transpose() * L.X.cwiseAbs()).array() + 1e-30f;
+      CHECK(max_rel_error(dW, dW_ref, scale) <= kTol);
+      for (Index k = 0; k < p.nnz(); ++k) {
+        const Index col = Index(p.csc_offset[std::size_t(k)]) / 64;
+        CAPTURE(k, col);
+        CHECK(compact[std::size_t(k)] == dW.data()[p.csc_offset[std::size_t(k)]]);
+        if (col % 3 == 0 || (col % 3 == 1 && batch <= 128)) CHECK(compact[std::size_t(k)] == 0.0f);
+      }
+    }
+}
