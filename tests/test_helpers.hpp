@@ -5,6 +5,8 @@
 
 #include <rewire/rewire.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -72,6 +74,20 @@ template <typename M>
 bool bitwise_equal(const M& a, const M& b) {
   return a.rows() == b.rows() && a.cols() == b.cols() &&
          std::memcmp(a.data(), b.data(), std::size_t(a.size()) * sizeof(*a.data())) == 0;
+}
+
+/// max |got - want| / scale over all entries (scale: a bound on the magnitude of
+/// the summed terms, so the result is a relative rounding error). -1 on a shape
+/// mismatch.
+inline double max_rel_error(const rewire::Matrix& got, const rewire::Matrix& want,
+                            const rewire::Matrix& scale) {
+  if (got.rows() != want.rows() || got.cols() != want.cols()) return -1.0;
+  double worst = 0.0;
+  for (rewire::Index k = 0; k < got.size(); ++k) {
+    const double err = std::abs(double(got.data()[k]) - double(want.data()[k]));
+    worst = std::max(worst, err / (double(scale.data()[k]) + 1e-30));
+  }
+  return worst;
 }
 
 }  // namespace rewire_test

@@ -6,6 +6,8 @@
 // the seed and the configuration, so a failure can be replayed exactly.
 #include <catch2/catch.hpp>
 
+#include "test_helpers.hpp"
+
 #include <rewire/kernels/linear.hpp>
 #include <rewire/kernels/sparse_linear.hpp>
 #include <rewire/random/rng.hpp>
@@ -47,18 +49,7 @@ Matrix random_mask(Index r, Index c, double sparsity, SplitMix& g) {
   return m;
 }
 
-/// max |got - want| / scale over all entries (scale: a bound on the magnitude of
-/// the summed terms, so the result is a relative rounding error). -1 on a shape
-/// mismatch.
-double max_rel_error(const Matrix& got, const Matrix& want, const Matrix& scale) {
-  if (got.rows() != want.rows() || got.cols() != want.cols()) return -1.0;
-  double worst = 0.0;
-  for (Index k = 0; k < got.size(); ++k) {
-    const double err = std::abs(double(got.data()[k]) - double(want.data()[k]));
-    worst = std::max(worst, err / (double(scale.data()[k]) + 1e-30));
-  }
-  return worst;
-}
+using rewire_test::max_rel_error;
 
 constexpr double kTol = 1e-5;  // relative to the sum of |terms|; float eps is 6e-8
 

@@ -59,6 +59,18 @@ struct Layer {
   }
 };
 
+/// A Layer with its sparse pattern and values (gathered from the unmasked
+/// W_full: the kernels must read only the pattern's positions).
+struct Case {
+  Layer L;
+  SparsePattern p;
+  SparseValues v;
+  Case(Index out, Index in, Index batch, double sparsity, Rng& g)
+      : L(out, in, batch, sparsity, g), p(rewire::make_sparse_pattern(L.M)) {
+    rewire::gather_values(v, L.W_full, p);
+  }
+};
+
 /// A ReLU gate (pre-activation) of the given shape with positive, negative,
 /// +0 and -0 entries: ReLU'(0) = 0, so both zeros must close the gate.
 Matrix mixed_gate(Index rows, Index cols, Rng& g) {
@@ -67,16 +79,7 @@ Matrix mixed_gate(Index rows, Index cols, Rng& g) {
   return Z;
 }
 
-/// max |got - want| / scale (scale bounds the summed |terms|); -1 on a shape mismatch.
-double max_rel_error(const Matrix& got, const Matrix& want, const Matrix& scale) {
-  if (got.rows() != want.rows() || got.cols() != want.cols()) return -1.0;
-  double worst = 0.0;
-  for (Index k = 0; k < got.size(); ++k) {
-    const double err = std::abs(double(got.data()[k]) - double(want.data()[k]));
-    worst = std::max(worst, err / (double(scale.data()[k]) + 1e-30));
-  }
-  return worst;
-}
+using rewire_test::max_rel_error;
 
 /// Bound on |Y| terms: max_i |x_i| * sum_i |W[o,i]| + |b[o]| (also bounds the
 /// ReLU of Y, which is 1-Lipschitz).
@@ -107,10 +110,8 @@ TEST_CASE("sparse forward from CSC values is bit-identical to the CSR forward", 
       const std::uint64_t seed = seed_of(96, 80, batch, s);
       CAPTURE(seed, s, batch);
       Rng g(seed);
-      const Layer L(96, 80, batch, s, g);
-      const SparsePattern p = rewire::make_sparse_pattern(L.M);
-      SparseValues v;
-      rewire::gather_values(v, L.W_full, p);
+      const Case c(96, 80, batch, s, g);
+      const auto& [L, p, v] = c;
       Matrix Y1, Y2;
       rewire::sparse_linear_forward(Y1, L.X, p, v, L.b);
       rewire::sparse_linear_forward_from_csc(Y2, L.X, p, v.csc.data(), L.b);
@@ -129,10 +130,8 @@ TEST_CASE("sparse forward: fused relu_out equals relu_forward of Y", "[sparse][e
       const std::uint64_t seed = seed_of(96, 80, batch, s) + 1;
       CAPTURE(seed, s, batch);
       Rng g(seed);
-      const Layer L(96, 80, batch, s, g);
-      const SparsePattern p = rewire::make_sparse_pattern(L.M);
-      SparseValues v;
-      rewire::gather_values(v, L.W_full, p);
+      const Case c(96, 80, batch, s, g);
+      const auto& [L, p, v] = c;
       // relu_out starts with the wrong shape and garbage: it must be resized and fully written.
       Matrix Y1, H1 = Matrix::Constant(3, 2, 7.0f), Y2, H2 = Matrix::Constant(3, 2, 7.0f);
       Matrix Yplain, Href;
@@ -198,11 +197,9 @@ TEST_CASE("sparse input gradient: fused ReLU gate equals relu_backward after it"
       const std::uint64_t seed = seed_of(96, 80, batch, s) + 2;
       CAPTURE(seed, s, batch);
       Rng g(seed);
-      const Layer L(96, 80, batch, s, g);
+      const Case c(96, 80, batch, s, g);
+      const auto& [L, p, v] = c;
       const Matrix Z = mixed_gate(batch, 80, g);
-      const SparsePattern p = rewire::make_sparse_pattern(L.M);
-      SparseValues v;
-      rewire::gather_values(v, L.W_full, p);
 
       Matrix ref;
       rewire::sparse_linear_backward_input(ref, L.dY, p, v);
@@ -327,12 +324,10 @@ TEST_CASE("sparse input gradient: lines with a closed gate are exact zeros", "[s
       const std::uint64_t seed = seed_of(64, 96, batch, s) + 7;
       CAPTURE(seed, s, batch);
       Rng g(seed);
-      const Layer L(64, 96, batch, s, g);
+      const Case c(64, 96, batch, s, g);
+      const auto& [L, p, v] = c;
       Matrix Z = random_matrix(batch, 96, g);
       close_gate_columns(Z);
-      const SparsePattern p = rewire::make_sparse_pattern(L.M);
-      SparseValues v;
-      rewire::gather_values(v, L.W_full, p);
       Matrix gated, ref;
       rewire::sparse_linear_backward_input(gated, L.dY, p, v, &Z);
       rewire::sparse_linear_backward_input(ref, L.dY, p, v);
