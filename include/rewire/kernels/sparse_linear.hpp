@@ -430,11 +430,19 @@ inline void sparse_axpy(float* out, const float* src, Index ld, Index src_cols, 
   });
 }
 
-/// The epilogue writing relu(Y) into H (resized like Y), or none.
-inline Epilogue relu_epilogue(Matrix* H, Index rows, Index cols) {
-  if (H == nullptr) return {};
-  H->resize(rows, cols);
-  return {H->data(), nullptr};
+/// Y = X W^T + b over the CSR pattern of p, with value k of CSR entry k read
+/// as val[perm[k]] (perm: CSC-order values) or val[k] (perm null: CSR-order
+/// values); relu_out, if given, receives max(Y, 0). The one body of both
+/// public forwards.
+inline void sparse_forward(Matrix& Y, const Matrix& X, const SparsePattern& p, const float* val,
+                           const std::int32_t* perm, const Vector& b, Matrix* relu_out) {
+  REWIRE_ASSERT(X.cols() == p.cols && b.size() == p.rows);
+  REWIRE_ASSERT(&Y != &X && relu_out != &Y && relu_out != &X);  // no in-place product
+  Y.resize(X.rows(), p.rows);
+  if (relu_out != nullptr) relu_out->resize(X.rows(), p.rows);
+  const Epilogue relu{relu_out ? relu_out->data() : nullptr, nullptr};
+  sparse_axpy(Y.data(), X.data(), X.rows(), p.cols, p.rows, p.row_ptr.data(), p.col_index.data(), val, perm,
+              b.data(), relu);
 }
 
 }  // namespace detail
@@ -444,12 +452,8 @@ inline Epilogue relu_epilogue(Matrix* H, Index rows, Index cols) {
 /// If `relu_out` is given it also receives max(Y, 0) (fused: no extra pass).
 inline void sparse_linear_forward(Matrix& Y, const Matrix& X, const SparsePattern& p,
                                   const SparseValues& v, const Vector& b, Matrix* relu_out = nullptr) {
-  REWIRE_ASSERT(X.cols() == p.cols && b.size() == p.rows);
   REWIRE_ASSERT(Index(v.csr.size()) == p.nnz());
-  REWIRE_ASSERT(&Y != &X && relu_out != &Y && relu_out != &X);  // no in-place product
-  Y.resize(X.rows(), p.rows);
-  detail::sparse_axpy(Y.data(), X.data(), X.rows(), p.cols, p.rows, p.row_ptr.data(), p.col_index.data(),
-                      v.csr.data(), nullptr, b.data(), detail::relu_epilogue(relu_out, X.rows(), p.rows));
+  detail::sparse_forward(Y, X, p, v.csr.data(), nullptr, b, relu_out);
 }
 
 /// The same product from the values in CSC order only (csc_values[k] = W at
@@ -460,12 +464,7 @@ inline void sparse_linear_forward(Matrix& Y, const Matrix& X, const SparsePatter
 inline void sparse_linear_forward_from_csc(Matrix& Y, const Matrix& X, const SparsePattern& p,
                                            const float* csc_values, const Vector& b,
                                            Matrix* relu_out = nullptr) {
-  REWIRE_ASSERT(X.cols() == p.cols && b.size() == p.rows);
-  REWIRE_ASSERT(&Y != &X && relu_out != &Y && relu_out != &X);  // no in-place product
-  Y.resize(X.rows(), p.rows);
-  detail::sparse_axpy(Y.data(), X.data(), X.rows(), p.cols, p.rows, p.row_ptr.data(), p.col_index.data(),
-                      csc_values, p.csr_to_csc.data(), b.data(),
-                      detail::relu_epilogue(relu_out, X.rows(), p.rows));
+  detail::sparse_forward(Y, X, p, csc_values, p.csr_to_csc.data(), b, relu_out);
 }
 
 /// dX = dY W with W given by its values in CSC order (csc_values[k] = W at

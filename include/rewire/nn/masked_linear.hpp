@@ -126,7 +126,7 @@ class BasicMaskedLinear {
       }
     }
     linear_backward_params(weight_grad_, bias_grad_, dY, X,
-                           mode == GradientMode::masked && !unmasked_ ? &mask_ : nullptr);
+                           mode == GradientMode::masked && !unmasked() ? &mask_ : nullptr);
     if (dX == nullptr) return;
     linear_backward_input(*dX, dY, weight_);
     if (relu_gate != nullptr) relu_backward(*dX, *dX, *relu_gate);
@@ -189,6 +189,9 @@ class BasicMaskedLinear {
   /// Number of unmasked weights.
   Index active_weights() const { return active_; }
 
+  /// True when nothing is masked (the mask is all ones).
+  bool unmasked() const { return active_ == mask_.size(); }
+
   /// The (weight, bias) parameter views; `index` names them "layer<index>.*".
   void append_parameters(std::vector<BasicParamRef<T>>& out, int index) {
     const std::string prefix = "layer" + std::to_string(index);
@@ -197,7 +200,7 @@ class BasicMaskedLinear {
     // No mask to re-apply when nothing is masked (the dense baseline): one
     // pass less over W per step.
     BasicParamRef<T> w{prefix + ".weight", weight_.data(), weight_grad_.data(), weight_.size(),
-                       unmasked_ ? nullptr : &mask_};
+                       unmasked() ? nullptr : &mask_};
     if constexpr (std::is_same_v<T, float>) {
       // On the sparse path the optimiser updates the compact active entries
       // (same result as dense + mask); the dense view refreshes when read.
@@ -225,7 +228,6 @@ class BasicMaskedLinear {
     make_dense_master();  // the pattern (or the path) is about to change
     sync_dense_grad();
     active_ = Index((mask_.array() != T(0)).count());
-    unmasked_ = active_ == mask_.size();
     bool sparse = false;
     if constexpr (std::is_same_v<T, float>) {
       const double density = double(active_) / double(mask_.size());
@@ -280,7 +282,7 @@ class BasicMaskedLinear {
     dense_grad_stale_ = false;
   }
 
-  mutable MatrixType weight_;       // (out, in): W (a cache of values_ on the sparse path)
+  mutable MatrixType weight_;       // (out, in): W (a cache of value_csc_ on the sparse path)
   MatrixType mask_;                 // (out, in): 0/1
   mutable MatrixType weight_grad_;  // (out, in): dL/dW (a cache of grad_csc_ after a sparse backward)
   VectorType bias_;         // (out): b
@@ -289,13 +291,12 @@ class BasicMaskedLinear {
   double crossover_ = kDefaultSparseCrossover;
   bool use_sparse_ = false;               // decided by refresh_kernel_choice()
   Index active_ = 0;                      // unmasked weights (refresh_kernel_choice())
-  bool unmasked_ = true;                  // the mask is all ones
   mutable bool grad_has_masked_values_ = false;  // a full gradient left values at masked entries
   mutable bool dense_grad_stale_ = false;        // grad_csc_ is newer than weight_grad_
   SparsePattern pattern_;                 // CSR/CSC index of mask_ (sparse path only)
   std::vector<float> value_csc_;          // active W in CSC order: the master copy (sparse path)
   std::vector<float> grad_csc_;           // dL/dW at the active entries, CSC order
-  bool compact_stale_ = true;             // weight_ was written directly since values_ was read
+  bool compact_stale_ = true;             // weight_ was written directly since value_csc_ was read
 };
 
 /// The float layer used for training.
