@@ -32,7 +32,7 @@ inline void relu_forward(MatrixT<T>& A, const MatrixT<T>& Z) {
 /// dZ = dA * [Z > 0]. (ReLU'(0) = 0, as in PyTorch.)
 template <typename T>
 inline void relu_backward(MatrixT<T>& dZ, const MatrixT<T>& dA, const MatrixT<T>& Z) {
-  REWIRE_ASSERT(dA.rows() == Z.rows() && dA.cols() == Z.cols());
+  detail::require_shape(dA.rows(), dA.cols(), Z.rows(), Z.cols(), "relu_backward: dA (the shape of Z)");
   dZ = (Z.array() > T(0)).select(dA, T(0));
 }
 
@@ -43,7 +43,7 @@ inline void tanh_forward(MatrixT<T>& A, const MatrixT<T>& Z) { A = Z.array().tan
 /// dZ = dA * (1 - A^2), with A = tanh(Z) saved by the forward.
 template <typename T>
 inline void tanh_backward(MatrixT<T>& dZ, const MatrixT<T>& dA, const MatrixT<T>& A) {
-  REWIRE_ASSERT(dA.rows() == A.rows() && dA.cols() == A.cols());
+  detail::require_shape(dA.rows(), dA.cols(), A.rows(), A.cols(), "tanh_backward: dA (the shape of A)");
   dZ = (dA.array() * (T(1) - A.array().square())).matrix();
 }
 

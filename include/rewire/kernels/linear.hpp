@@ -16,7 +16,8 @@ namespace rewire {
 /// Y = X W^T + b.
 template <typename T>
 inline void linear_forward(MatrixT<T>& Y, const MatrixT<T>& X, const MatrixT<T>& W, const VectorT<T>& b) {
-  REWIRE_ASSERT(X.cols() == W.cols() && b.size() == W.rows());
+  detail::require(X.cols() == W.cols(), "linear_forward: X has the wrong number of columns (in features)");
+  detail::require(b.size() == W.rows(), "linear_forward: b has the wrong size (out features)");
   Y.resize(X.rows(), W.rows());
   Y.noalias() = X * W.transpose();
   Y.rowwise() += b.transpose();
@@ -26,7 +27,7 @@ inline void linear_forward(MatrixT<T>& Y, const MatrixT<T>& X, const MatrixT<T>&
 /// (dL/dX[n,i] = sum_o dL/dY[n,o] * W[o,i].)
 template <typename T>
 inline void linear_backward_input(MatrixT<T>& dX, const MatrixT<T>& dY, const MatrixT<T>& W) {
-  REWIRE_ASSERT(dY.cols() == W.rows());
+  detail::require(dY.cols() == W.rows(), "linear_backward_input: dY has the wrong number of columns (out features)");
   dX.resize(dY.rows(), W.cols());
   dX.noalias() = dY * W;
 }
@@ -38,13 +39,12 @@ inline void linear_backward_input(MatrixT<T>& dX, const MatrixT<T>& dY, const Ma
 template <typename T>
 inline void linear_backward_params(MatrixT<T>& dW, VectorT<T>& db, const MatrixT<T>& dY, const MatrixT<T>& X,
                                    const detail::NonDeduced<MatrixT<T>>* mask = nullptr) {
-  REWIRE_ASSERT(dY.rows() == X.rows());
+  detail::require(dY.rows() == X.rows(), "linear_backward_params: dY and X have different batch sizes");
+  if (mask != nullptr)
+    detail::require_shape(mask->rows(), mask->cols(), dY.cols(), X.cols(), "linear_backward_params: mask");
   dW.resize(dY.cols(), X.cols());
   dW.noalias() = dY.transpose() * X;
-  if (mask != nullptr) {
-    REWIRE_ASSERT(mask->rows() == dW.rows() && mask->cols() == dW.cols());
-    dW.array() *= mask->array();
-  }
+  if (mask != nullptr) dW.array() *= mask->array();
   db = dY.colwise().sum().transpose();
 }
 

@@ -46,17 +46,23 @@ inline void softmax_cross_entropy_backward(MatrixT<T>& dlogits, const MatrixT<T>
   for (Index n = 0; n < batch; ++n) dlogits(n, y[n]) -= T(1) / T(batch);
 }
 
-/// Number of rows whose arg-max logit (first maximum on ties) equals the label.
+/// The predicted class of row n: its arg-max logit, the first maximum on ties.
+template <typename T>
+inline Index predicted_class(const MatrixT<T>& logits, Index n) {
+  Index best = 0;
+  for (Index c = 1; c < logits.cols(); ++c)
+    if (logits(n, c) > logits(n, best)) best = c;
+  return best;
+}
+
+/// Number of rows whose predicted class (predicted_class) equals the label.
 template <typename T>
 inline Index count_correct(const MatrixT<T>& logits, const Labels& y) {
   detail::require(y.size() == logits.rows(), "labels: one label per sample is required");
   Index correct = 0;
   for (Index n = 0; n < logits.rows(); ++n) {
     detail::require(y[n] >= 0 && y[n] < logits.cols(), "label out of range [0, classes)");
-    Index best = 0;
-    for (Index c = 1; c < logits.cols(); ++c)
-      if (logits(n, c) > logits(n, best)) best = c;
-    correct += (best == y[n]);
+    correct += (predicted_class(logits, n) == y[n]);
   }
   return correct;
 }

@@ -1,17 +1,19 @@
 // rewire/nn/masked_linear.hpp - a fully connected layer with a weight mask.
 //
 // A thin owner: it holds the buffers and calls the kernels in
-// kernels/linear.hpp and kernels/sparse_linear.hpp. Invariants kept by every
-// method: weight == weight .* mask (pruned weights are exactly zero).
+// kernels/linear.hpp (dense) and kernels/sparse_linear.hpp (sparse).
+// Invariant kept by every method: pruned weights are exactly zero.
 //
-// On the sparse path the master copy of the active weights and of their
-// gradient is compact, in CSC order (= ascending column-major offset): the
-// kernels and the optimiser (see ParamRef::compact_value) touch only those,
-// so a training step never walks the dense matrices (scattered writes into a
-// 1 MiB matrix cost more than the whole 95%-sparse Adam update). The dense
-// weight() and weight_grad() are caches, refreshed when read. Hence: do not
-// call a layer's const accessors from several threads at once (copying a
-// layer is fine).
+// Exactly one copy of the weights and of their gradient exists at any time,
+// in one of two forms, switched only when the mask or the kernel path changes:
+//  - dense:   the (out x in) matrices, masked entries zero (Eigen GEMMs);
+//  - compact: the active entries only, in CSC order, with their pattern (the
+//             sparse kernels and the optimiser touch nothing else: scattered
+//             writes into a 1 MiB matrix cost more than a whole 95%-sparse
+//             Adam update).
+// Reading the dense matrix (weight(), weight_grad()) returns a copy, current
+// by construction; writing goes through set_weight() / set_mask(). Const
+// methods change nothing, so a const layer can be read from several threads.
 #pragma once
 
 #include <rewire/core/error.hpp>
@@ -19,12 +21,14 @@
 #include <rewire/kernels/activation.hpp>
 #include <rewire/kernels/linear.hpp>
 #include <rewire/kernels/sparse_linear.hpp>
+#include <rewire/kernels/sparse_pattern.hpp>
 #include <rewire/nn/parameter.hpp>
 #include <rewire/random/rng.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <string>
-#include <type_traits>
+#include <variant>
 #include <vector>
 
 namespace rewire {
@@ -42,14 +46,35 @@ enum class KernelPath {
 };
 
 /// Density below which KernelPath::automatic picks the sparse kernels.
-/// Measured on the reference machine (docs/performance.md), whole training
-/// steps of the paper's network: without noise the two paths cost the same
-/// at a density of 0.54-0.55 in a freshly initialised network, and the sparse
-/// path is ahead at 0.525 in the study's trained network (its ReLU units that
-/// are off for a whole batch let the sparse kernels skip work: the
-/// ketamine-like arm took 11.2 s instead of 12.2-12.5 s per seed with 0.55
-/// instead of 0.5). With noise the sparse path wins at 0.5 as well.
+/// Chosen from whole training steps of a 2-512-512-256-4 network, where the
+/// two paths cost the same at a density of about 0.55 without noise, and
+/// the sparse path keeps an edge below it in trained networks (their ReLU
+/// units that are off for a whole batch let the sparse kernels skip work).
+/// The measurement and its command are in docs/performance.md.
 inline constexpr double kDefaultSparseCrossover = 0.55;
+
+namespace detail {
+
+/// A layer's weights and gradient as full matrices (masked entries zero).
+template <typename T>
+struct DenseWeights {
+  MatrixT<T> value;  // (out, in): W
+  MatrixT<T> grad;   // (out, in): dL/dW of the last backward
+};
+
+/// A layer's active weights and their gradient, in CSC order of `pattern`.
+template <typename T>
+struct CompactWeights {
+  SparsePattern pattern;  // index of the mask
+  std::vector<T> value;   // W at the active entries
+  std::vector<T> grad;    // dL/dW at the active entries
+  /// The full (out x in) dL/dW after a GradientMode::full backward (regrowth
+  /// scoring), empty after a masked one. `grad` is gathered from it in the
+  /// same call, so the two cannot disagree.
+  MatrixT<T> full_grad;
+};
+
+}  // namespace detail
 
 /// Fully connected layer Y = X W^T + b with a 0/1 mask on W; T is the scalar.
 template <typename T>
@@ -62,15 +87,14 @@ class BasicMaskedLinear {
 
   /// A layer with `in` inputs and `out` outputs, all weights zero and the mask all ones.
   BasicMaskedLinear(Index in, Index out)
-      : weight_(MatrixType::Zero(checked_width(out), checked_width(in))),  // (out, in): W
-        mask_(MatrixType::Ones(out, in)),         // (out, in): 0/1, 0 = pruned
-        weight_grad_(MatrixType::Zero(out, in)),  // (out, in): dL/dW
-        bias_(VectorType::Zero(out)),             // (out): b, never pruned
-        bias_grad_(VectorType::Zero(out)),       // (out): dL/db
-        active_(out * in) {}
+      : mask_(MatrixType::Ones(checked_width(out), checked_width(in))),  // (out, in): 0/1, 0 = pruned
+        bias_(VectorType::Zero(out)),                                     // (out): b, never pruned
+        bias_grad_(VectorType::Zero(out)),                                // (out): dL/db
+        active_(out * in),
+        weights_(Dense{MatrixType::Zero(out, in), MatrixType::Zero(out, in)}) {}
 
-  Index in_features() const { return weight_.cols(); }
-  Index out_features() const { return weight_.rows(); }
+  Index in_features() const { return mask_.cols(); }
+  Index out_features() const { return mask_.rows(); }
 
   /// PyTorch's default initialisation of nn.Linear: every weight and bias
   /// drawn from U(-1/sqrt(in), 1/sqrt(in)); weights first (row by row), then
@@ -78,29 +102,28 @@ class BasicMaskedLinear {
   /// position independent of the mask).
   void init_uniform(Rng& rng) {
     const float bound = 1.0f / std::sqrt(float(in_features()));
-    MatrixType& W = weight();  // through the accessor: the compact copy must be re-read
+    MatrixType W(out_features(), in_features());
     for (Index o = 0; o < out_features(); ++o)
       for (Index i = 0; i < in_features(); ++i) W(o, i) = T(rng.uniform(-bound, bound));
     for (Index o = 0; o < out_features(); ++o) bias_[o] = T(rng.uniform(-bound, bound));
-    apply_mask();
+    set_weight(W);
   }
 
   /// Y = X W^T + b. If `relu_out` is given it also receives max(Y, 0): the
   /// sparse kernels write it on the way out (one pass over the activations
-  /// less per layer and step), the dense path in a second pass.
-  void forward(MatrixType& Y, const MatrixType& X, MatrixType* relu_out = nullptr) {
+  /// less per layer and step), the dense path in a second pass. `scratch`
+  /// is the sparse kernels' buffer (the overload below uses the layer's own).
+  void forward(MatrixType& Y, const MatrixType& X, MatrixType* relu_out, SparseScratch<T>& scratch) const {
     detail::require(X.cols() == in_features(), "layer input has the wrong number of features");
-    if constexpr (std::is_same_v<T, float>) {
-      if (use_sparse_) {
-        refresh_compact();
-        // Straight from the compact CSC master copy the optimiser updated:
-        // no per-step CSR copy of the values.
-        sparse_linear_forward_from_csc(Y, X, pattern_, value_csc_.data(), bias_, relu_out);
-        return;
-      }
+    if (const Compact* c = compact()) {
+      sparse_linear_forward(Y, X, c->pattern, c->value, bias_, scratch, relu_out);
+      return;
     }
-    linear_forward(Y, X, weight_, bias_);
+    linear_forward(Y, X, dense()->value, bias_);
     if (relu_out != nullptr) relu_forward(*relu_out, Y);
+  }
+  void forward(MatrixType& Y, const MatrixType& X, MatrixType* relu_out = nullptr) {
+    forward(Y, X, relu_out, scratch_);
   }
 
   /// Given dY and the forward's input X: fills the parameter gradients and,
@@ -110,81 +133,82 @@ class BasicMaskedLinear {
   void backward(MatrixType* dX, const MatrixType& dY, const MatrixType& X, GradientMode mode,
                 const MatrixType* relu_gate = nullptr) {
     detail::require(relu_gate == nullptr || dX != nullptr, "a ReLU gate needs an input gradient");
-    if constexpr (std::is_same_v<T, float>) {
-      if (use_sparse_) {
-        if (mode == GradientMode::masked) {
-          sparse_linear_backward_params_compact(grad_csc_, bias_grad_, dY, X, pattern_);
-          dense_grad_stale_ = true;  // weight_grad() scatters on demand
-        } else {
-          linear_backward_params(weight_grad_, bias_grad_, dY, X);  // full: no mask
-          grad_has_masked_values_ = true;
-          dense_grad_stale_ = false;
-          gather_csc(grad_csc_.data(), weight_grad_.data(), pattern_);
-        }
-        if (dX != nullptr) sparse_linear_backward_input(*dX, dY, pattern_, value_csc_.data(), relu_gate);
-        return;
+    detail::require(X.cols() == in_features() && dY.cols() == out_features() && dY.rows() == X.rows(),
+                    "layer backward: dY or X has the wrong shape");
+    if (Compact* c = compact()) {
+      if (mode == GradientMode::masked) {
+        sparse_linear_backward_params(c->grad, bias_grad_, dY, X, c->pattern, scratch_);
+        c->full_grad.resize(0, 0);
+      } else {
+        linear_backward_params(c->full_grad, bias_grad_, dY, X);  // full: no mask
+        c->grad = gather_csc(c->full_grad, c->pattern);
       }
+      if (dX != nullptr) sparse_linear_backward_input(*dX, dY, c->pattern, c->value, scratch_, relu_gate);
+      return;
     }
-    linear_backward_params(weight_grad_, bias_grad_, dY, X,
+    Dense& d = *dense();
+    linear_backward_params(d.grad, bias_grad_, dY, X,
                            mode == GradientMode::masked && !unmasked() ? &mask_ : nullptr);
     if (dX == nullptr) return;
-    linear_backward_input(*dX, dY, weight_);
+    linear_backward_input(*dX, dY, d.value);
     if (relu_gate != nullptr) relu_backward(*dX, *dX, *relu_gate);
   }
 
   /// Chooses the kernels (default: automatic at kDefaultSparseCrossover).
-  /// Sparse kernels exist for float layers only; other scalars stay dense.
   void set_kernel_path(KernelPath path, double crossover = kDefaultSparseCrossover) {
     detail::require_in_range(crossover, 0.0, 1.0, "sparse crossover density");
     path_ = path;
     crossover_ = crossover;
-    refresh_kernel_choice();
+    if (wants_sparse() != uses_sparse()) store(weight());
   }
   KernelPath kernel_path() const { return path_; }
 
-  /// True when forward/backward run the sparse kernels.
-  bool uses_sparse() const { return use_sparse_; }
+  /// True when forward/backward run the sparse kernels (compact storage).
+  bool uses_sparse() const { return compact() != nullptr; }
 
-  /// The weights (out x in). On the sparse path this refreshes the dense
-  /// cache from the compact master copy: O(nnz), meant for inspection,
-  /// pruning and I/O, not for every step.
-  const MatrixType& weight() const {
-    sync_dense_weight();
-    return weight_;
+  /// A copy of the weights (out x in), masked entries zero. O(out * in):
+  /// for inspection, pruning and I/O, not for every step.
+  const MatrixType weight() const {
+    if (const Compact* c = compact()) return scatter_csc(c->value, c->pattern);
+    return dense()->value;
+  }
+  /// A copy of dL/dW of the last backward: zero at masked positions after a
+  /// masked backward, the full gradient after a GradientMode::full one.
+  const MatrixType weight_grad() const {
+    if (const Compact* c = compact()) return c->full_grad.size() != 0 ? c->full_grad : scatter_csc(c->grad, c->pattern);
+    return dense()->grad;
   }
   const VectorType& bias() const { return bias_; }
+  VectorType& bias() { return bias_; }  // the bias has no other copy: safe to write
   const MatrixType& mask() const { return mask_; }
-  /// dL/dW of the last backward (zero at masked positions after a masked
-  /// one); refreshed from the compact gradient on the sparse path.
-  const MatrixType& weight_grad() const {
-    sync_dense_grad();
-    return weight_grad_;
-  }
   const VectorType& bias_grad() const { return bias_grad_; }
 
-  /// Mutable access for code that sets values directly (initialisation from
-  /// a file, regrowth). Callers must keep weight == weight .* mask; call
-  /// apply_mask() after writing if unsure. Write before the next forward():
-  /// the sparse path re-reads the dense matrix once after each such access.
-  MatrixType& weight() {
-    make_dense_master();
-    return weight_;
+  /// Replaces the weights (out x in, finite). Entries at masked positions are
+  /// stored as zero whatever `W` holds there: the mask wins.
+  void set_weight(const MatrixType& W) {
+    detail::require_shape(W.rows(), W.cols(), out_features(), in_features(), "weight");
+    detail::require(W.allFinite(), "weights must be finite (no NaN or inf)");
+    MatrixType masked = W;
+    masked.array() *= mask_.array();
+    if (Compact* c = compact()) {
+      c->value = gather_csc(masked, c->pattern);
+    } else {
+      dense()->value = std::move(masked);
+    }
   }
-  VectorType& bias() { return bias_; }
 
-  /// Replaces the mask (entries must be 0 or 1) and zeroes the newly pruned weights.
+  /// Replaces the mask (entries must be 0 or 1) and zeroes the newly pruned
+  /// weights; re-decides the kernel path. Gradients are zero afterwards.
   void set_mask(const MatrixType& mask) {
     detail::require_shape(mask.rows(), mask.cols(), out_features(), in_features(), "mask");
     detail::require(((mask.array() == T(0)) || (mask.array() == T(1))).all(),
                     "mask entries must be exactly 0 or 1");
-    make_dense_master();  // takes the old pattern's compact values before the pattern changes
+    MatrixType W = weight();
     mask_ = mask;
-    apply_mask();
-    refresh_kernel_choice();
+    active_ = Index((mask_.array() != T(0)).count());
+    W.array() *= mask_.array();
+    store(std::move(W));
   }
-
-  /// weight .* = mask.
-  void apply_mask() { weight().array() *= mask_.array(); }
 
   /// Number of unmasked weights.
   Index active_weights() const { return active_; }
@@ -192,114 +216,102 @@ class BasicMaskedLinear {
   /// True when nothing is masked (the mask is all ones).
   bool unmasked() const { return active_ == mask_.size(); }
 
-  /// The (weight, bias) parameter views; `index` names them "layer<index>.*".
+  /// Changes whenever the stored layout of the weights changes (a new mask
+  /// or kernel path); see BasicParamRef::layout_version.
+  std::uint64_t layout_version() const { return layout_version_; }
+
+  /// The (weight, bias) parameter handles; `index` names them "layer<index>.*".
   void append_parameters(std::vector<BasicParamRef<T>>& out, int index) {
     const std::string prefix = "layer" + std::to_string(index);
-    sync_dense_weight();  // value/grad views are current when handed out
-    sync_dense_grad();
-    // No mask to re-apply when nothing is masked (the dense baseline): one
-    // pass less over W per step.
-    BasicParamRef<T> w{prefix + ".weight", weight_.data(), weight_grad_.data(), weight_.size(),
-                       unmasked() ? nullptr : &mask_};
-    if constexpr (std::is_same_v<T, float>) {
-      // On the sparse path the optimiser updates the compact active entries
-      // (same result as dense + mask); the dense view refreshes when read.
-      if (use_sparse_) {
-        refresh_compact();
-        w.compact_value = value_csc_.data();
-        w.compact_grad = grad_csc_.data();
-        w.compact_offset = &pattern_.csc_offset;
-      }
-    }
-    out.push_back(std::move(w));
-    out.push_back({prefix + ".bias", bias_.data(), bias_grad_.data(), bias_.size(), nullptr});
+    out.emplace_back(prefix + ".weight", this, BasicParamRef<T>::Kind::weight);
+    out.emplace_back(prefix + ".bias", this, BasicParamRef<T>::Kind::bias);
   }
 
  private:
+  using Dense = detail::DenseWeights<T>;
+  using Compact = detail::CompactWeights<T>;
+  friend class BasicParamRef<T>;
+
   /// Validates a width before anything is allocated with it.
   static Index checked_width(Index width) {
     detail::require(width > 0, "layer width = " + std::to_string(width) + " must be > 0");
     return width;
   }
 
-  /// Re-decides dense vs sparse and rebuilds the compressed index; called
-  /// whenever the mask or the policy changes, never per step.
-  void refresh_kernel_choice() {
-    make_dense_master();  // the pattern (or the path) is about to change
-    sync_dense_grad();
-    active_ = Index((mask_.array() != T(0)).count());
-    bool sparse = false;
-    if constexpr (std::is_same_v<T, float>) {
-      const double density = double(active_) / double(mask_.size());
-      sparse = path_ == KernelPath::sparse || (path_ == KernelPath::automatic && density < crossover_);
-    }
-    use_sparse_ = sparse;
-    dense_grad_stale_ = false;
-    if (use_sparse_) {
-      if constexpr (std::is_same_v<T, float>) pattern_ = make_sparse_pattern(mask_);
-      weight_grad_.setZero();
-      grad_has_masked_values_ = false;
-      grad_csc_.assign(pattern_.csc_offset.size(), 0.0f);
+  const Dense* dense() const { return std::get_if<Dense>(&weights_); }
+  Dense* dense() { return std::get_if<Dense>(&weights_); }
+  const Compact* compact() const { return std::get_if<Compact>(&weights_); }
+  Compact* compact() { return std::get_if<Compact>(&weights_); }
+
+  /// The kernel choice for the current mask and policy.
+  bool wants_sparse() const {
+    const double density = mask_.size() == 0 ? 1.0 : double(active_) / double(mask_.size());
+    return path_ == KernelPath::sparse || (path_ == KernelPath::automatic && density < crossover_);
+  }
+
+  /// Stores `W` (already masked) in the form the kernel choice asks for, with
+  /// zero gradients. The one place the storage form changes.
+  void store(MatrixType W) {
+    if (wants_sparse()) {
+      Compact c;
+      c.pattern = make_sparse_pattern(mask_);
+      c.value = gather_csc(W, c.pattern);
+      c.grad.assign(c.value.size(), T(0));
+      weights_ = std::move(c);
     } else {
-      pattern_ = SparsePattern{};
-      value_csc_.clear();
-      grad_csc_.clear();
+      const Index rows = W.rows(), cols = W.cols();
+      weights_ = Dense{std::move(W), MatrixType::Zero(rows, cols)};
     }
+    ++layout_version_;
   }
 
-  /// Re-reads the compact weights from the dense matrix after it was written
-  /// directly (weight(), apply_mask(), a new mask). O(nnz); not per step.
-  void refresh_compact() {
-    if (!compact_stale_) return;
-    if constexpr (std::is_same_v<T, float>) {
-      value_csc_.resize(std::size_t(pattern_.nnz()));
-      gather_csc(value_csc_.data(), weight_.data(), pattern_);
-    }
-    compact_stale_ = false;
-  }
-
-  /// On the sparse path the compact values are the master whenever they are
-  /// current (an optimiser may have changed them): copy them into the dense
-  /// cache. Masked entries of the cache are zero already.
-  void sync_dense_weight() const {
-    if constexpr (std::is_same_v<T, float>)
-      if (use_sparse_ && !compact_stale_) scatter_csc(weight_.data(), value_csc_.data(), pattern_);
-  }
-
-  /// Before the dense matrix is written directly or the pattern changes: the
-  /// dense matrix takes over as the master copy; the compact one is re-read
-  /// (refresh_compact) when the sparse kernels next need it.
-  void make_dense_master() {
-    sync_dense_weight();
-    compact_stale_ = true;
-  }
-  /// The dense gradient from the compact one after a masked sparse backward.
-  void sync_dense_grad() const {
-    if (!dense_grad_stale_) return;
-    if (grad_has_masked_values_) weight_grad_.setZero();  // a full gradient left values there
-    grad_has_masked_values_ = false;
-    if constexpr (std::is_same_v<T, float>) scatter_csc(weight_grad_.data(), grad_csc_.data(), pattern_);
-    dense_grad_stale_ = false;
-  }
-
-  mutable MatrixType weight_;       // (out, in): W (a cache of value_csc_ on the sparse path)
-  MatrixType mask_;                 // (out, in): 0/1
-  mutable MatrixType weight_grad_;  // (out, in): dL/dW (a cache of grad_csc_ after a sparse backward)
-  VectorType bias_;         // (out): b
-  VectorType bias_grad_;    // (out): dL/db
+  MatrixType mask_;       // (out, in): 0/1
+  VectorType bias_;       // (out): b
+  VectorType bias_grad_;  // (out): dL/db
   KernelPath path_ = KernelPath::automatic;
   double crossover_ = kDefaultSparseCrossover;
-  bool use_sparse_ = false;               // decided by refresh_kernel_choice()
-  Index active_ = 0;                      // unmasked weights (refresh_kernel_choice())
-  mutable bool grad_has_masked_values_ = false;  // a full gradient left values at masked entries
-  mutable bool dense_grad_stale_ = false;        // grad_csc_ is newer than weight_grad_
-  SparsePattern pattern_;                 // CSR/CSC index of mask_ (sparse path only)
-  std::vector<float> value_csc_;          // active W in CSC order: the master copy (sparse path)
-  std::vector<float> grad_csc_;           // dL/dW at the active entries, CSC order
-  bool compact_stale_ = true;             // weight_ was written directly since value_csc_ was read
+  Index active_ = 0;  // unmasked weights, counted whenever mask_ changes
+  std::variant<Dense, Compact> weights_;  // the one copy of W and dL/dW
+  std::uint64_t layout_version_ = 0;
+  SparseScratch<T> scratch_;  // buffer of the sparse kernels (no state between calls)
 };
 
 /// The float layer used for training.
 using MaskedLinear = BasicMaskedLinear<float>;
+
+// BasicParamRef's accessors read the layer (declared in nn/parameter.hpp).
+template <typename T>
+Eigen::Map<typename BasicParamRef<T>::Array> BasicParamRef<T>::values() const {
+  if (kind_ == Kind::bias) return {layer_->bias_.data(), layer_->bias_.size()};
+  if (auto* c = layer_->compact()) return {c->value.data(), Index(c->value.size())};
+  auto* d = layer_->dense();
+  return {d->value.data(), d->value.size()};
+}
+
+template <typename T>
+Eigen::Map<const typename BasicParamRef<T>::Array> BasicParamRef<T>::grads() const {
+  if (kind_ == Kind::bias) return {layer_->bias_grad_.data(), layer_->bias_grad_.size()};
+  if (const auto* c = layer_->compact()) return {c->grad.data(), Index(c->grad.size())};
+  const auto* d = layer_->dense();
+  return {d->grad.data(), d->grad.size()};
+}
+
+template <typename T>
+const T* BasicParamRef<T>::mask() const {
+  if (kind_ == Kind::bias || layer_->uses_sparse() || layer_->unmasked()) return nullptr;
+  return layer_->mask_.data();
+}
+
+template <typename T>
+const std::vector<std::int32_t>* BasicParamRef<T>::offsets() const {
+  if (kind_ == Kind::bias) return nullptr;
+  const auto* c = layer_->compact();
+  return c != nullptr ? &c->pattern.csc_offset : nullptr;
+}
+
+template <typename T>
+std::uint64_t BasicParamRef<T>::layout_version() const {
+  return kind_ == Kind::bias ? 0 : layer_->layout_version_;
+}
 
 }  // namespace rewire

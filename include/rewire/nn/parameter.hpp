@@ -1,46 +1,70 @@
-// rewire/nn/parameter.hpp - the one seam through which everything that walks
-// a network's parameters (optimiser, pruning, regrowth, gradient checks,
-// serialisation) sees them.
+// rewire/nn/parameter.hpp - the one view through which everything that walks
+// a network's parameters (an optimiser, gradient checks, a user's own update
+// rule) sees them.
 #pragma once
 
 #include <rewire/core/types.hpp>
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace rewire {
 
-/// A view of one parameter tensor: its values, its gradient and, for masked
-/// weights, its mask (same shape). Views are flat (column-major order) and
-/// stay valid until the owning network is resized, moved or destroyed, or
-/// a mask changes (the compact arrays are rebuilt then).
-/// (A view, like a pointer, is mutable through a const ParamRef.)
 template <typename T>
-struct BasicParamRef {
-  std::string name;                  ///< e.g. "layer2.weight"
-  T* value = nullptr;                ///< the parameter itself, `size` entries
-  T* grad = nullptr;                 ///< dL/d(value) from the last backward, `size` entries
-  Index size = 0;
-  const MatrixT<T>* mask = nullptr;  ///< 0/1 mask of `size` entries, or nullptr (biases; weights with nothing masked)
+class BasicMaskedLinear;
 
-  /// Optional compressed storage of the unmasked entries (sparse layers).
-  /// When `compact_offset` is set, entry q of `compact_value` / `compact_grad`
-  /// is the entry at flat offset (*compact_offset)[q] (ascending) of the
-  /// weight, and it is the master copy: an optimiser updates the compact
-  /// arrays only (contiguous, vectorisable), and `value` / `grad` are then
-  /// caches the owner refreshes when they are read through it (e.g.
-  /// MaskedLinear::weight()), current when the view was handed out.
-  T* compact_value = nullptr;
-  const T* compact_grad = nullptr;
-  const std::vector<std::int32_t>* compact_offset = nullptr;
+/// A handle to one parameter tensor of a layer: its weight or its bias.
+///
+/// values() is always the parameter's one stored copy (its owner, not a
+/// cache), so writing through it changes what the next forward computes:
+///  - a bias, or a weight on the dense kernel path: every entry of the
+///    (out x in) matrix, column-major; mask() is the 0/1 mask over those
+///    entries when any is masked (else nullptr);
+///  - a weight on the sparse kernel path: only the active entries, in CSC
+///    order; offsets() gives each one's column-major offset in the matrix,
+///    and nothing there is masked (mask() is nullptr).
+/// grads() has the same length and order and holds dL/d(values) from the
+/// last backward.
+///
+/// The handle re-reads the layer on every call, so it stays valid across
+/// pruning and regrowth (which change values().size() and layout_version());
+/// it does not survive the layer: a network that is copied, moved or
+/// destroyed needs new handles (Mlp::parameters()).
+template <typename T>
+class BasicParamRef {
+ public:
+  using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
+  enum class Kind { weight, bias };
 
-  /// Number of compact entries (0 without compact storage).
-  Index compact_size() const { return compact_offset ? Index(compact_offset->size()) : 0; }
+  BasicParamRef(std::string name, BasicMaskedLinear<T>* layer, Kind kind)
+      : name_(std::move(name)), layer_(layer), kind_(kind) {}
 
-  /// The values and the gradient as Eigen arrays.
-  Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> values() const { return {value, size}; }
-  Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> grads() const { return {grad, size}; }
+  /// E.g. "layer2.weight".
+  const std::string& name() const { return name_; }
+  Kind kind() const { return kind_; }
+
+  /// The stored values (see the class comment for their layout).
+  Eigen::Map<Array> values() const;
+  /// dL/d(values) of the last backward, same layout.
+  Eigen::Map<const Array> grads() const;
+  /// Number of stored values.
+  Index size() const { return values().size(); }
+  /// 0/1 mask over values(), or nullptr when none of them is masked.
+  const T* mask() const;
+  /// Column-major offsets of values() in the full matrix when only the active
+  /// entries are stored (sparse path), else nullptr.
+  const std::vector<std::int32_t>* offsets() const;
+  /// Changes whenever the layout of values() changes (a new mask or kernel
+  /// path): per-entry state kept beside a parameter (e.g. Adam's moments) is
+  /// valid only while this stays the same.
+  std::uint64_t layout_version() const;
+
+ private:
+  std::string name_;
+  BasicMaskedLinear<T>* layer_;
+  Kind kind_;
 };
 
 /// The parameter view of float networks.

@@ -51,40 +51,52 @@ inline float quantile_linear(std::vector<float>& values, double q) {
   return frac < 0.5 ? float(a + (double(b) - a) * frac) : float(b - (double(b) - a) * (1.0 - frac));
 }
 
-/// |W| of every entry, appended to `out`.
-inline void append_magnitudes(std::vector<float>& out, const Matrix& W) {
+/// |W| of every entry, appended to `out`. Throws std::invalid_argument if an
+/// entry is NaN or infinite: no threshold is meaningful then (a NaN quantile
+/// would silently prune the whole layer).
+inline void append_magnitudes(std::vector<float>& out, const Matrix& W, const std::string& what) {
+  detail::require(W.allFinite(), what + " has NaN or infinite weights (a diverged network?): cannot prune it");
   for (Index k = 0; k < W.size(); ++k) out.push_back(std::fabs(W.data()[k]));
 }
 
 /// New mask of `layer` = old mask AND (|W| >= threshold); applied at once.
 inline void prune_below(MaskedLinear& layer, float threshold) {
   Matrix mask = layer.mask();
-  const Matrix& W = layer.weight();
+  const Matrix W = layer.weight();
   for (Index k = 0; k < W.size(); ++k)
     if (!(std::fabs(W.data()[k]) >= threshold)) mask.data()[k] = 0.0f;
   layer.set_mask(mask);
 }
 
-/// Prunes one layer to `target` sparsity (fraction of its weights).
+/// Checks a sparsity target: in [0, 1). At 1 the quantile is the largest
+/// magnitude, which is kept (|W| >= threshold), so "prune everything" would
+/// silently leave weights: refused instead.
+inline void require_prune_target(double target) {
+  detail::require(std::isfinite(target) && target >= 0.0 && target < 1.0,
+                  "target sparsity = " + std::to_string(target) + " is outside the allowed range [0, 1)");
+}
+
+/// Prunes one layer to `target` sparsity (fraction of its weights, in [0, 1)).
 inline void prune_layer_to(MaskedLinear& layer, double target) {
-  detail::require_in_range(target, 0.0, 1.0, "target sparsity");
+  require_prune_target(target);
   std::vector<float> magnitudes;
-  magnitudes.reserve(std::size_t(layer.weight().size()));
-  append_magnitudes(magnitudes, layer.weight());
+  magnitudes.reserve(std::size_t(layer.out_features() * layer.in_features()));
+  append_magnitudes(magnitudes, layer.weight(), "the layer");
   prune_below(layer, quantile_linear(magnitudes, target));
 }
 
-/// Prunes the network's weight matrices to `target` sparsity (biases are
-/// never pruned): per layer (default) or with one global threshold.
+/// Prunes the network's weight matrices to `target` sparsity in [0, 1)
+/// (biases are never pruned): per layer (default) or with one global threshold.
 inline void prune_to(Mlp& net, double target, PruneScope scope = PruneScope::per_layer) {
-  detail::require_in_range(target, 0.0, 1.0, "target sparsity");
+  require_prune_target(target);
   if (scope == PruneScope::per_layer) {
     for (std::size_t l = 0; l < net.num_layers(); ++l) prune_layer_to(net.layer(l), target);
     return;
   }
   std::vector<float> magnitudes;
   magnitudes.reserve(std::size_t(net.num_weights()));
-  for (std::size_t l = 0; l < net.num_layers(); ++l) append_magnitudes(magnitudes, net.layer(l).weight());
+  for (std::size_t l = 0; l < net.num_layers(); ++l)
+    append_magnitudes(magnitudes, net.layer(l).weight(), "layer " + std::to_string(l + 1));
   const float threshold = quantile_linear(magnitudes, target);
   for (std::size_t l = 0; l < net.num_layers(); ++l) prune_below(net.layer(l), threshold);
 }

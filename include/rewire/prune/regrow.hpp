@@ -91,7 +91,8 @@ inline std::vector<Matrix> gradient_scores(Mlp& net, const Dataset& data, int ba
 }
 
 /// Reopens the max(1, floor(fraction * n)) pruned positions of `layer` (n =
-/// its pruned count; none if n = 0) with the largest `scores`, ties ordered
+/// its pruned count; none if n = 0 or fraction = 0) with the largest
+/// `scores`, ties ordered
 /// as `ties` says. With RegrowTies::random, one 64-bit key per pruned
 /// position is drawn from `values` first (in increasing flat-index order).
 /// New weights ~ N(0, sd^2), drawn from `values` in increasing flat-index
@@ -113,7 +114,7 @@ inline Index regrow_layer(MaskedLinear& layer, const Matrix& scores, double frac
   std::vector<Candidate> pruned;
   for (Index k = 0; k < layer.mask().size(); ++k)
     if (layer.mask().data()[k] == 0.0f) pruned.push_back({scores.data()[k], 0, k});
-  if (pruned.empty()) return 0;
+  if (pruned.empty() || fraction == 0.0) return 0;
   const auto count = std::max<std::size_t>(1, std::size_t(std::floor(fraction * double(pruned.size()))));
   if (ties == RegrowTies::random)
     for (auto& c : pruned) c.tie_key = values.next_u64();
@@ -127,10 +128,13 @@ inline Index regrow_layer(MaskedLinear& layer, const Matrix& scores, double frac
   std::sort(pruned.begin(), pruned.end(), [](const Candidate& a, const Candidate& b) { return a.index < b.index; });
 
   Matrix mask = layer.mask();
-  for (const Candidate& c : pruned) mask.data()[c.index] = 1.0f;
+  Matrix W = layer.weight();
+  for (const Candidate& c : pruned) {
+    mask.data()[c.index] = 1.0f;
+    W.data()[c.index] = sd * values.normal();
+  }
   layer.set_mask(mask);
-  Matrix& W = layer.weight();
-  for (const Candidate& c : pruned) W.data()[c.index] = sd * values.normal();
+  layer.set_weight(W);
   return Index(count);
 }
 

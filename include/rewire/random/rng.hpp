@@ -81,7 +81,7 @@ class Rng {
 
   /// Uniform integer in [0, n), unbiased (Lemire's multiply-and-reject).
   std::uint32_t below(std::uint32_t n) {
-    REWIRE_ASSERT(n > 0);
+    detail::require(n > 0, "Rng::below(n) needs n > 0");
     std::uint64_t m = (next_u64() >> 32) * n;
     auto low = static_cast<std::uint32_t>(m);
     if (low < n) {

@@ -7,13 +7,15 @@
 //
 // The optimiser owns its moments by parameter slot (the index in the list
 // passed to step), sizes them on the first step, and counts steps itself.
-// After each step, masks are re-applied so pruned weights stay exactly 0.
+// Masked entries of dense-stored weights are zeroed in the same loop, so
+// pruned weights stay exactly 0.
 #pragma once
 
 #include <rewire/core/error.hpp>
 #include <rewire/nn/parameter.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 namespace rewire {
@@ -43,6 +45,7 @@ class Adam {
   void reset() {
     m_.clear();
     v_.clear();
+    layout_.clear();
     t_ = 0;
   }
 
@@ -51,16 +54,18 @@ class Adam {
   const AdamOptions& options() const { return options_; }
 
   /// One update of every parameter in `params` (same list, same order each
-  /// step). A parameter with compact storage (ParamRef::compact_offset) is
-  /// updated there only, with moments per active entry: on a 95%-sparse
-  /// layer that is 20x less state to stream, in contiguous arrays the
-  /// compiler vectorises. (Its owner refreshes the dense view when read.)
+  /// step). Each parameter is updated where it is stored (ParamRef::values):
+  /// on a sparse layer that is its active entries only, with moments per
+  /// active entry: on a 95%-sparse layer 20x less state to stream, in
+  /// contiguous arrays the compiler vectorises. Throws std::invalid_argument
+  /// if a parameter's layout changed since the first step (a mask change:
+  /// the moments would belong to other entries; start a fresh Adam).
   void step(const std::vector<ParamRef>& params) {
     if (m_.empty()) {
       for (const auto& p : params) {
-        const Index n = p.compact_offset != nullptr ? p.compact_size() : p.size;
-        m_.push_back(Eigen::ArrayXf::Zero(n));
-        v_.push_back(Eigen::ArrayXf::Zero(n));
+        m_.push_back(Eigen::ArrayXf::Zero(p.size()));
+        v_.push_back(Eigen::ArrayXf::Zero(p.size()));
+        layout_.push_back(p.layout_version());
       }
     }
     detail::require(m_.size() == params.size(), "Adam::step: the parameter list changed size");
@@ -73,20 +78,15 @@ class Adam {
                          float(double(options_.lr) / bc1), float(1.0 / std::sqrt(bc2))};
     for (std::size_t k = 0; k < params.size(); ++k) {
       const ParamRef& p = params[k];
-      float* m = m_[k].data();
-      float* v = v_[k].data();
-      if (p.compact_offset != nullptr) {
-        const Index n = p.compact_size();
-        if (m_[k].size() != n)  // (no message built on the hot path)
-          detail::require(false, "Adam::step: the active entries of " + p.name + " changed");
-        update_all<false>(c, p.compact_value, p.compact_grad, m, v, n, nullptr);
-      } else {
-        if (m_[k].size() != p.size) detail::require(false, "Adam::step: " + p.name + " changed size");
-        if (p.mask != nullptr)
-          update_all<true>(c, p.value, p.grad, m, v, p.size, p.mask->data());
-        else
-          update_all<false>(c, p.value, p.grad, m, v, p.size, nullptr);
-      }
+      auto w = p.values();  // a Map: writes go to the parameter
+      const auto g = p.grads();
+      if (p.layout_version() != layout_[k] || w.size() != m_[k].size())  // (no message built on the hot path)
+        detail::require(false, "Adam::step: the layout of " + p.name() +
+                                   " changed since the first step (a new mask?); use a fresh Adam");
+      if (const float* mask = p.mask())
+        update_all<true>(c, w.data(), g.data(), m_[k].data(), v_[k].data(), w.size(), mask);
+      else
+        update_all<false>(c, w.data(), g.data(), m_[k].data(), v_[k].data(), w.size(), nullptr);
     }
   }
 
@@ -117,6 +117,7 @@ class Adam {
   AdamOptions options_;
   std::vector<Eigen::ArrayXf> m_;  // per slot: first moment (per compact entry if compact storage)
   std::vector<Eigen::ArrayXf> v_;  // per slot: second moment (same layout)
+  std::vector<std::uint64_t> layout_;  // per slot: the parameter's layout_version at the first step
   long t_ = 0;
 };
 
