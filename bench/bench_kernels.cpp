@@ -15,8 +15,6 @@
 // Counter "FLOP" is the rate of useful work, 2*nnz*batch FLOP per call, whatever
 // the implementation actually computes. Every benchmark checks its result against
 // the dense reference once before timing and reports an error on mismatch.
-// BM_GatherValues_Rewire times the per-step O(nnz) refresh of the sparse values
-// from the dense W (not included in the Rewire kernel times).
 
 // GCC 12 reports a false -Wmaybe-uninitialized inside Eigen's AVX-512 GEMM packing
 // (the self-initialised `__Y = __Y` of _mm512_undefined_ps, GCC bug 105593) when
@@ -84,7 +82,9 @@ struct Problem {
   Matrix M, W, X, dY;
   Vector b;
   rewire::SparsePattern p;
-  rewire::SparseValues v;
+  std::vector<float> w_csc;   // W at the active entries, CSC order (what a sparse layer stores)
+  std::vector<float> dw_csc;  // the compact weight gradient
+  rewire::SparseScratch<float> scratch;
   SpMat S;  // Eigen's sparse W, same pattern
   explicit Problem(const benchmark::State& st)
       : out(st.range(0)), in(512), batch(st.range(2)) {
@@ -96,11 +96,11 @@ struct Problem {
     dY = random_matrix(batch, out, g);
     b = random_matrix(out, 1, g);
     p = rewire::make_sparse_pattern(M);
-    rewire::gather_values(v, W, p);
+    w_csc = rewire::gather_csc(W, p);
     std::vector<Eigen::Triplet<float, std::int32_t>> t;
     for (Index o = 0; o < out; ++o)
       for (std::int32_t k = p.row_ptr[o]; k < p.row_ptr[o + 1]; ++k)
-        t.emplace_back(std::int32_t(o), p.col_index[k], v.csr[k]);
+        t.emplace_back(std::int32_t(o), p.col_index[k], w_csc[std::size_t(p.csr_to_csc[k])]);
     S.resize(out, in);
     S.setFromTriplets(t.begin(), t.end());
   }
@@ -157,7 +157,7 @@ void BM_Fwd_EigenSparse(benchmark::State& st) {
 }
 void BM_Fwd_Rewire(benchmark::State& st) {
   run_forward(st, [](Problem& pr, Matrix& Y) {
-    rewire::sparse_linear_forward(Y, pr.X, pr.p, pr.v, pr.b);
+    rewire::sparse_linear_forward(Y, pr.X, pr.p, pr.w_csc, pr.b, pr.scratch);
   });
 }
 
@@ -188,20 +188,22 @@ void BM_IGrad_EigenSparse(benchmark::State& st) {
 }
 void BM_IGrad_Rewire(benchmark::State& st) {
   run_igrad(st, [](Problem& pr, Matrix& dX) {
-    rewire::sparse_linear_backward_input(dX, pr.dY, pr.p, pr.v);
+    rewire::sparse_linear_backward_input(dX, pr.dY, pr.p, pr.w_csc, pr.scratch);
   });
 }
 
 // ---- weight gradient: dW = (dY^T X) .* M, db = column sums of dY ----
 
+/// `compact`: f writes the gradient to pr.dw_csc (active entries only).
 template <class F>
-void run_wgrad(benchmark::State& st, F&& f) {
+void run_wgrad(benchmark::State& st, bool compact, F&& f) {
   Problem pr(st);
   Matrix dW = Matrix::Zero(pr.out, pr.in), want;
   Vector db(pr.out), want_db;
   f(pr, dW, db);
   rewire::linear_backward_params(want, want_db, pr.dY, pr.X, &pr.M);
-  if (!close(dW, want) || !close(db, want_db)) return st.SkipWithError("weight gradient mismatch");
+  const Matrix got = compact ? rewire::scatter_csc(pr.dw_csc, pr.p) : dW;
+  if (!close(got, want) || !close(db, want_db)) return st.SkipWithError("weight gradient mismatch");
   for (auto _ : st) {
     f(pr, dW, db);
     benchmark::DoNotOptimize(dW.data());
@@ -212,12 +214,12 @@ void run_wgrad(benchmark::State& st, F&& f) {
 }
 
 void BM_WGrad_DenseMasked(benchmark::State& st) {
-  run_wgrad(st, [](Problem& pr, Matrix& dW, Vector& db) {
+  run_wgrad(st, false, [](Problem& pr, Matrix& dW, Vector& db) {
     rewire::linear_backward_params(dW, db, pr.dY, pr.X, &pr.M);
   });
 }
 void BM_WGrad_EigenSparse(benchmark::State& st) {
-  run_wgrad(st, [](Problem& pr, Matrix& dW, Vector& db) {
+  run_wgrad(st, false, [](Problem& pr, Matrix& dW, Vector& db) {
     for (Index o = 0; o < pr.out; ++o)
       for (SpMat::InnerIterator it(pr.S, o); it; ++it)
         dW(o, it.col()) = pr.dY.col(o).dot(pr.X.col(it.col()));
@@ -225,20 +227,9 @@ void BM_WGrad_EigenSparse(benchmark::State& st) {
   });
 }
 void BM_WGrad_Rewire(benchmark::State& st) {
-  run_wgrad(st, [](Problem& pr, Matrix& dW, Vector& db) {
-    rewire::sparse_linear_backward_params(dW, db, pr.dY, pr.X, pr.p);
+  run_wgrad(st, true, [](Problem& pr, Matrix&, Vector& db) {
+    rewire::sparse_linear_backward_params(pr.dw_csc, db, pr.dY, pr.X, pr.p, pr.scratch);
   });
-}
-
-// Per-step cost outside the kernels: re-gathering the values after an update.
-void BM_GatherValues_Rewire(benchmark::State& st) {
-  Problem pr(st);
-  for (auto _ : st) {
-    rewire::gather_values(pr.v, pr.W, pr.p);
-    benchmark::DoNotOptimize(pr.v.csr.data());
-    benchmark::ClobberMemory();
-  }
-  st.counters["density"] = pr.p.density();
 }
 
 void layer_args(benchmark::internal::Benchmark* b) {
@@ -258,7 +249,3 @@ BENCHMARK(BM_IGrad_Rewire)->Apply(layer_args);
 BENCHMARK(BM_WGrad_DenseMasked)->Apply(layer_args);
 BENCHMARK(BM_WGrad_EigenSparse)->Apply(layer_args);
 BENCHMARK(BM_WGrad_Rewire)->Apply(layer_args);
-BENCHMARK(BM_GatherValues_Rewire)
-    ->ArgNames({"out", "sparsity", "batch"})
-    ->ArgsProduct({{512, 256}, {0, 95}, {128}})
-    ->Unit(benchmark::kMicrosecond);

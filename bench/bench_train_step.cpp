@@ -118,72 +118,52 @@ const std::vector<std::int64_t> kSparsities{0, 50, 75, 90, 95, 98, 99};
 BENCHMARK(BM_TrainStep_DenseMasked)->ArgsProduct({kSparsities})->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_TrainStep_Sparse)->ArgsProduct({kSparsities})->Unit(benchmark::kMicrosecond);
 
-/// Adam on one masked layer (out x 512) with a fixed gradient: the dense view
-/// (all entries, then the mask) against compact storage of the active
-/// entries (what a sparse MaskedLinear hands the optimiser).
-struct AdamCase {
-  Matrix weight, grad, mask;
-  std::vector<std::int32_t> offset;     // active flat offsets, ascending
-  std::vector<float> compact, compact_grad;
-
-  AdamCase(Index out, double sparsity) {
-    MaskedLinear layer(512, out);
-    Rng rng(3);
-    layer.init_uniform(rng);
-    if (sparsity > 0) prune_layer_to(layer, sparsity);
-    weight = layer.weight();
-    mask = layer.mask();
-    // A gradient that is zero at masked entries, as the masked backward makes it.
-    Rng g(4);
-    grad.resize(out, 512);
-    for (Index k = 0; k < grad.size(); ++k) grad.data()[k] = g.uniform(-1, 1) * mask.data()[k];
-    for (Index k = 0; k < mask.size(); ++k)
-      if (mask.data()[k] != 0.0f) {
-        offset.push_back(std::int32_t(k));
-        compact.push_back(weight.data()[k]);
-        compact_grad.push_back(grad.data()[k]);
-      }
-  }
-  std::vector<ParamRef> params(KernelPath path) {
-    ParamRef p{"w", weight.data(), grad.data(), weight.size(), &mask};
-    if (path == KernelPath::sparse) {
-      p.compact_value = compact.data();
-      p.compact_grad = compact_grad.data();
-      p.compact_offset = &offset;
-    }
-    return {p};
-  }
-  /// The dense weight from the compact master copy (what MaskedLinear::weight() does).
-  void sync() {
-    for (std::size_t q = 0; q < offset.size(); ++q) weight.data()[offset[q]] = compact[q];
-  }
-};
+/// Adam on one masked layer (out x 512) with the gradient of one backward:
+/// dense storage (all entries, then the mask) against compact storage of
+/// the active entries (what a sparse MaskedLinear hands the optimiser).
+MaskedLinear adam_layer(Index out, double sparsity, KernelPath path) {
+  MaskedLinear layer(512, out);
+  Rng rng(3);
+  layer.init_uniform(rng);
+  if (sparsity > 0) prune_layer_to(layer, sparsity);
+  layer.set_kernel_path(path);
+  Matrix X(kBatch, 512), dY(kBatch, out);
+  Rng g(4);
+  for (Index k = 0; k < X.size(); ++k) X.data()[k] = g.uniform(-1, 1);
+  for (Index k = 0; k < dY.size(); ++k) dY.data()[k] = g.uniform(-1, 1);
+  layer.backward(nullptr, dY, X, GradientMode::masked);  // zero gradient at masked entries
+  return layer;
+}
 
 void run_adam(benchmark::State& state, KernelPath path) {
   const Index out = Index(state.range(0));
   const double sparsity = double(state.range(1)) / 100.0;
-  {  // validate: two steps on each path, same weights
-    AdamCase dense(out, sparsity), sparse(out, sparsity);
-    auto pd = dense.params(KernelPath::dense), ps = sparse.params(KernelPath::sparse);
+  {  // validate: two steps on each storage, same weights up to the gradients' rounding
+    MaskedLinear dense = adam_layer(out, sparsity, KernelPath::dense);
+    MaskedLinear sparse = adam_layer(out, sparsity, KernelPath::sparse);
+    std::vector<ParamRef> pd, ps;
+    dense.append_parameters(pd, 1);
+    sparse.append_parameters(ps, 1);
     Adam ad, as;
     for (int s = 0; s < 2; ++s) {
       ad.step(pd);
       as.step(ps);
     }
-    sparse.sync();
-    if (!(dense.weight - sparse.weight).isZero(0)) {
+    if (!((dense.weight() - sparse.weight()).cwiseAbs().maxCoeff() < 1e-5f)) {
       state.SkipWithError("Adam over active entries differs from dense + mask");
       return;
     }
   }
-  AdamCase c(out, sparsity);
-  auto params = c.params(path);
+  MaskedLinear layer = adam_layer(out, sparsity, path);
+  std::vector<ParamRef> params;
+  layer.append_parameters(params, 1);
+  params.pop_back();  // the weight only
   Adam adam;
   for (auto _ : state) {
     adam.step(params);
     benchmark::ClobberMemory();
   }
-  state.counters["entries"] = benchmark::Counter(double(c.offset.size()) * double(state.iterations()),
+  state.counters["entries"] = benchmark::Counter(double(layer.active_weights()) * double(state.iterations()),
                                                  benchmark::Counter::kIsRate);
 }
 

@@ -29,25 +29,15 @@ struct Tensor {
   /// taken from the dense array on the first call, then the master copy;
   /// the gradient re-read every call). sync() writes the values back.
   ParamRef ref(bool use_active = false) {
-    ParamRef p;
-    p.name = "t";
-    p.value = value.data();
-    p.grad = grad.data();
-    p.size = value.size();
-    p.mask = masked ? &mask : nullptr;
-    if (use_active) {
-      active.clear();
-      for (Index k = 0; k < mask.size(); ++k)
-        if (mask.data()[k] != 0.0f) active.push_back(std::int32_t(k));
-      if (compact_value.empty())
-        for (const std::int32_t k : active) compact_value.push_back(value.data()[k]);
-      compact_grad.clear();
-      for (const std::int32_t k : active) compact_grad.push_back(grad.data()[k]);
-      p.compact_value = compact_value.data();
-      p.compact_grad = compact_grad.data();
-      p.compact_offset = &active;
-    }
-    return p;
+    if (!use_active) return ParamRef("t", value.data(), grad.data(), value.size(), masked ? mask.data() : nullptr);
+    active.clear();
+    for (Index k = 0; k < mask.size(); ++k)
+      if (mask.data()[k] != 0.0f) active.push_back(std::int32_t(k));
+    if (compact_value.empty())
+      for (const std::int32_t k : active) compact_value.push_back(value.data()[k]);
+    compact_grad.clear();
+    for (const std::int32_t k : active) compact_grad.push_back(grad.data()[k]);
+    return ParamRef("t", compact_value.data(), compact_grad.data(), Index(compact_value.size()), nullptr, &active);
   }
   void sync() {
     for (std::size_t q = 0; q < active.size(); ++q) value.data()[active[q]] = compact_value[q];

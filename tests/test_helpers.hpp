@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 namespace rewire_test {
@@ -47,13 +48,19 @@ inline rewire::Labels random_labels(Index n, int classes, Rng& rng) {
   return y;
 }
 
-/// Every parameter byte of a float network, concatenated (weights and biases
-/// of every layer, in order).
-inline std::vector<unsigned char> parameter_bytes(rewire::Mlp& net) {
+/// Every parameter byte of a float network, concatenated: per layer, in
+/// order, the dense (out x in) weights (column-major, masked entries +0 or
+/// -0 as stored) and then the biases.
+inline std::vector<unsigned char> parameter_bytes(const rewire::Mlp& net) {
   std::vector<unsigned char> out;
-  for (const auto& p : net.parameters()) {
-    const auto* b = reinterpret_cast<const unsigned char*>(p.value);
-    out.insert(out.end(), b, b + p.size * Index(sizeof(float)));
+  auto append = [&out](const float* data, Index n) {
+    const auto* b = reinterpret_cast<const unsigned char*>(data);
+    out.insert(out.end(), b, b + n * Index(sizeof(float)));
+  };
+  for (std::size_t l = 0; l < net.num_layers(); ++l) {
+    const rewire::Matrix W = net.layer(l).weight();
+    append(W.data(), W.size());
+    append(net.layer(l).bias().data(), net.layer(l).bias().size());
   }
   return out;
 }
@@ -77,11 +84,12 @@ bool bitwise_equal(const M& a, const M& b) {
 }
 
 /// max |got - want| / scale over all entries (scale: a bound on the magnitude of
-/// the summed terms, so the result is a relative rounding error). -1 on a shape
-/// mismatch.
+/// the summed terms, so the result is a relative rounding error). +infinity
+/// on a shape mismatch, so that no tolerance accepts it.
 inline double max_rel_error(const rewire::Matrix& got, const rewire::Matrix& want,
                             const rewire::Matrix& scale) {
-  if (got.rows() != want.rows() || got.cols() != want.cols()) return -1.0;
+  if (got.rows() != want.rows() || got.cols() != want.cols() || scale.size() != got.size())
+    return std::numeric_limits<double>::infinity();
   double worst = 0.0;
   for (rewire::Index k = 0; k < got.size(); ++k) {
     const double err = std::abs(double(got.data()[k]) - double(want.data()[k]));

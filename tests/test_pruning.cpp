@@ -27,7 +27,7 @@ Matrix mat(Index rows, Index cols, std::initializer_list<float> row_major) {
 
 MaskedLinear layer_with(const Matrix& W) {
   MaskedLinear layer(W.cols(), W.rows());
-  layer.weight() = W;
+  layer.set_weight(W);
   layer.bias() = Vector::Constant(W.rows(), 0.25f);
   return layer;
 }
@@ -99,13 +99,27 @@ TEST_CASE("prune_layer_to on hand-made matrices", "[pruning][layer]") {
     CHECK(l.mask() == Matrix::Ones(2, 2));
     CHECK(l.weight() == mat(2, 2, {0.5f, -1e-30f, 3, 0.001f}));
   }
-  SECTION("target 1 keeps only the maximum magnitude, with its ties") {
+  SECTION("target 1 is refused: the quantile rule would keep the largest weights") {
     MaskedLinear l = layer_with(mat(2, 2, {1, -3, 3, 2}));
-    prune_layer_to(l, 1.0);
-    CHECK(l.mask() == mat(2, 2, {0, 1, 1, 0}));
-    MaskedLinear m = layer_with(mat(1, 4, {1, 4, 3, 2}));
-    prune_layer_to(m, 1.0);
-    CHECK(m.mask() == mat(1, 4, {0, 1, 0, 0}));
+    CHECK_THROWS_WITH(prune_layer_to(l, 1.0), Catch::Contains("target sparsity") && Catch::Contains("[0, 1)"));
+    CHECK(l.mask() == Matrix::Ones(2, 2));  // untouched
+    Mlp net({2, 2});
+    CHECK_THROWS_AS(prune_to(net, 1.0), std::invalid_argument);
+    CHECK_THROWS_AS(prune_to(net, 1.0, PruneScope::global), std::invalid_argument);
+  }
+  SECTION("non-finite weights are refused, naming the problem") {
+    MaskedLinear l = layer_with(mat(2, 2, {1, -3, 3, 2}));
+    CHECK_THROWS_WITH(l.set_weight(mat(2, 2, {1, std::nanf(""), 3, 2})), Catch::Contains("finite"));
+    CHECK(l.weight() == mat(2, 2, {1, -3, 3, 2}));  // nothing half-written
+    // A NaN reaches the weights the way a diverging update would: through
+    // the parameter values. Its quantile would be NaN and prune everything.
+    Mlp net({2, 3, 2});
+    Rng rng(5);
+    net.init(rng);
+    net.parameters()[2].values()(1) = std::numeric_limits<float>::quiet_NaN();  // layer2.weight
+    CHECK_THROWS_WITH(prune_to(net, 0.5), Catch::Contains("NaN") && Catch::Contains("cannot prune"));
+    CHECK_THROWS_WITH(prune_to(net, 0.5, PruneScope::global), Catch::Contains("layer 2"));
+    CHECK(net.layer(1).active_weights() == 6);  // no mask changed
   }
   SECTION("targets near 1") {
     // 0..9 (as magnitudes), target 0.99: position 8.91 -> 8.91: only 9 kept.
@@ -138,15 +152,19 @@ TEST_CASE("pruning never reopens a pruned weight", "[pruning][layer]") {
   prune_layer_to(l, 0.5);  // a lower target: the threshold is 0 (zeros fill the bottom half)
   CHECK(l.mask() == mask90);
   CHECK(rewire_test::bitwise_equal(l.weight(), w90));
-  // Even when a pruned position is made large by hand (invariant broken on
-  // purpose), a new pruning keeps it pruned: new mask = old mask AND (|W| >= t).
+  // A large value written at a pruned position is stored as zero (the mask
+  // wins), and a new pruning keeps the position pruned: new mask = old mask
+  // AND (|W| >= t).
   const Index k0 = [&] {
     for (Index k = 0; k < mask90.size(); ++k)
       if (mask90.data()[k] == 0.0f) return k;
     return Index(-1);
   }();
   REQUIRE(k0 >= 0);
-  l.weight().data()[k0] = 100.0f;
+  Matrix W = l.weight();
+  W.data()[k0] = 100.0f;
+  l.set_weight(W);
+  CHECK(l.weight().data()[k0] == 0.0f);
   prune_layer_to(l, 0.0);
   CHECK(l.mask() == mask90);
   CHECK(l.weight().data()[k0] == 0.0f);
@@ -159,8 +177,8 @@ TEST_CASE("prune_to: per_layer vs global on layers of different scales", "[pruni
   //   3.5 -> threshold 7: layer 1 keeps all 4, layer 2 loses all 4.
   const auto make = [] {
     Mlp net({2, 2, 2});
-    net.layer(0).weight() = mat(2, 2, {10, -20, 30, -40});
-    net.layer(1).weight() = mat(2, 2, {-1, 2, -3, 4});
+    net.layer(0).set_weight(mat(2, 2, {10, -20, 30, -40}));
+    net.layer(1).set_weight(mat(2, 2, {-1, 2, -3, 4}));
     return net;
   };
   Mlp a = make(), b = make();
@@ -194,7 +212,7 @@ TEST_CASE("sparsity() counts weights only", "[pruning][network]") {
   // not pruned either.
   net.layer(0).bias().setZero();
   net.layer(1).bias().setZero();
-  net.layer(1).weight().setZero();
+  net.layer(1).set_weight(Matrix::Zero(2, 3));
   CHECK(net.sparsity() == 0.25);
 }
 

@@ -282,6 +282,7 @@ using MaskedLinear = BasicMaskedLinear<float>;
 // BasicParamRef's accessors read the layer (declared in nn/parameter.hpp).
 template <typename T>
 Eigen::Map<typename BasicParamRef<T>::Array> BasicParamRef<T>::values() const {
+  if (layer_ == nullptr) return {raw_.values, raw_.size};
   if (kind_ == Kind::bias) return {layer_->bias_.data(), layer_->bias_.size()};
   if (auto* c = layer_->compact()) return {c->value.data(), Index(c->value.size())};
   auto* d = layer_->dense();
@@ -290,6 +291,7 @@ Eigen::Map<typename BasicParamRef<T>::Array> BasicParamRef<T>::values() const {
 
 template <typename T>
 Eigen::Map<const typename BasicParamRef<T>::Array> BasicParamRef<T>::grads() const {
+  if (layer_ == nullptr) return {raw_.grads, raw_.size};
   if (kind_ == Kind::bias) return {layer_->bias_grad_.data(), layer_->bias_grad_.size()};
   if (const auto* c = layer_->compact()) return {c->grad.data(), Index(c->grad.size())};
   const auto* d = layer_->dense();
@@ -298,12 +300,14 @@ Eigen::Map<const typename BasicParamRef<T>::Array> BasicParamRef<T>::grads() con
 
 template <typename T>
 const T* BasicParamRef<T>::mask() const {
+  if (layer_ == nullptr) return raw_.mask;
   if (kind_ == Kind::bias || layer_->uses_sparse() || layer_->unmasked()) return nullptr;
   return layer_->mask_.data();
 }
 
 template <typename T>
 const std::vector<std::int32_t>* BasicParamRef<T>::offsets() const {
+  if (layer_ == nullptr) return raw_.offsets;
   if (kind_ == Kind::bias) return nullptr;
   const auto* c = layer_->compact();
   return c != nullptr ? &c->pattern.csc_offset : nullptr;
@@ -311,7 +315,7 @@ const std::vector<std::int32_t>* BasicParamRef<T>::offsets() const {
 
 template <typename T>
 std::uint64_t BasicParamRef<T>::layout_version() const {
-  return kind_ == Kind::bias ? 0 : layer_->layout_version_;
+  return (layer_ == nullptr || kind_ == Kind::bias) ? 0 : layer_->layout_version_;
 }
 
 }  // namespace rewire

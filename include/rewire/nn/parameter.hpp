@@ -32,14 +32,25 @@ class BasicMaskedLinear;
 /// pruning and regrowth (which change values().size() and layout_version());
 /// it does not survive the layer: a network that is copied, moved or
 /// destroyed needs new handles (Mlp::parameters()).
+///
+/// A ParamRef can also view a caller's own arrays (the second constructor),
+/// so that an optimiser written for networks serves any tensor.
 template <typename T>
 class BasicParamRef {
  public:
   using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
   enum class Kind { weight, bias };
 
+  /// The weight or bias of `layer` (see MaskedLinear::append_parameters).
   BasicParamRef(std::string name, BasicMaskedLinear<T>* layer, Kind kind)
       : name_(std::move(name)), layer_(layer), kind_(kind) {}
+
+  /// A caller-owned tensor of `size` values with its gradient, an optional
+  /// 0/1 mask over them and optional offsets (see offsets()); all must
+  /// outlive the view. Its layout_version() is always 0.
+  BasicParamRef(std::string name, T* values, const T* grads, Index size, const T* mask = nullptr,
+                const std::vector<std::int32_t>* offsets = nullptr)
+      : name_(std::move(name)), kind_(Kind::weight), raw_{values, grads, size, mask, offsets} {}
 
   /// E.g. "layer2.weight".
   const std::string& name() const { return name_; }
@@ -62,9 +73,17 @@ class BasicParamRef {
   std::uint64_t layout_version() const;
 
  private:
+  struct Raw {  // a caller-owned tensor (layer_ == nullptr)
+    T* values = nullptr;
+    const T* grads = nullptr;
+    Index size = 0;
+    const T* mask = nullptr;
+    const std::vector<std::int32_t>* offsets = nullptr;
+  };
   std::string name_;
-  BasicMaskedLinear<T>* layer_;
+  BasicMaskedLinear<T>* layer_ = nullptr;
   Kind kind_;
+  Raw raw_;
 };
 
 /// The parameter view of float networks.

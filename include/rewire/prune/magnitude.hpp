@@ -89,6 +89,9 @@ inline void prune_layer_to(MaskedLinear& layer, double target) {
 /// (biases are never pruned): per layer (default) or with one global threshold.
 inline void prune_to(Mlp& net, double target, PruneScope scope = PruneScope::per_layer) {
   require_prune_target(target);
+  for (std::size_t l = 0; l < net.num_layers(); ++l)  // all checked before any layer changes
+    detail::require(net.layer(l).weight().allFinite(), "layer " + std::to_string(l + 1) +
+                                                           " has NaN or infinite weights (a diverged network?): cannot prune it");
   if (scope == PruneScope::per_layer) {
     for (std::size_t l = 0; l < net.num_layers(); ++l) prune_layer_to(net.layer(l), target);
     return;
