@@ -348,8 +348,7 @@ TEST_CASE("NoiseSource: deterministic per key, different keys differ", "[random]
 TEST_CASE("NoiseSource: draws are consumed in whole blocks of kBlock", "[random][noise]") {
   // The rule: every add_normal/fill_normal call of n draws consumes
   // ceil(n / kBlock) whole blocks; the unused tail of the last one is
-  // discarded. (kBlock was 32 in the first version of the header, 256 now;
-  // the test follows the constant.)
+  // discarded. (The test follows the constant, whatever its value.)
   constexpr Index B = NoiseSource::kBlock;
   const std::uint64_t key = 9;
   NoiseSource ref(key);

@@ -3,8 +3,8 @@
 // Why this exists: training drives softmax probabilities of wrong classes,
 // their gradients and Adam's second moments below FLT_MIN (1.2e-38). On x86
 // every arithmetic operation on such a subnormal number can take a slow
-// microcode path: in the study's dense baseline this made steps about 1.7x
-// slower (measured: 20 epochs in 11.3 s with subnormals, 6.8 s flushed).
+// microcode path, which slows the study's dense training markedly
+// (docs/performance.md, P11).
 // Flushing them to zero changes values only below 1.2e-38.
 #pragma once
 

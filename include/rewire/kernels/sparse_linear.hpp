@@ -15,7 +15,7 @@
 // one active weight W[o,i] touches one contiguous column X(:, i) of the whole
 // batch. The inner loop is therefore a broadcast-times-contiguous-vector FMA
 // that GCC vectorises from plain code; batch-major layouts would need gathers
-// (measured 12-43x slower, docs/performance.md).
+// (an order of magnitude slower: docs/performance.md, P12).
 //
 // No threads inside: rewire parallelises over independent simulations, and
 // every result here is a fixed function of its inputs (the summation order
@@ -98,15 +98,15 @@ inline void for_each_tile(Index len, F&& f) {
 //
 // 1. no-loop-unroll-and-jam. GCC's -O3 unroll-and-jam pass unrolls each k loop
 //    by 2 and fuses the two copies of the inner j loop; the fused loop is then
-//    left scalar and only the odd remainder nonzero runs vectorised: 6-8x slower
-//    (seen in the generated assembly with GCC 12).
+//    left scalar and only the odd remainder nonzero runs vectorised (visible in
+//    the generated assembly of GCC 12; docs/performance.md, P12).
 //    `#pragma GCC unroll 1` on the k loop does not stop it.
 //
 // 2. associative-math (dot products and sums only, not the axpy kernel). With
 //    strict IEEE order a dot product is one serial chain of dependent adds, and
 //    a hand-split sum (lanes of partial sums folded pairwise) is turned by GCC
-//    into ~30 scalar shuffles+adds per nonzero: the weight gradient ran 2x
-//    slower that way. With associative-math GCC keeps vector partial sums and
+//    into ~30 scalar shuffles+adds per nonzero instead of vector adds. With
+//    associative-math GCC keeps vector partial sums and
 //    ends with a 4-step vector horizontal add. The order is still fixed at
 //    compile time (same inputs and flags, same bits); only the rounding differs
 //    from a serial sum. no-signed-zeros and no-trapping-math are required for
@@ -292,8 +292,7 @@ inline void axpy_lines(Scalar* out, Index ldo, int t, const Scalar* src, Index l
 /// stride. When the batch is longer than one tile the block is copied into a
 /// contiguous (len x cols) buffer first. Why: with a long batch the columns of
 /// a block are `ld` values apart (4 KiB for batch 1024), so all of them map to
-/// the same few cache sets and the block stops fitting in L1/L2 (forward at
-/// batch 1024 measured 1.4-1.7x slower without the copy at 50-95% sparsity).
+/// the same few cache sets and the block stops fitting in L1/L2.
 /// The copy is O(len*cols), small against the kernel, which reads every column
 /// about nnz/cols times.
 template <typename T>

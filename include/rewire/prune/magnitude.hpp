@@ -1,6 +1,6 @@
 // rewire/prune/magnitude.hpp - magnitude pruning to a target sparsity.
 //
-// Semantics (protocol.md): the threshold is the `target`-quantile of |W| over
+// Semantics (docs/protocol.md, "Masks and pruning"): the threshold is the `target`-quantile of |W| over
 // ALL entries of the matrix (already-pruned zeros included), with linear
 // interpolation between order statistics (numpy/torch default); the kept
 // weights are those with |W| >= threshold. We AND the result with the old
