@@ -12,7 +12,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
-#include <variant>
 
 namespace chronic_stress {
 namespace {
@@ -21,39 +20,9 @@ using namespace rewire;
 using namespace rewire::protocol;
 using ojson = nlohmann::ordered_json;
 
-// The shortest decimal that reads back as `f` (std::to_chars guarantees
-// this), as a double: 5e-4f becomes 0.0005, which parses back to 5e-4f.
-double short_float(float f) {
-  char buffer[64];
-  const auto end = std::to_chars(buffer, buffer + sizeof buffer, f).ptr;
-  return std::strtod(std::string(buffer, end).c_str(), nullptr);
-}
-
-ojson step_json(const Step& step) {
-  if (const auto* s = std::get_if<Train>(&step))
-    return {{"op", "train"}, {"epochs", s->epochs}, {"lr", short_float(s->lr)}};
-  if (const auto* s = std::get_if<TrainWithStress>(&step))
-    return {{"op", "train_with_stress"}, {"epochs", s->epochs}, {"lr", short_float(s->lr)},
-            {"sigma0", short_float(s->sigma0)}};
-  if (const auto* s = std::get_if<Regrow>(&step))
-    return {{"op", "regrow"}, {"batches", s->options.batches}, {"fraction", s->options.fraction},
-            {"sd", short_float(s->options.init_sd)},
-            {"ties", to_string(s->options.ties)}};
-  if (const auto* s = std::get_if<Modulate>(&step)) {
-    ojson j{{"op", "modulate"}};
-    if (s->activation) j["activation"] = to_string(*s->activation);
-    if (s->damping) j["damping"] = short_float(*s->damping);
-    return j;
-  }
-  if (const auto* s = std::get_if<PruneTo>(&step))
-    return {{"op", "prune_to"}, {"target", s->target}, {"scope", to_string(s->scope)}};
-  const auto& s = std::get<PruneRemaining>(step);
-  return {{"op", "prune_remaining"}, {"fraction", s.fraction}, {"cap", s.cap}, {"scope", to_string(s.scope)}};
-}
-
 ojson steps_json(const std::vector<Step>& steps) {
   ojson a = ojson::array();
-  for (const auto& s : steps) a.push_back(step_json(s));
+  for (const auto& s : steps) a.push_back(step_to_json(s));
   return a;
 }
 
@@ -150,13 +119,7 @@ nlohmann::ordered_json config_to_json(const StudySpec& spec) {
   ojson arms = ojson::array();
   for (const auto& arm : spec.arms) {
     ojson probes = ojson::array();
-    for (const auto& p : arm.probes) {
-      ojson pj = step_json(p.modulation);
-      pj.erase("op");
-      ojson named{{"name", p.name}};
-      named.update(pj);
-      probes.push_back(named);
-    }
+    for (const auto& p : arm.probes) probes.push_back(probe_to_json(p));
     arms.push_back({{"name", arm.name},
                     {"follow_up", arm.follow_up},
                     {"treatment", steps_json(arm.treatment)},

@@ -9,7 +9,11 @@
 
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <utility>
+#include <variant>
 #include <vector>
 
 namespace chronic_stress {
@@ -18,6 +22,7 @@ namespace {
 using namespace rewire;
 using namespace rewire::protocol;
 using namespace toml_reader;
+using ojson = nlohmann::ordered_json;
 
 // Upper bounds no sane study reaches; they keep every count far from int
 // overflow (also after --epoch-scale, which is capped at 1000).
@@ -25,19 +30,122 @@ constexpr std::int64_t kMaxEpochs = 100000;
 constexpr std::int64_t kMaxSetSize = 10000000;
 constexpr std::int64_t kMaxWidth = 65536;
 
-// ---- steps -----------------------------------------------------------------
+// ---- steps: one codec per step type ---------------------------------------
+// Everything the TOML schema knows about a step type sits in its Codec: its
+// keys besides "op", how they are read, and the canonical JSON written back.
+// The op is the library's S::name. A step type added to rewire::protocol::Step
+// without a Codec here does not compile (read_step_as and step_to_json
+// instantiate Codec<S> for every alternative).
 
-const std::vector<std::string> kOps{"train", "train_with_stress", "regrow",
-                                    "modulate", "prune_to",          "prune_remaining"};
+template <class S>
+struct Codec;
 
-Modulate read_modulation(const Table& t) {
-  Modulate m;
-  m.activation = t.activation();
-  if (t.get("damping")) m.damping = t.real_f("damping", kNonNegative);
-  if (!m.activation && !m.damping)
-    fail(t.source(), &t.node(), t.path() + " needs 'activation' (relu, tanh) and/or 'damping' (" +
-                                    kNonNegative.describe() + ")");
-  return m;
+int read_epochs(const Table& t) { return int(t.integer("epochs", 1, kMaxEpochs)); }
+
+template <>
+struct Codec<Train> {
+  static std::vector<std::string> keys() { return {"op", "epochs", "lr"}; }
+  static Train read(const Table& t) { return Train{read_epochs(t), t.real_f("lr", kLearningRate)}; }
+  static void write(const Train& s, ojson& j) {
+    j["epochs"] = s.epochs;
+    j["lr"] = short_float(s.lr);
+  }
+};
+
+template <>
+struct Codec<TrainWithStress> {
+  static std::vector<std::string> keys() { return {"op", "epochs", "lr", "sigma0"}; }
+  static TrainWithStress read(const Table& t) {
+    return TrainWithStress{read_epochs(t), t.real_f("lr", kLearningRate), t.real_f("sigma0", kNonNegative)};
+  }
+  static void write(const TrainWithStress& s, ojson& j) {
+    j["epochs"] = s.epochs;
+    j["lr"] = short_float(s.lr);
+    j["sigma0"] = short_float(s.sigma0);
+  }
+};
+
+template <>
+struct Codec<Regrow> {
+  static std::vector<std::string> keys() { return {"op", "batches", "fraction", "sd", "ties"}; }
+  static Regrow read(const Table& t) {
+    Regrow r;
+    r.options.batches = int(t.integer("batches", 1, kMaxEpochs));
+    r.options.fraction = t.real("fraction", kFraction);
+    r.options.init_sd = t.real_f("sd", kNonNegative);
+    r.options.ties = t.ties();
+    return r;
+  }
+  static void write(const Regrow& s, ojson& j) {
+    j["batches"] = s.options.batches;
+    j["fraction"] = s.options.fraction;
+    j["sd"] = short_float(s.options.init_sd);
+    j["ties"] = to_string(s.options.ties);
+  }
+};
+
+// Also the body of a probe (with "name" instead of "op").
+template <>
+struct Codec<Modulate> {
+  static std::vector<std::string> keys() { return {"op", "activation", "damping"}; }
+  static Modulate read(const Table& t) {
+    Modulate m;
+    m.activation = t.activation();
+    if (t.get("damping")) m.damping = t.real_f("damping", kNonNegative);
+    if (!m.activation && !m.damping)
+      fail(t.source(), &t.node(), t.path() + " needs 'activation' (relu, tanh) and/or 'damping' (" +
+                                      kNonNegative.describe() + ")");
+    return m;
+  }
+  static void write(const Modulate& s, ojson& j) {
+    if (s.activation) j["activation"] = to_string(*s.activation);
+    if (s.damping) j["damping"] = short_float(*s.damping);
+  }
+};
+
+template <>
+struct Codec<PruneTo> {
+  static std::vector<std::string> keys() { return {"op", "target", "scope"}; }
+  static PruneTo read(const Table& t) { return PruneTo{t.real("target", kSparsity), t.scope()}; }
+  static void write(const PruneTo& s, ojson& j) {
+    j["target"] = s.target;
+    j["scope"] = to_string(s.scope);
+  }
+};
+
+template <>
+struct Codec<PruneRemaining> {
+  static std::vector<std::string> keys() { return {"op", "fraction", "cap", "scope"}; }
+  static PruneRemaining read(const Table& t) {
+    return PruneRemaining{t.real("fraction", kSparsity), t.real("cap", kCap, PruneRemaining{}.cap), t.scope()};
+  }
+  static void write(const PruneRemaining& s, ojson& j) {
+    j["fraction"] = s.fraction;
+    j["cap"] = s.cap;
+    j["scope"] = to_string(s.scope);
+  }
+};
+
+template <std::size_t... I>
+std::vector<std::string> op_names(std::index_sequence<I...>) {
+  return {std::variant_alternative_t<I, Step>::name...};
+}
+
+const std::vector<std::string>& ops() {
+  static const std::vector<std::string> names = op_names(std::make_index_sequence<std::variant_size_v<Step>>());
+  return names;
+}
+
+// The step of kind `op` (one of ops()), read by the Codec of alternative I or a later one.
+template <std::size_t I = 0>
+Step read_step_as(const std::string& op, const toml::node& n, const std::string& path, const std::string& src) {
+  if constexpr (I == std::variant_size_v<Step>) {
+    throw std::logic_error("read_step: op '" + op + "' has no codec");  // unreachable: op is one of ops()
+  } else {
+    using S = std::variant_alternative_t<I, Step>;
+    if (op == S::name) return Codec<S>::read(Table(n, path, src, Codec<S>::keys()));
+    return read_step_as<I + 1>(op, n, path, src);
+  }
 }
 
 Step read_step(const std::string& src, const toml::node& n, const std::string& path) {
@@ -45,33 +153,8 @@ Step read_step(const std::string& src, const toml::node& n, const std::string& p
   const auto* t = n.as_table();
   if (!t) wrong_type(src, n, path, what);
   const auto* op_node = t->get("op");
-  if (!op_node) fail(src, &n, "missing key '" + path + ".op' (required: one of " + join(kOps) + ")");
-  const std::string op = read_choice(src, *op_node, path + ".op", kOps);
-  const auto epochs = [](const Table& s) { return int(s.integer("epochs", 1, kMaxEpochs)); };
-  if (op == "train") {
-    Table s(n, path, src, {"op", "epochs", "lr"});
-    return Train{epochs(s), s.real_f("lr", kLearningRate)};
-  }
-  if (op == "train_with_stress") {
-    Table s(n, path, src, {"op", "epochs", "lr", "sigma0"});
-    return TrainWithStress{epochs(s), s.real_f("lr", kLearningRate), s.real_f("sigma0", kNonNegative)};
-  }
-  if (op == "regrow") {
-    Table s(n, path, src, {"op", "batches", "fraction", "sd", "ties"});
-    Regrow r;
-    r.options.batches = int(s.integer("batches", 1, kMaxEpochs));
-    r.options.fraction = s.real("fraction", kFraction);
-    r.options.init_sd = s.real_f("sd", kNonNegative);
-    r.options.ties = s.ties();
-    return r;
-  }
-  if (op == "modulate") return read_modulation(Table(n, path, src, {"op", "activation", "damping"}));
-  if (op == "prune_to") {
-    Table s(n, path, src, {"op", "target", "scope"});
-    return PruneTo{s.real("target", kSparsity), s.scope()};
-  }
-  Table s(n, path, src, {"op", "fraction", "cap", "scope"});
-  return PruneRemaining{s.real("fraction", kSparsity), s.real("cap", kCap, 1.0), s.scope()};
+  if (!op_node) fail(src, &n, "missing key '" + path + ".op' (required: one of " + join(ops()) + ")");
+  return read_step_as(read_choice(src, *op_node, path + ".op", ops()), n, path, src);
 }
 
 std::vector<Step> read_steps(const Table& t, std::string_view key, bool required) {
@@ -88,19 +171,31 @@ std::vector<Step> read_steps(const Table& t, std::string_view key, bool required
 }
 
 // ---- sections --------------------------------------------------------------
+// The library has no study defaults; the schema's are the built-in
+// paper.toml's: a key a file omits takes the paper's value. `paper` is null
+// while paper.toml itself is read, and then those keys are required.
 
-void read_data(const Table& t, DataSpec& d) {
-  d.train_size = t.integer("train_size", 1, kMaxSetSize, d.train_size);
-  d.standard_size = t.integer("standard_size", 1, kMaxSetSize, d.standard_size);
-  d.clean_size = t.integer("clean_size", 1, kMaxSetSize, d.clean_size);
-  d.sigma = t.real_f("sigma", kNonNegative, d.sigma);
-  d.clean_sigma = t.real_f("clean_sigma", kNonNegative, d.clean_sigma);
-  d.batch_size = t.integer("batch_size", 1, kMaxSetSize, d.batch_size);
+template <class S, class T>
+std::optional<T> paper_value(const S* paper, T S::*field) {
+  if (!paper) return std::nullopt;
+  return paper->*field;
 }
 
-void read_network(const Table& t, std::vector<Index>& widths) {
+void read_data(const Table& t, DataSpec& d, const DataSpec* paper) {
+  d.train_size = t.integer("train_size", 1, kMaxSetSize, paper_value(paper, &DataSpec::train_size));
+  d.standard_size = t.integer("standard_size", 1, kMaxSetSize, paper_value(paper, &DataSpec::standard_size));
+  d.clean_size = t.integer("clean_size", 1, kMaxSetSize, paper_value(paper, &DataSpec::clean_size));
+  d.sigma = t.real_f("sigma", kNonNegative, paper_value(paper, &DataSpec::sigma));
+  d.clean_sigma = t.real_f("clean_sigma", kNonNegative, paper_value(paper, &DataSpec::clean_sigma));
+  d.batch_size = t.integer("batch_size", 1, kMaxSetSize, paper_value(paper, &DataSpec::batch_size));
+}
+
+void read_network(const Table& t, std::vector<Index>& widths, bool required) {
   const auto* n = t.get("widths");
-  if (!n) return;
+  if (!n) {
+    if (required) t.missing("widths", "layer widths such as [2, 512, 512, 256, 4]");
+    return;
+  }
   const auto& a = read_array(t.source(), *n, t.at("widths"), "layer widths");
   if (a.size() < 2 || a.size() > 16)
     fail(t.source(), n, t.at("widths") + " has " + std::to_string(a.size()) +
@@ -119,31 +214,67 @@ void read_network(const Table& t, std::vector<Index>& widths) {
                                            std::to_string(classes) + " classes)");
 }
 
-void read_evaluation(const Table& t, MeasureSpec& m) {
-  m.combined_input_sigma = t.real_f("combined_input_sigma", kNonNegative, m.combined_input_sigma);
-  m.combined_internal_sigma = t.real_f("combined_internal_sigma", kNonNegative, m.combined_internal_sigma);
+void read_stress_levels(const Table& t, std::vector<float>& levels, bool required) {
   const auto* n = t.get("stress_levels");
-  if (!n) return;
+  if (!n) {
+    if (required) t.missing("stress_levels", "1 to 32 distinct noise sigmas >= 0");
+    return;
+  }
   const std::string path = t.at("stress_levels");
   const auto& a = read_array(t.source(), *n, path, "noise sigmas");
   if (a.empty() || a.size() > 32)
     fail(t.source(), n, path + " has " + std::to_string(a.size()) + " entries: expected 1 to 32");
-  m.stress_levels.clear();
+  levels.clear();
   for (std::size_t i = 0; i < a.size(); ++i) {
     const std::string at = path + "[" + std::to_string(i) + "]";
     const float s = read_float(t.source(), a[i], at, kNonNegative);
-    // Metric names use one decimal: two levels must not share a name.
-    for (std::size_t j = 0; j < m.stress_levels.size(); ++j)
-      if (stress_metric_name(m.stress_levels[j]) == stress_metric_name(s))
-        fail(t.source(), &a[i], at + " = " + show(a[i]) + " has the same metric name (" +
-                                    stress_metric_name(s) + ", one decimal) as " + path + "[" +
-                                    std::to_string(j) + "]");
-    m.stress_levels.push_back(s);
+    // Each level is one metric (stress_<sigma>); == also takes -0.0 and 0.0 as one.
+    for (std::size_t j = 0; j < levels.size(); ++j)
+      if (levels[j] == s)
+        fail(t.source(), &a[i], at + " = " + show(a[i]) + " repeats " + path + "[" + std::to_string(j) +
+                                    "] = " + show(a[j]) + ": every stress level must be distinct");
+    levels.push_back(s);
   }
 }
 
-PruneRemaining read_removal(const Table& t, double fraction, double cap) {
-  return PruneRemaining{t.real("remove_fraction", kSparsity, fraction), t.real("cap", kCap, cap), t.scope()};
+void read_evaluation(const Table& t, MeasureSpec& m, const MeasureSpec* paper) {
+  m.combined_input_sigma =
+      t.real_f("combined_input_sigma", kNonNegative, paper_value(paper, &MeasureSpec::combined_input_sigma));
+  m.combined_internal_sigma =
+      t.real_f("combined_internal_sigma", kNonNegative, paper_value(paper, &MeasureSpec::combined_internal_sigma));
+  read_stress_levels(t, m.stress_levels, !paper);
+}
+
+// The prune of [relapse] or [longitudinal]. Without a cap even in paper.toml,
+// there is none (PruneRemaining's default, 1).
+PruneRemaining read_removal(const Table& t, const PruneRemaining* paper) {
+  return PruneRemaining{t.real("remove_fraction", kSparsity, paper_value(paper, &PruneRemaining::fraction)),
+                        t.real("cap", kCap, paper ? paper->cap : PruneRemaining{}.cap), t.scope()};
+}
+
+void read_longitudinal(const Table& t, LongitudinalSpec& L, const LongitudinalSpec* paper) {
+  L.cycles = int(t.integer("cycles", 0, 1000, paper_value(paper, &LongitudinalSpec::cycles)));
+  L.prune = read_removal(t, paper ? &paper->prune : nullptr);
+  L.threshold = t.real("threshold", kPercent, paper_value(paper, &LongitudinalSpec::threshold));
+}
+
+std::vector<Probe> read_probes(const std::string& src, const toml::node& n, const std::string& path) {
+  const auto& a = read_array(src, n, path, "probe tables");
+  if (a.size() > kMaxProbes)
+    fail(src, &n, path + " has " + std::to_string(a.size()) + " entries: expected at most " +
+                      std::to_string(kMaxProbes));
+  std::vector<Probe> probes;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    Table pt(a[i], path + "[" + std::to_string(i) + "]", src, {"name", "activation", "damping"},
+             "a probe table such as { name = \"off\", activation = \"relu\", damping = 1.0 }");
+    const auto* pn = pt.get("name");
+    if (!pn) pt.missing("name", "a name such as \"off\"");
+    Probe probe{read_name(src, *pn, pt.at("name")), Codec<Modulate>::read(pt)};
+    for (const auto& other : probes)
+      if (other.name == probe.name) fail(src, pn, pt.at("name") + " = \"" + probe.name + "\" is used twice in " + path);
+    probes.push_back(std::move(probe));
+  }
+  return probes;
 }
 
 ArmSpec read_arm(const std::string& src, const toml::node& n, const std::string& path) {
@@ -155,20 +286,7 @@ ArmSpec read_arm(const std::string& src, const toml::node& n, const std::string&
   arm.treatment = read_steps(t, "treatment", false);
   arm.follow_up = t.boolean("follow_up", true);
   arm.maintenance = read_steps(t, "maintenance", false);
-  if (const auto* p = t.get("probes")) {
-    const auto& a = read_array(src, *p, t.at("probes"), "probe tables");
-    for (std::size_t i = 0; i < a.size(); ++i) {
-      Table pt(a[i], t.at("probes") + "[" + std::to_string(i) + "]", src, {"name", "activation", "damping"},
-               "a probe table such as { name = \"off\", activation = \"relu\", damping = 1.0 }");
-      const auto* pn = pt.get("name");
-      if (!pn) pt.missing("name", "a name such as \"off\"");
-      Probe probe{read_name(src, *pn, pt.at("name")), read_modulation(pt)};
-      for (const auto& other : arm.probes)
-        if (other.name == probe.name)
-          fail(src, pn, pt.at("name") + " = \"" + probe.name + "\" is used twice in " + t.at("probes"));
-      arm.probes.push_back(std::move(probe));
-    }
-  }
+  if (const auto* p = t.get("probes")) arm.probes = read_probes(src, *p, t.at("probes"));
   // Follow-up-only settings would be silently ignored: refuse them.
   if (!arm.follow_up)
     for (const char* key : {"maintenance", "probes"})
@@ -177,56 +295,65 @@ ArmSpec read_arm(const std::string& src, const toml::node& n, const std::string&
   return arm;
 }
 
-}  // namespace
-
-StudySpec parse_config(std::string_view toml_text, const std::string& source) {
-  toml::table root;
-  try {
-    root = toml::parse(toml_text, source);
-  } catch (const toml::parse_error& e) {
-    const auto& b = e.source().begin;
-    throw ConfigError(source + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) +
-                      ": malformed TOML: " + std::string(e.description()));
-  }
-  Table top(root, "", source, {"data", "network", "baseline", "evaluation", "relapse", "longitudinal", "numerics", "arms"});
-  StudySpec spec;
-  if (const auto* n = top.get("data"))
-    read_data(Table(*n, "data", source,
-                    {"train_size", "standard_size", "clean_size", "sigma", "clean_sigma", "batch_size"}),
-              spec.data);
-  if (const auto* n = top.get("network")) read_network(Table(*n, "network", source, {"widths"}), spec.widths);
-  const auto* baseline = top.get("baseline");
-  if (!baseline) top.missing("baseline", "a [baseline] table with 'steps'");
-  spec.baseline = read_steps(Table(*baseline, "baseline", source, {"steps"}), "steps", true);
-  if (const auto* n = top.get("evaluation"))
-    read_evaluation(Table(*n, "evaluation", source,
-                          {"combined_input_sigma", "combined_internal_sigma", "stress_levels"}),
-                    spec.measure);
-  if (const auto* n = top.get("relapse"))
-    spec.relapse.prune = read_removal(Table(*n, "relapse", source, {"remove_fraction", "cap", "scope"}),
-                                      spec.relapse.prune.fraction, spec.relapse.prune.cap);
-  if (const auto* n = top.get("longitudinal")) {
-    Table t(*n, "longitudinal", source, {"cycles", "remove_fraction", "cap", "scope", "threshold"});
-    auto& L = spec.longitudinal;
-    L.cycles = int(t.integer("cycles", 0, 1000, L.cycles));
-    L.prune = read_removal(t, L.prune.fraction, L.prune.cap);
-    L.threshold = t.real("threshold", kPercent, L.threshold);
-  }
-  if (const auto* n = top.get("numerics"))
-    spec.flush_denormals = Table(*n, "numerics", source, {"flush_denormals"}).boolean("flush_denormals", true);
+std::vector<ArmSpec> read_arms(const Table& top) {
+  const std::string& source = top.source();
   const auto* arms = top.get("arms");
   if (!arms) top.missing("arms", "at least one [[arms]] table");
   const auto& a = read_array(source, *arms, "arms", "[[arms]] tables");
   if (a.empty() || a.size() > 64)
     fail(source, arms, "arms has " + std::to_string(a.size()) + " entries: expected 1 to 64");
+  std::vector<ArmSpec> out;
   for (std::size_t i = 0; i < a.size(); ++i) {
     const std::string path = "arms[" + std::to_string(i) + "]";
-    spec.arms.push_back(read_arm(source, a[i], path));
+    out.push_back(read_arm(source, a[i], path));
     for (std::size_t j = 0; j < i; ++j)
-      if (spec.arms[j].name == spec.arms[i].name)
-        fail(source, a[i].as_table()->get("name"), path + ".name = \"" + spec.arms[i].name +
-                                                     "\" is already used by arms[" + std::to_string(j) + "]");
+      if (out[j].name == out[i].name)
+        fail(source, a[i].as_table()->get("name"),
+             path + ".name = \"" + out[i].name + "\" is already used by arms[" + std::to_string(j) + "]");
   }
+  return out;
+}
+
+toml::table parse_toml(std::string_view toml_text, const std::string& source) {
+  try {
+    return toml::parse(toml_text, source);
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    throw ConfigError(source + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) +
+                      ": malformed TOML: " + std::string(e.description()));
+  }
+}
+
+// A whole study; `paper` as for the sections above.
+StudySpec read_study(std::string_view toml_text, const std::string& source, const StudySpec* paper) {
+  const toml::table root = parse_toml(toml_text, source);
+  Table top(root, "", source, {"data", "network", "baseline", "evaluation", "relapse", "longitudinal", "numerics", "arms"});
+  StudySpec spec;
+  if (paper) spec = *paper;  // baseline and arms are replaced below
+  // An omitted section keeps the paper's values; paper.toml must have them all.
+  const auto section = [&](const char* key, std::vector<std::string> keys) -> std::optional<Table> {
+    const auto* n = top.get(key);
+    if (!n) {
+      if (!paper) top.missing(key, std::string("a [") + key + "] table");
+      return std::nullopt;
+    }
+    return Table(*n, key, source, std::move(keys));
+  };
+  if (auto t = section("data", {"train_size", "standard_size", "clean_size", "sigma", "clean_sigma", "batch_size"}))
+    read_data(*t, spec.data, paper ? &paper->data : nullptr);
+  if (auto t = section("network", {"widths"})) read_network(*t, spec.widths, !paper);
+  const auto* baseline = top.get("baseline");
+  if (!baseline) top.missing("baseline", "a [baseline] table with 'steps'");
+  spec.baseline = read_steps(Table(*baseline, "baseline", source, {"steps"}), "steps", true);
+  if (auto t = section("evaluation", {"combined_input_sigma", "combined_internal_sigma", "stress_levels"}))
+    read_evaluation(*t, spec.measure, paper ? &paper->measure : nullptr);
+  if (auto t = section("relapse", {"remove_fraction", "cap", "scope"}))
+    spec.relapse.prune = read_removal(*t, paper ? &paper->relapse.prune : nullptr);
+  if (auto t = section("longitudinal", {"cycles", "remove_fraction", "cap", "scope", "threshold"}))
+    read_longitudinal(*t, spec.longitudinal, paper ? &paper->longitudinal : nullptr);
+  if (auto t = section("numerics", {"flush_denormals"}))
+    spec.flush_denormals = t->boolean("flush_denormals", paper_value(paper, &StudySpec::flush_denormals));
+  spec.arms = read_arms(top);
   // The library's own checks, as a net under ours (they should never fire).
   try {
     spec.validate();
@@ -234,6 +361,29 @@ StudySpec parse_config(std::string_view toml_text, const std::string& source) {
     throw ConfigError(source + ": " + e.what());
   }
   return spec;
+}
+
+}  // namespace
+
+StudySpec parse_config(std::string_view toml_text, const std::string& source) {
+  static const StudySpec paper = read_study(paper_config(), kPaperConfigName, nullptr);
+  return read_study(toml_text, source, &paper);
+}
+
+ojson step_to_json(const Step& step) {
+  return std::visit(
+      [](const auto& s) {
+        ojson j{{"op", s.name}};
+        Codec<std::decay_t<decltype(s)>>::write(s, j);
+        return j;
+      },
+      step);
+}
+
+ojson probe_to_json(const Probe& probe) {
+  ojson j{{"name", probe.name}};
+  Codec<Modulate>::write(probe.modulation, j);
+  return j;
 }
 
 }  // namespace chronic_stress

@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <charconv>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -33,6 +35,22 @@ inline constexpr const char* kPaperConfigName = "<built-in paper.toml>";
 /// Refuses unknown keys, wrong types and out-of-range values (ConfigError):
 /// whatever this accepts, the library accepts too.
 rewire::protocol::StudySpec parse_config(std::string_view toml_text, const std::string& source);
+
+/// One step as the TOML schema spells it ({ op = "train", epochs = 15, lr
+/// = 0.0005 }), as JSON in key order. Defined beside the step's reader.
+nlohmann::ordered_json step_to_json(const rewire::protocol::Step& step);
+
+/// One probe as the schema spells it ({ name = "off", activation = "relu",
+/// damping = 1.0 }).
+nlohmann::ordered_json probe_to_json(const rewire::protocol::Probe& probe);
+
+/// The shortest decimal that reads back as `f` (std::to_chars guarantees
+/// this), as a double: 5e-4f becomes 0.0005, which parses back to 5e-4f.
+inline double short_float(float f) {
+  char buffer[64];
+  const auto end = std::to_chars(buffer, buffer + sizeof buffer, f).ptr;
+  return std::strtod(std::string(buffer, end).c_str(), nullptr);
+}
 
 /// The spec as JSON mirroring the TOML schema, in TOML order, every optional
 /// key spelled out. Floats are the shortest decimals that read back to the

@@ -213,9 +213,12 @@ class Table {
     if (!fallback) missing(key, r.describe());
     return *fallback;
   }
-  bool boolean(std::string_view key, bool fallback) const {
+  bool boolean(std::string_view key, std::optional<bool> fallback) const {
     const auto* n = get(key);
-    if (!n) return fallback;
+    if (!n) {
+      if (!fallback) missing(key, "true or false");
+      return *fallback;
+    }
     if (!n->is_boolean()) wrong_type(src_, *n, at(key), "true or false");
     return n->as_boolean()->get();
   }

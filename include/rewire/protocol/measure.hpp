@@ -5,10 +5,10 @@
 
 #include <rewire/core/error.hpp>
 #include <rewire/data/clusters.hpp>
+#include <rewire/protocol/metric_keys.hpp>
 #include <rewire/protocol/subject.hpp>
 #include <rewire/train/evaluate.hpp>
 
-#include <cstdio>
 #include <map>
 #include <string>
 #include <vector>
@@ -22,26 +22,32 @@ struct StudyData {
   Dataset clean;     ///< test set with every point on its class centre
 };
 
-/// What "combined stress" and the stress sweep mean.
+/// What "combined stress" and the stress sweep mean. The defaults are
+/// neutral (no noise, no levels): a study states its own.
 struct MeasureSpec {
-  float combined_input_sigma = 1.0f;     ///< input noise of the combined condition
-  float combined_internal_sigma = 0.5f;  ///< internal noise of the combined condition
-  std::vector<float> stress_levels{0.0f, 0.5f, 1.0f, 1.5f, 2.5f};  ///< internal sigmas swept
+  float combined_input_sigma = 0.0f;     ///< input noise of the combined condition
+  float combined_internal_sigma = 0.0f;  ///< internal noise of the combined condition
+  std::vector<float> stress_levels;      ///< internal sigmas swept, distinct, at least one
 
+  /// Throws std::invalid_argument naming the first bad value.
   void validate() const {
     detail::require_non_negative(combined_input_sigma, "combined_input_sigma");
     detail::require_non_negative(combined_internal_sigma, "combined_internal_sigma");
     detail::require(!stress_levels.empty(), "stress_levels must not be empty");
-    for (float s : stress_levels) detail::require_non_negative(s, "stress level");
+    for (std::size_t i = 0; i < stress_levels.size(); ++i) {
+      const std::string at = "stress_levels[" + std::to_string(i) + "]";
+      detail::require_non_negative(stress_levels[i], at.c_str());
+      for (std::size_t j = 0; j < i; ++j)  // == also takes -0 and 0 as one level
+        detail::require(stress_levels[j] != stress_levels[i],
+                        at + " = " + metric::sigma_text(stress_levels[i]) + " repeats stress_levels[" +
+                            std::to_string(j) + "]: every level must be distinct");
+    }
   }
 };
 
-/// Metric name of a stress level: "stress_0.0", "stress_2.5" (one decimal).
-inline std::string stress_metric_name(float sigma) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "stress_%.1f", double(sigma));
-  return buffer;
-}
+/// Metric name of a stress level: "stress_0.0", "stress_2.5", "stress_0.25"
+/// (metric::stress: distinct levels get distinct names).
+inline std::string stress_metric_name(float sigma) { return metric::stress(sigma); }
 
 /// Named measurements in percent, ordered by name.
 using Metrics = std::map<std::string, double>;
@@ -60,13 +66,13 @@ inline Metrics measure_panel(Subject& subject, const StudyData& data, const Meas
                              std::uint64_t phase) {
   Metrics m;
   NoiseSource noise = subject.eval_noise(phase);
-  m["sparsity"] = 100.0 * subject.net.sparsity();
-  m["clean"] = accuracy(subject.net, data.clean, {}, noise);
-  m["standard"] = accuracy(subject.net, data.standard, {}, noise);
-  m["combined"] = accuracy(subject.net, data.standard,
+  m[metric::sparsity] = 100.0 * subject.net.sparsity();
+  m[metric::clean] = accuracy(subject.net, data.clean, {}, noise);
+  m[metric::standard] = accuracy(subject.net, data.standard, {}, noise);
+  m[metric::combined] = accuracy(subject.net, data.standard,
                            {spec.combined_input_sigma, spec.combined_internal_sigma}, noise);
   for (float sigma : spec.stress_levels)
-    m[stress_metric_name(sigma)] = accuracy(subject.net, data.standard, {0.0f, sigma}, noise);
+    m[metric::stress(sigma)] = accuracy(subject.net, data.standard, {0.0f, sigma}, noise);
   return m;
 }
 

@@ -5,6 +5,12 @@
 // modulate the hidden units, prune to a sparsity, or prune a fraction of the
 // surviving weights. Treatments, maintenance and stress are all just lists
 // of steps, so a new protocol needs data, not code.
+//
+// Each step type carries all of its operations (the StepType interface
+// below); the free functions over `Step` only forward to them through
+// std::visit. A new kind of step is therefore one struct plus one entry in
+// the `Step` variant, and a step type that lacks an operation does not
+// compile.
 #pragma once
 
 #include <rewire/core/error.hpp>
@@ -14,145 +20,268 @@
 #include <rewire/protocol/subject.hpp>
 #include <rewire/train/train.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
 namespace rewire::protocol {
 
+/// What a step may use besides its subject.
+struct StepInputs {
+  const Dataset& train_set;       ///< training data
+  Index batch_size;               ///< mini-batch size of training and regrowth
+  const EpochCallback& on_epoch;  ///< called after every training epoch
+};
+
+}  // namespace rewire::protocol
+
+namespace rewire::detail {
+
+/// A number as a step description shows it: "0.0005", "15", "0.5".
+inline std::string short_number(double v) {
+  std::string s = std::to_string(v);
+  s.erase(s.find_last_not_of('0') + 1);
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  return s;
+}
+
+/// `epochs * factor`, rounded half away from zero, at least 1. Throws
+/// std::invalid_argument if the factor is not a finite number > 0 or the
+/// count would not fit an int (it would wrap).
+inline int scaled_epochs(int epochs, double factor) {
+  require_positive(factor, "epoch scale");
+  const double scaled = std::round(double(epochs) * factor);
+  if (!(scaled <= double(std::numeric_limits<int>::max()))) {
+    require(false, "epochs = " + std::to_string(epochs) + " times epoch scale " +
+                                       short_number(factor) + " is " + short_number(scaled) +
+                                       ", above the largest epoch count " +
+                                       std::to_string(std::numeric_limits<int>::max()));
+  }
+  return std::max(1, int(scaled));
+}
+
+/// Runs `check`; an std::invalid_argument it throws gets `where` in front
+/// of its message ("rewire: arms[1] (ketamine).treatment[0]: lr = 0 ...").
+template <class Check>
+void in_context(const std::string& where, Check&& check) {
+  try {
+    check();
+  } catch (const std::invalid_argument& e) {
+    std::string message = e.what();
+    const std::string prefix = "rewire: ";
+    if (message.compare(0, prefix.size(), prefix) == 0) message.erase(0, prefix.size());
+    throw std::invalid_argument(prefix + where + ": " + message);
+  }
+}
+
+}  // namespace rewire::detail
+
+namespace rewire::protocol {
+
+// Every step type has:
+//   static constexpr const char* name;       its name in descriptions and configs
+//   void validate() const;                   throws std::invalid_argument naming a bad value
+//   int training_epochs() const;             epochs it trains (0 if it does not train)
+//   void scale_epochs(double factor);        multiplies its epochs (no-op if it does not train)
+//   std::string describe() const;            e.g. "train(15, lr 0.0005)"
+//   TrainStatus apply(Subject&, const StepInputs&) const;
+
 /// `train(epochs, lr)`: plain training, internal noise off.
 struct Train {
+  static constexpr const char* name = "train";
   int epochs = 1;
-  float lr = 1e-3f;
+  float lr = 1e-3f;  ///< Adam's customary learning rate
+
+  void validate() const { TrainOptions{epochs, lr, 1}.validate(); }
+  int training_epochs() const { return epochs; }
+  void scale_epochs(double factor) { epochs = detail::scaled_epochs(epochs, factor); }
+  std::string describe() const {
+    return std::string(name) + "(" + std::to_string(epochs) + ", lr " + detail::short_number(lr) + ")";
+  }
+  TrainStatus apply(Subject& subject, const StepInputs& in) const {
+    return train(subject.net, in.train_set, {epochs, lr, in.batch_size}, subject.shuffle, in.on_epoch).status;
+  }
 };
 
 /// `train_with_stress(epochs, lr, sigma0)`: noise tapering from sigma0 to 0.
 struct TrainWithStress {
+  static constexpr const char* name = "train_with_stress";
   int epochs = 1;
-  float lr = 1e-3f;
+  float lr = 1e-3f;  ///< Adam's customary learning rate
   float sigma0 = 0.0f;
+
+  void validate() const {
+    TrainOptions{epochs, lr, 1}.validate();
+    detail::require_non_negative(sigma0, "sigma0");
+  }
+  int training_epochs() const { return epochs; }
+  void scale_epochs(double factor) { epochs = detail::scaled_epochs(epochs, factor); }
+  std::string describe() const {
+    return std::string(name) + "(" + std::to_string(epochs) + ", lr " + detail::short_number(lr) + ", sigma0 " +
+           detail::short_number(sigma0) + ")";
+  }
+  TrainStatus apply(Subject& subject, const StepInputs& in) const {
+    return train_with_stress(subject.net, in.train_set, {epochs, lr, in.batch_size}, sigma0, subject.shuffle,
+                             subject.train_noise, in.on_epoch)
+        .status;
+  }
 };
 
-/// Gradient-guided regrowth (prune/regrow.hpp).
+/// Gradient-guided regrowth (prune/regrow.hpp). Its batch size is the study's.
 struct Regrow {
+  static constexpr const char* name = "regrow";
   RegrowOptions options;
+
+  void validate() const { options.validate(); }
+  int training_epochs() const { return 0; }
+  void scale_epochs(double) {}
+  std::string describe() const {
+    return std::string(name) + "(" + std::to_string(options.batches) + " batches, fraction " +
+           detail::short_number(options.fraction) + ", sd " + detail::short_number(options.init_sd) +
+           ", ties " + to_string(options.ties) + ")";
+  }
+  TrainStatus apply(Subject& subject, const StepInputs& in) const {
+    RegrowOptions o = options;
+    o.batch_size = in.batch_size;
+    regrow_by_gradient(subject.net, in.train_set, o, subject.shuffle, subject.regrow_values);
+    return TrainStatus::ok;
+  }
 };
 
 /// Sets the activation and/or damping; they stay until changed again.
 struct Modulate {
+  static constexpr const char* name = "modulate";
   std::optional<Activation> activation;
   std::optional<float> damping;
+
+  void validate() const {
+    if (damping) detail::require(std::isfinite(*damping), "damping must be finite");
+  }
+  int training_epochs() const { return 0; }
+  void scale_epochs(double) {}
+  std::string describe() const {
+    std::string out = std::string(name) + "(";
+    if (activation) out += std::string("activation ") + to_string(*activation);
+    if (activation && damping) out += ", ";
+    if (damping) out += "damping " + detail::short_number(*damping);
+    return out + ")";
+  }
+  TrainStatus apply(Subject& subject, const StepInputs&) const {
+    if (activation) subject.net.modulation().activation = *activation;
+    if (damping) subject.net.modulation().damping = *damping;
+    return TrainStatus::ok;
+  }
 };
 
 /// Magnitude pruning to an absolute sparsity target.
 struct PruneTo {
+  static constexpr const char* name = "prune_to";
   double target = 0.0;
   PruneScope scope = PruneScope::per_layer;
+
+  void validate() const { detail::require_in_range(target, 0.0, 1.0, "target sparsity"); }
+  int training_epochs() const { return 0; }
+  void scale_epochs(double) {}
+  std::string describe() const { return std::string(name) + "(" + detail::short_number(target) + ")"; }
+  TrainStatus apply(Subject& subject, const StepInputs&) const {
+    prune_to(subject.net, target, scope);
+    return TrainStatus::ok;
+  }
 };
 
 /// Removes `fraction` of the surviving weights: prune_to(min(s + (1 - s) f, cap)).
+/// The defaults remove nothing and set no cap.
 struct PruneRemaining {
+  static constexpr const char* name = "prune_remaining";
   double fraction = 0.0;
   double cap = 1.0;
   PruneScope scope = PruneScope::per_layer;
+
+  void validate() const {
+    detail::require_in_range(fraction, 0.0, 1.0, "fraction of remaining weights");
+    detail::require_in_range(cap, 0.0, 1.0, "sparsity cap");
+  }
+  int training_epochs() const { return 0; }
+  void scale_epochs(double) {}
+  std::string describe() const {
+    return std::string(name) + "(" + detail::short_number(fraction) + ", cap " + detail::short_number(cap) + ")";
+  }
+  TrainStatus apply(Subject& subject, const StepInputs&) const {
+    prune_to(subject.net, sparsity_after_removing(subject.net.sparsity(), fraction, cap), scope);
+    return TrainStatus::ok;
+  }
 };
 
 /// One protocol step.
 using Step = std::variant<Train, TrainWithStress, Regrow, Modulate, PruneTo, PruneRemaining>;
 
-/// Throws std::invalid_argument naming the first bad value of `step`.
-inline void validate(const Step& step) {
-  struct {
-    void operator()(const Train& s) const {
-      TrainOptions{s.epochs, s.lr, 1}.validate();
-    }
-    void operator()(const TrainWithStress& s) const {
-      TrainOptions{s.epochs, s.lr, 1}.validate();
-      detail::require_non_negative(s.sigma0, "sigma0");
-    }
-    void operator()(const Regrow& s) const { s.options.validate(); }
-    void operator()(const Modulate& s) const {
-      if (s.damping) detail::require(std::isfinite(*s.damping), "damping must be finite");
-    }
-    void operator()(const PruneTo& s) const {
-      detail::require_in_range(s.target, 0.0, 1.0, "target sparsity");
-    }
-    void operator()(const PruneRemaining& s) const {
-      detail::require_in_range(s.fraction, 0.0, 1.0, "fraction of remaining weights");
-      detail::require_in_range(s.cap, 0.0, 1.0, "sparsity cap");
-    }
-  } visitor;
-  std::visit(visitor, step);
+/// True if `S` has every operation of a step type (the list above).
+template <class S, class = void>
+struct is_step_type : std::false_type {};
+template <class S>
+struct is_step_type<
+    S, std::void_t<decltype(std::string(S::name)), decltype(std::declval<const S&>().validate()),
+                   decltype(int(std::declval<const S&>().training_epochs())),
+                   decltype(std::declval<S&>().scale_epochs(1.0)),
+                   decltype(std::string(std::declval<const S&>().describe())),
+                   decltype(TrainStatus(std::declval<const S&>().apply(std::declval<Subject&>(),
+                                                                       std::declval<const StepInputs&>())))>>
+    : std::true_type {};
+
+template <class V>
+struct all_step_types;
+template <class... S>
+struct all_step_types<std::variant<S...>> : std::conjunction<is_step_type<S>...> {};
+static_assert(all_step_types<Step>::value,
+              "every alternative of Step must define name, validate, training_epochs, scale_epochs, "
+              "describe and apply (see the list above Train)");
+
+/// The name of the step's kind, e.g. "train".
+inline const char* step_name(const Step& step) {
+  return std::visit([](const auto& s) -> const char* { return s.name; }, step);
 }
 
-/// Short human-readable description, e.g. "train(15, 0.0005)".
-inline std::string describe(const Step& step);
+/// Throws std::invalid_argument naming the first bad value of `step`.
+inline void validate(const Step& step) {
+  std::visit([](const auto& s) { s.validate(); }, step);
+}
+
+/// Short human-readable description, e.g. "train(15, lr 0.0005)".
+inline std::string describe(const Step& step) {
+  return std::visit([](const auto& s) { return s.describe(); }, step);
+}
 
 /// Epochs of training a step runs (0 for non-training steps).
 inline int epochs_of(const Step& step) {
-  if (const auto* t = std::get_if<Train>(&step)) return t->epochs;
-  if (const auto* t = std::get_if<TrainWithStress>(&step)) return t->epochs;
-  return 0;
+  return std::visit([](const auto& s) { return s.training_epochs(); }, step);
+}
+
+/// Multiplies the step's epoch count by `factor`, rounded half away from
+/// zero, at least 1 (no-op for non-training steps). Throws
+/// std::invalid_argument (and leaves the step unchanged) if the factor is
+/// not finite and > 0 or the count would exceed the largest int.
+inline void scale_epochs(Step& step, double factor) {
+  std::visit([factor](auto& s) { s.scale_epochs(factor); }, step);
 }
 
 /// Applies one step to `subject`, training on `train_set` with `batch_size`.
 /// `on_epoch` is called after every training epoch. Returns the training
-/// status (ok for steps that do not train).
-inline TrainStatus apply(Subject& subject, const Step& step, const Dataset& train_set,
-                         Index batch_size, const EpochCallback& on_epoch = {}) {
+/// status (ok for steps that do not train); a diverged one also sets
+/// `subject.diverged`.
+inline TrainStatus apply(Subject& subject, const Step& step, const Dataset& train_set, Index batch_size,
+                         const EpochCallback& on_epoch = {}) {
   validate(step);
-  Mlp& net = subject.net;
-  if (const auto* s = std::get_if<Train>(&step)) {
-    return train(net, train_set, {s->epochs, s->lr, batch_size}, subject.shuffle, on_epoch).status;
-  }
-  if (const auto* s = std::get_if<TrainWithStress>(&step)) {
-    return train_with_stress(net, train_set, {s->epochs, s->lr, batch_size}, s->sigma0,
-                             subject.shuffle, subject.train_noise, on_epoch)
-        .status;
-  }
-  if (const auto* s = std::get_if<Regrow>(&step)) {
-    RegrowOptions options = s->options;
-    options.batch_size = batch_size;
-    regrow_by_gradient(net, train_set, options, subject.shuffle, subject.regrow_values);
-  } else if (const auto* s = std::get_if<Modulate>(&step)) {
-    if (s->activation) net.modulation().activation = *s->activation;
-    if (s->damping) net.modulation().damping = *s->damping;
-  } else if (const auto* s = std::get_if<PruneTo>(&step)) {
-    prune_to(net, s->target, s->scope);
-  } else if (const auto* s = std::get_if<PruneRemaining>(&step)) {
-    prune_to(net, sparsity_after_removing(net.sparsity(), s->fraction, s->cap), s->scope);
-  }
-  return TrainStatus::ok;
-}
-
-inline std::string describe(const Step& step) {
-  auto num = [](double v) {
-    std::string s = std::to_string(v);
-    s.erase(s.find_last_not_of('0') + 1);
-    if (!s.empty() && s.back() == '.') s.pop_back();
-    return s;
-  };
-  if (const auto* s = std::get_if<Train>(&step))
-    return "train(" + std::to_string(s->epochs) + ", lr " + num(s->lr) + ")";
-  if (const auto* s = std::get_if<TrainWithStress>(&step))
-    return "train_with_stress(" + std::to_string(s->epochs) + ", lr " + num(s->lr) + ", sigma0 " +
-           num(s->sigma0) + ")";
-  if (const auto* s = std::get_if<Regrow>(&step))
-    return "regrow(" + std::to_string(s->options.batches) + " batches, fraction " +
-           num(s->options.fraction) + ", sd " + num(s->options.init_sd) + ", ties " +
-           to_string(s->options.ties) + ")";
-  if (const auto* s = std::get_if<Modulate>(&step)) {
-    std::string out = "modulate(";
-    if (s->activation) out += std::string("activation ") + to_string(*s->activation);
-    if (s->activation && s->damping) out += ", ";
-    if (s->damping) out += "damping " + num(*s->damping);
-    return out + ")";
-  }
-  if (const auto* s = std::get_if<PruneTo>(&step)) return "prune_to(" + num(s->target) + ")";
-  const auto& s = std::get<PruneRemaining>(step);
-  return "prune_remaining(" + num(s.fraction) + ", cap " + num(s.cap) + ")";
+  const StepInputs inputs{train_set, batch_size, on_epoch};
+  const TrainStatus status = std::visit([&](const auto& s) { return s.apply(subject, inputs); }, step);
+  if (status == TrainStatus::diverged) subject.diverged = true;
+  return status;
 }
 
 }  // namespace rewire::protocol

@@ -12,30 +12,35 @@
 #include <rewire/core/float_env.hpp>
 #include <rewire/data/clusters.hpp>
 #include <rewire/protocol/measure.hpp>
+#include <rewire/protocol/metric_keys.hpp>
 #include <rewire/protocol/steps.hpp>
+#include <rewire/protocol/stream_keys.hpp>
 #include <rewire/protocol/subject.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace rewire::protocol {
 
-/// Sizes and noise of the seed's data sets.
+/// Sizes and noise of the seed's data sets. No defaults: a study states them
+/// (validate() refuses the zero sizes left unset).
 struct DataSpec {
-  Index train_size = 12000;
-  Index standard_size = 4000;
-  Index clean_size = 2000;
-  float sigma = 0.8f;        ///< cluster sigma of the training and standard sets
+  Index train_size = 0;
+  Index standard_size = 0;
+  Index clean_size = 0;
+  float sigma = 0.0f;        ///< cluster sigma of the training and standard sets
   float clean_sigma = 0.0f;  ///< cluster sigma of the clean set
-  Index batch_size = 128;
+  Index batch_size = 0;      ///< mini-batch size of every training and regrowth step
 };
 
 /// A temporary change of modulation under which a subject is measured
-/// (combined and extreme stress), then restored. Metrics: "<name>_combined",
-/// "<name>_extreme".
+/// (combined and extreme stress), then restored. Metrics:
+/// metric::probe_combined(name), metric::probe_extreme(name).
 struct Probe {
   std::string name;
   Modulate modulation;
@@ -47,25 +52,29 @@ struct ArmSpec {
   std::vector<Step> treatment;    ///< applied to a copy of the depressed state
   bool follow_up = true;          ///< acute relapse, probes and longitudinal cycles
   std::vector<Step> maintenance;  ///< after each longitudinal pruning
-  std::vector<Probe> probes;
+  std::vector<Probe> probes;      ///< at most kMaxProbes
 };
 
 /// The acute relapse test: prune a share of the surviving weights once.
+/// The default removes nothing.
 struct RelapseSpec {
-  PruneRemaining prune{0.40, 0.99, PruneScope::per_layer};
+  PruneRemaining prune;
 };
 
-/// Chronic stress: `cycles` rounds of (prune, maintenance, measure).
+/// Chronic stress: `cycles` rounds of (prune, maintenance, measure). The
+/// defaults run no cycle and prune nothing.
 struct LongitudinalSpec {
-  int cycles = 8;
-  PruneRemaining prune{0.10, 1.0, PruneScope::per_layer};
-  double threshold = 80.0;  ///< combined accuracy (%) below which a cycle counts as relapse
+  int cycles = 0;  ///< at most kMaxCycles
+  PruneRemaining prune;
+  double threshold = 0.0;  ///< combined accuracy (%) below which a cycle counts as relapse
 };
 
-/// The whole study.
+/// The whole study. The library holds no study's numbers: every size, noise
+/// level, schedule and arm comes from the caller (the chronic_stress example
+/// reads them from paper.toml).
 struct StudySpec {
   DataSpec data;
-  std::vector<Index> widths{2, 512, 512, 256, 4};
+  std::vector<Index> widths;   ///< layer widths, input first (at least 2)
   std::vector<Step> baseline;  ///< from a fresh network to the shared pre-treatment state
   MeasureSpec measure;
   RelapseSpec relapse;
@@ -76,30 +85,23 @@ struct StudySpec {
   /// only below 1.2e-38. Part of the protocol's identity, since results differ.
   bool flush_denormals = true;
 
-  /// Throws std::invalid_argument naming the first bad value.
+  /// Throws std::invalid_argument naming the first bad value and where it
+  /// is (e.g. "arms[1] (ketamine).treatment[0]: lr = 0 ...").
   void validate() const {
-    detail::require(data.train_size > 0 && data.standard_size > 0 && data.clean_size > 0,
-                    "data set sizes must be > 0");
-    detail::require_non_negative(data.sigma, "data sigma");
-    detail::require_non_negative(data.clean_sigma, "data clean_sigma");
-    detail::require(data.batch_size > 0, "batch_size must be > 0");
+    validate_data();
     detail::require(widths.size() >= 2, "network widths need at least input and output");
     for (Index w : widths) detail::require(w > 0, "network widths must be > 0");
     detail::require(widths.back() >= 2, "the output layer needs at least 2 classes");
-    for (const auto& s : baseline) validate_step(s);
-    measure.validate();
-    validate_step(relapse.prune);
-    detail::require(longitudinal.cycles >= 0, "longitudinal cycles must be >= 0");
-    validate_step(longitudinal.prune);
+    validate_steps(baseline, "baseline");
+    detail::in_context("measure", [&] { measure.validate(); });
+    detail::in_context("relapse.prune", [&] { relapse.prune.validate(); });
+    detail::require(longitudinal.cycles >= 0 && longitudinal.cycles <= kMaxCycles,
+                    "longitudinal cycles = " + std::to_string(longitudinal.cycles) + " must be in [0, " +
+                        std::to_string(kMaxCycles) + "]");
+    detail::in_context("longitudinal.prune", [&] { longitudinal.prune.validate(); });
     detail::require_in_range(longitudinal.threshold, 0.0, 100.0, "relapse threshold");
     detail::require(!arms.empty(), "a study needs at least one arm");
-    for (std::size_t a = 0; a < arms.size(); ++a) {
-      detail::require(!arms[a].name.empty(), "every arm needs a name");
-      for (std::size_t b = 0; b < a; ++b)
-        detail::require(arms[a].name != arms[b].name, "arm name '" + arms[a].name + "' is used twice");
-      for (const auto& s : arms[a].treatment) validate_step(s);
-      for (const auto& s : arms[a].maintenance) validate_step(s);
-    }
+    for (std::size_t a = 0; a < arms.size(); ++a) validate_arm(a);
   }
 
   /// Training epochs of arm `a` for one seed: treatment plus all cycles of
@@ -121,49 +123,91 @@ struct StudySpec {
     return n;
   }
 
+  /// Where arm `a` is, for messages: "arms[1] (ketamine)".
+  std::string arm_path(std::size_t a) const {
+    return "arms[" + std::to_string(a) + "] (" + arms.at(a).name + ")";
+  }
+
  private:
-  static void validate_step(const Step& s) { protocol::validate(s); }
+  void validate_data() const {
+    const auto positive = [](Index v, const char* name) {
+      detail::require(v > 0, std::string("data.") + name + " = " + std::to_string(v) + " must be > 0");
+    };
+    positive(data.train_size, "train_size");
+    positive(data.standard_size, "standard_size");
+    positive(data.clean_size, "clean_size");
+    positive(data.batch_size, "batch_size");
+    detail::require_non_negative(data.sigma, "data.sigma");
+    detail::require_non_negative(data.clean_sigma, "data.clean_sigma");
+  }
+
+  static void validate_steps(const std::vector<Step>& steps, const std::string& where) {
+    for (std::size_t i = 0; i < steps.size(); ++i)
+      detail::in_context(where + "[" + std::to_string(i) + "]", [&] { protocol::validate(steps[i]); });
+  }
+
+  void validate_arm(std::size_t a) const {
+    const ArmSpec& arm = arms[a];
+    detail::require(!arm.name.empty(), "arms[" + std::to_string(a) + "] needs a name");
+    for (std::size_t b = 0; b < a; ++b)
+      detail::require(arm.name != arms[b].name, "arm name '" + arm.name + "' is used twice");
+    const std::string where = arm_path(a);
+    validate_steps(arm.treatment, where + ".treatment");
+    validate_steps(arm.maintenance, where + ".maintenance");
+    detail::require(arm.probes.size() <= kMaxProbes, where + " has " + std::to_string(arm.probes.size()) +
+                                                         " probes, at most " + std::to_string(kMaxProbes) +
+                                                         " are allowed");
+    for (std::size_t p = 0; p < arm.probes.size(); ++p) {
+      const std::string at = where + ".probes[" + std::to_string(p) + "]";
+      detail::require(!arm.probes[p].name.empty(), at + " needs a name");
+      for (std::size_t q = 0; q < p; ++q)
+        detail::require(arm.probes[p].name != arm.probes[q].name,
+                        at + ": probe name '" + arm.probes[p].name + "' is used twice");
+      detail::in_context(at, [&] { arm.probes[p].modulation.validate(); });
+    }
+  }
 };
 
-/// Multiplies every epoch count by `factor`, rounded, at least 1 (quick
-/// exploratory runs).
+/// Multiplies every epoch count by `factor`, rounded half away from zero, at
+/// least 1 (quick exploratory runs). Throws std::invalid_argument naming the
+/// step, and leaves `spec` unchanged, if `factor` is not finite and > 0 or a
+/// count would exceed the largest int.
 inline void scale_epochs(StudySpec& spec, double factor) {
   detail::require_positive(factor, "epoch scale");
-  auto scale = [factor](std::vector<Step>& steps) {
-    for (auto& s : steps) {
-      int* epochs = nullptr;
-      if (auto* t = std::get_if<Train>(&s)) epochs = &t->epochs;
-      if (auto* t = std::get_if<TrainWithStress>(&s)) epochs = &t->epochs;
-      if (epochs) *epochs = std::max(1, int(std::lround(*epochs * factor)));
-    }
+  StudySpec scaled = spec;
+  auto scale = [factor](std::vector<Step>& steps, const std::string& where) {
+    for (std::size_t i = 0; i < steps.size(); ++i)
+      detail::in_context(where + "[" + std::to_string(i) + "]", [&] { scale_epochs(steps[i], factor); });
   };
-  scale(spec.baseline);
-  for (auto& arm : spec.arms) {
-    scale(arm.treatment);
-    scale(arm.maintenance);
+  scale(scaled.baseline, "baseline");
+  for (std::size_t a = 0; a < scaled.arms.size(); ++a) {
+    scale(scaled.arms[a].treatment, scaled.arm_path(a) + ".treatment");
+    scale(scaled.arms[a].maintenance, scaled.arm_path(a) + ".maintenance");
   }
+  spec = std::move(scaled);
 }
 
-/// The seed's data sets. Stream keys follow the study's program: data
-/// streams seeded s*1000 + 100 (train), + 200 (standard), + 300 (clean).
+/// The seed's data sets, each from its own stream (stream_keys.hpp).
 inline StudyData make_study_data(const DataSpec& spec, std::uint64_t seed) {
-  Rng train_rng(stream_key(seed * 1000 + 100, Purpose::data));
-  Rng standard_rng(stream_key(seed * 1000 + 200, Purpose::data));
-  Rng clean_rng(stream_key(seed * 1000 + 300, Purpose::data));
+  Rng train_rng(stream_key(data_stream_seed(seed, kTrainDataOffset), Purpose::data));
+  Rng standard_rng(stream_key(data_stream_seed(seed, kStandardDataOffset), Purpose::data));
+  Rng clean_rng(stream_key(data_stream_seed(seed, kCleanDataOffset), Purpose::data));
   return {make_gaussian_clusters(spec.train_size, spec.sigma, train_rng),
           make_gaussian_clusters(spec.standard_size, spec.sigma, standard_rng),
           make_gaussian_clusters(spec.clean_size, spec.clean_sigma, clean_rng)};
 }
 
 /// Builds and initialises the network, then applies the baseline steps.
-/// The result (lineage 0) is the shared pre-treatment state of every arm.
+/// The result (kBaselineLineage) is the shared pre-treatment state of every
+/// arm; its `diverged` says whether some baseline training met a non-finite
+/// loss (every arm branched from it inherits the flag).
 inline Subject run_baseline(const StudySpec& spec, const StudyData& data, std::uint64_t seed,
                             const EpochCallback& on_epoch = {}) {
   const ScopedFlushDenormals float_mode(spec.flush_denormals);
   Mlp net(spec.widths);
   Rng init(stream_key(seed, Purpose::init));
   net.init(init);
-  Subject subject(std::move(net), seed, 0);
+  Subject subject(std::move(net), seed, kBaselineLineage);
   for (const auto& step : spec.baseline) apply(subject, step, data.train, spec.data.batch_size, on_epoch);
   subject.net.release_buffers();  // every arm copies this state; the copies need no buffers
   return subject;
@@ -172,70 +216,78 @@ inline Subject run_baseline(const StudySpec& spec, const StudyData& data, std::u
 /// Everything measured for one arm of one seed.
 struct ArmResult {
   std::string arm;
-  Metrics metrics;                     ///< post-treatment panel, relapse and probe metrics (%)
+  Metrics metrics;                     ///< post-treatment panel, relapse and probe metrics (%), metric_keys.hpp
   std::vector<double> cycle_sparsity;  ///< cycles 0..C (%), cycle 0 = post-treatment
   std::vector<double> cycle_accuracy;  ///< combined accuracy per cycle (%)
   std::optional<int> relapse_cycle;    ///< first cycle below the threshold, if any
-  bool diverged = false;               ///< some training step met a non-finite loss
+  bool diverged = false;               ///< some training of this arm or of its baseline met a non-finite loss
+  bool baseline_diverged = false;      ///< the shared baseline did (then `diverged` is set too)
 };
 
-// Evaluation phases: each measurement draws from its own stream.
-inline constexpr std::uint64_t kPhasePanel = 0, kPhaseRelapseBefore = 1, kPhaseRelapseAfter = 2,
-                               kPhaseProbe = 10, kPhaseCycle = 100;
+/// The acute relapse test of arm `arm_index` (run_arm), on a branch of the
+/// treated subject so its main line is untouched: relapse metrics.
+inline void measure_relapse(const StudySpec& spec, std::size_t arm_index, const Subject& treated,
+                            const StudyData& data, ArmResult& result) {
+  Subject relapse = treated.branch(relapse_lineage(arm_index));
+  const double before = combined_accuracy(relapse, data, spec.measure, kPhaseRelapseBefore);
+  apply(relapse, spec.relapse.prune, data.train, spec.data.batch_size);
+  const double after = combined_accuracy(relapse, data, spec.measure, kPhaseRelapseAfter);
+  result.metrics[metric::relapse_before] = before;
+  result.metrics[metric::relapse_after] = after;
+  result.metrics[metric::relapse_drop] = before - after;
+  result.metrics[metric::relapse_sparsity] = 100.0 * relapse.net.sparsity();
+  result.diverged = result.diverged || relapse.diverged;
+}
+
+/// The probes of `arm` (run_arm): each a temporary change of modulation,
+/// restored afterwards: probe metrics.
+inline void measure_probes(const StudySpec& spec, const ArmSpec& arm, Subject& subject, const StudyData& data,
+                           ArmResult& result) {
+  const MeasureSpec& m = spec.measure;
+  const float extreme = *std::max_element(m.stress_levels.begin(), m.stress_levels.end());
+  for (std::size_t p = 0; p < arm.probes.size(); ++p) {
+    const Modulation saved = subject.net.modulation();
+    apply(subject, arm.probes[p].modulation, data.train, spec.data.batch_size);
+    NoiseSource noise = subject.eval_noise(kPhaseProbe + p);
+    const std::string& name = arm.probes[p].name;
+    result.metrics[metric::probe_combined(name)] =
+        accuracy(subject.net, data.standard, {m.combined_input_sigma, m.combined_internal_sigma}, noise);
+    result.metrics[metric::probe_extreme(name)] = accuracy(subject.net, data.standard, {0.0f, extreme}, noise);
+    subject.net.modulation() = saved;
+  }
+}
 
 /// Runs arm `arm_index` of `spec` from a copy of the pre-treatment state.
 inline ArmResult run_arm(const StudySpec& spec, std::size_t arm_index, const Subject& depressed,
                          const StudyData& data, const EpochCallback& on_epoch = {}) {
   const ScopedFlushDenormals float_mode(spec.flush_denormals);
   const ArmSpec& arm = spec.arms.at(arm_index);
-  const MeasureSpec& m = spec.measure;
   const Index batch = spec.data.batch_size;
   ArmResult result;
   result.arm = arm.name;
-  Subject subject = depressed.branch(1 + 2 * arm_index);  // odd lineages: arms
-  auto run_steps = [&](Subject& s, const std::vector<Step>& steps) {
-    for (const auto& step : steps)
-      if (apply(s, step, data.train, batch, on_epoch) == TrainStatus::diverged) result.diverged = true;
-  };
-  run_steps(subject, arm.treatment);
-  result.metrics = measure_panel(subject, data, m, kPhasePanel);
+  result.baseline_diverged = depressed.diverged;
+  Subject subject = depressed.branch(arm_lineage(arm_index));
+  for (const auto& step : arm.treatment) apply(subject, step, data.train, batch, on_epoch);
+  result.metrics = measure_panel(subject, data, spec.measure, kPhasePanel);
+  result.diverged = subject.diverged;
   if (!arm.follow_up) return result;
 
-  // Acute relapse, on a branch (even lineage) so the main line is untouched.
-  Subject relapse = subject.branch(2 + 2 * arm_index);
-  const double before = combined_accuracy(relapse, data, m, kPhaseRelapseBefore);
-  apply(relapse, spec.relapse.prune, data.train, batch);
-  const double after = combined_accuracy(relapse, data, m, kPhaseRelapseAfter);
-  result.metrics["relapse_before"] = before;
-  result.metrics["relapse_after"] = after;
-  result.metrics["relapse_drop"] = before - after;
-  result.metrics["relapse_sparsity"] = 100.0 * relapse.net.sparsity();
-
-  // Probes: a temporary change of modulation, restored afterwards.
-  const float extreme = *std::max_element(m.stress_levels.begin(), m.stress_levels.end());
-  for (std::size_t p = 0; p < arm.probes.size(); ++p) {
-    const Modulation saved = subject.net.modulation();
-    apply(subject, arm.probes[p].modulation, data.train, batch);
-    NoiseSource noise = subject.eval_noise(kPhaseProbe + p);
-    const std::string& name = arm.probes[p].name;
-    result.metrics[name + "_combined"] =
-        accuracy(subject.net, data.standard, {m.combined_input_sigma, m.combined_internal_sigma}, noise);
-    result.metrics[name + "_extreme"] = accuracy(subject.net, data.standard, {0.0f, extreme}, noise);
-    subject.net.modulation() = saved;
-  }
+  measure_relapse(spec, arm_index, subject, data, result);
+  measure_probes(spec, arm, subject, data, result);
 
   // Longitudinal: cycle 0 is the post-treatment state, measured afresh.
   const LongitudinalSpec& L = spec.longitudinal;
   for (int c = 0; c <= L.cycles; ++c) {
     if (c > 0) {
       apply(subject, L.prune, data.train, batch);
-      run_steps(subject, arm.maintenance);
+      for (const auto& step : arm.maintenance) apply(subject, step, data.train, batch, on_epoch);
     }
-    const double acc = combined_accuracy(subject, data, m, kPhaseCycle + std::uint64_t(c));
+    const double acc = combined_accuracy(subject, data, spec.measure, kPhaseCycle + std::uint64_t(c));
     result.cycle_sparsity.push_back(100.0 * subject.net.sparsity());
     result.cycle_accuracy.push_back(acc);
     if (!result.relapse_cycle && acc < L.threshold) result.relapse_cycle = c;
   }
+  result.diverged = result.diverged || subject.diverged;
   return result;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <rewire/nn/mlp.hpp>
+#include <rewire/protocol/stream_keys.hpp>
 #include <rewire/random/noise_source.hpp>
 #include <rewire/random/rng.hpp>
 
@@ -22,6 +23,9 @@ struct Subject {
   Rng shuffle;              // mini-batch order
   NoiseSource train_noise;  // internal noise while training
   Rng regrow_values;        // values of regrown weights
+  /// Some training of this network, or of the state it was branched from,
+  /// met a non-finite loss (set by apply()): its measurements are suspect.
+  bool diverged = false;
 
   Subject(Mlp network, std::uint64_t seed_, std::uint64_t lineage_)
       : net(std::move(network)),
@@ -35,11 +39,16 @@ struct Subject {
   /// relapse, cycle c): each measurement draws its own noise, so adding or
   /// removing one measurement never changes another.
   NoiseSource eval_noise(std::uint64_t phase) const {
-    return NoiseSource(stream_key(seed, Purpose::eval, lineage * 1000003ull + phase));
+    return NoiseSource(stream_key(seed, Purpose::eval, eval_stream_index(lineage, phase)));
   }
 
-  /// A copy of the current network with new streams (lineage `lineage_`).
-  Subject branch(std::uint64_t lineage_) const { return Subject(net, seed, lineage_); }
+  /// A copy of the current network with new streams (lineage `lineage_`);
+  /// it inherits `diverged`, since it inherits the weights.
+  Subject branch(std::uint64_t lineage_) const {
+    Subject copy(net, seed, lineage_);
+    copy.diverged = diverged;
+    return copy;
+  }
 };
 
 }  // namespace rewire::protocol
