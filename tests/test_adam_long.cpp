@@ -21,6 +21,7 @@
 
 #include "test_helpers.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -65,106 +66,81 @@ struct RefTensor {
   }
 };
 
-/// Float-vs-double error bound of one entry, accumulated step by step (see
-/// the test case for the derivation).
+// Tolerance. The gradients do not depend on the weights, so the float and
+// double runs see the same inputs and their difference in w is the sum of
+// the per-step differences of the updates plus the rounding of w itself:
+//  - the float betas (0.9f, 0.999f are 2.6e-8 and 1.3e-8 away from 0.9,
+//    0.999) shift the bias corrections and, over up to 2,400 steps of the
+//    recurrences, the moments: at most ~3e-5 of the update;
+//  - each step of v = b2 v + (1 - b2) g^2 rounds by <= 2u relative (u =
+//    2^-24 = 6e-8), and v forgets at rate 1 - b2, so v carries at most
+//    2u / (1 - b2) = 1.2e-4 relative, half of it through the square root;
+//    m likewise 2u / (1 - b1) = 1.2e-6 of the recent gradient scale;
+//  - the update itself rounds by a few u.
+// Hence per step: |error of the update| <= kRel |exact update| + kAbs * lr
+// (m's absolute error when m^ is near 0 while sqrt(v^) keeps the gradient's
+// scale), plus kU |w| for w -= update; summed over the run, entry by entry.
+// A wrong bias correction changes updates by factors (frozen after 10
+// steps: 1 - 0.999^10 = 0.00995 instead of 0.095 at t = 100 and 0.91 at
+// t = 2400, so updates 3-10x too large), far beyond this bound.
+constexpr double kRel = 1e-4, kAbs = 2e-6, kU = 5.9604645e-8;
+
+/// The accumulated bound of one entry and how the float run kept to it.
 struct Drift {
-  double bound = 0.0;     ///< allowed |float - double| after the steps so far
-  double path = 0.0;      ///< sum of |update| of the reference (how far it travelled)
-  double worst = 0.0;     ///< largest error / bound seen
+  double bound = 0.0;  ///< allowed |float - double| after the steps so far
+  double path = 0.0;   ///< sum of |update| of the reference (how far it travelled)
+  double worst = 0.0;  ///< largest |float - double| / bound seen
   std::string where;
 };
 
-}  // namespace
+const char* const kKind[3] = {"dense", "masked", "compact"};
+const GradientMode kMode[3] = {GradientMode::masked, GradientMode::full, GradientMode::masked};
 
-TEST_CASE("Adam over 2400 steps with changing gradient scales matches a double reference on dense, masked and compact parameters",
-          "[adam][long]") {
-  // Tolerance. The gradients do not depend on the weights, so the float and
-  // double runs see the same inputs and their difference in w is the sum of
-  // the per-step differences of the updates plus the rounding of w itself:
-  //  - the float betas (0.9f, 0.999f are 2.6e-8 and 1.3e-8 away from 0.9,
-  //    0.999) shift the bias corrections and, over up to 2,400 steps of the
-  //    recurrences, the moments: at most ~3e-5 of the update;
-  //  - each step of v = b2 v + (1 - b2) g^2 rounds by <= 2u relative (u =
-  //    2^-24 = 6e-8), and v forgets at rate 1 - b2, so v carries at most
-  //    2u / (1 - b2) = 1.2e-4 relative, half of it through the square root;
-  //    m likewise 2u / (1 - b1) = 1.2e-6 of the recent gradient scale;
-  //  - the update itself rounds by a few u.
-  // Hence per step: |error of the update| <= kRel |exact update| +
-  // kAbs * lr (m's absolute error when m^ is near 0 while sqrt(v^) keeps
-  // the gradient's scale), plus u |w| for w -= update. Summed over the run.
-  // A wrong bias correction changes updates by factors (frozen after 10
-  // steps: 1 - 0.999^10 = 0.00995 instead of 0.095 at t = 100, 0.91 at
-  // t = 2400: updates 3-10x too large), far beyond this bound.
-  constexpr double kRel = 1e-4, kAbs = 2e-6, kU = 5.9604645e-8;
-
-  const std::uint64_t seed = 41;
-  CAPTURE(seed);
-  Rng rng(seed);
-  const Index in = 16, out = 12;
-  std::vector<MaskedLinear> layers(3, MaskedLinear(in, out));
-  for (auto& layer : layers) layer.init_uniform(rng);
-  layers[1].set_mask(random_mask(out, in, rng, 0.5f));
-  layers[2].set_mask(random_mask(out, in, rng, 0.7f));
-  layers[0].set_kernel_path(KernelPath::dense);
-  layers[1].set_kernel_path(KernelPath::dense);
-  layers[2].set_kernel_path(KernelPath::sparse);
-  REQUIRE(layers[0].unmasked());
-  REQUIRE(!layers[1].uses_sparse());
-  REQUIRE(layers[2].uses_sparse());
-  const char* kind[3] = {"dense", "masked", "compact"};
-  const GradientMode mode[3] = {GradientMode::masked, GradientMode::full, GradientMode::masked};
-
-  // Views taken once, as a training call does.
+/// The three layers (16 -> 12), their parameter views (taken once, as a
+/// training call does), the reference tensors (weight, bias per layer) and
+/// the drift of every entry.
+struct Run {
+  static constexpr Index in = 16, out = 12;
+  std::vector<MaskedLinear> layers = std::vector<MaskedLinear>(3, MaskedLinear(in, out));
   std::vector<ParamRef> params;
-  for (std::size_t l = 0; l < layers.size(); ++l) layers[l].append_parameters(params, int(l + 1));
-  REQUIRE(params.size() == 6);
-  REQUIRE(params[0].mask == nullptr);
-  REQUIRE(params[0].compact_offset == nullptr);
-  REQUIRE(params[2].mask != nullptr);
-  REQUIRE(params[2].compact_offset == nullptr);
-  REQUIRE(params[4].compact_offset != nullptr);
+  std::vector<RefTensor> ref = std::vector<RefTensor>(6);
+  std::vector<std::vector<Drift>> drift = std::vector<std::vector<Drift>>(6);
 
-  // The reference: weights (with the layer's mask, if any) and biases.
-  std::vector<RefTensor> ref(6);
-  for (std::size_t l = 0; l < layers.size(); ++l) {
-    const MaskedLinear& view = layers[l];
-    RefTensor& w = ref[2 * l];
-    RefTensor& b = ref[2 * l + 1];
-    w.w.assign(view.weight().data(), view.weight().data() + view.weight().size());
-    w.mask = view.unmasked() ? nullptr : view.mask().data();
-    b.w.assign(view.bias().data(), view.bias().data() + view.bias().size());
-    for (RefTensor* r : {&w, &b}) {
-      r->m.assign(r->w.size(), 0.0);
-      r->v.assign(r->w.size(), 0.0);
+  explicit Run(Rng& rng) {
+    for (auto& layer : layers) layer.init_uniform(rng);
+    layers[1].set_mask(random_mask(out, in, rng, 0.5f));
+    layers[2].set_mask(random_mask(out, in, rng, 0.7f));
+    layers[0].set_kernel_path(KernelPath::dense);
+    layers[1].set_kernel_path(KernelPath::dense);
+    layers[2].set_kernel_path(KernelPath::sparse);
+    for (std::size_t l = 0; l < layers.size(); ++l) {
+      layers[l].append_parameters(params, int(l + 1));
+      const MaskedLinear& view = layers[l];
+      RefTensor& w = ref[2 * l];
+      RefTensor& b = ref[2 * l + 1];
+      w.w.assign(view.weight().data(), view.weight().data() + view.weight().size());
+      w.mask = view.unmasked() ? nullptr : view.mask().data();
+      b.w.assign(view.bias().data(), view.bias().data() + view.bias().size());
+    }
+    for (std::size_t k = 0; k < ref.size(); ++k) {
+      ref[k].m.assign(ref[k].w.size(), 0.0);
+      ref[k].v.assign(ref[k].w.size(), 0.0);
+      drift[k].resize(ref[k].w.size());
     }
   }
-  std::vector<std::vector<Drift>> drift(6);
-  for (std::size_t k = 0; k < 6; ++k) drift[k].resize(ref[k].w.size());
 
-  const Matrix X = Matrix::Identity(in, in);
-  const Matrix direction = random_matrix(out, in, rng);  // a persistent component per entry
-  Adam adam(AdamOptions{kLr});
-  for (int t = 0; t < kSteps; ++t) {
-    const float s = float(scale_at(t));
-    std::vector<Matrix> G;
+  /// After the optimiser's step t (1-based): the reference's step from the
+  /// gradients the layers hold, and the error of every entry against its bound.
+  void compare(long t) {
     for (std::size_t l = 0; l < layers.size(); ++l) {
-      G.push_back(s * (0.5f * direction + random_matrix(out, in, rng)));
-      layers[l].backward(nullptr, G[l].transpose(), X, mode[l]);
-    }
-    adam.step(params);
-    for (std::size_t l = 0; l < layers.size(); ++l) {
-      const MaskedLinear& view = layers[l];
-      // dW is G exactly at every position the mode keeps (masked mode: the
-      // active ones; the others are 0).
-      const Matrix keep = mode[l] == GradientMode::full ? Matrix::Ones(out, in) : view.mask();
-      REQUIRE((view.weight_grad().array() == G[l].array() * keep.array()).all());
+      const MaskedLinear& view = layers[l];  // const: reads refresh the dense caches only
       const float* got[2] = {view.weight().data(), view.bias().data()};
       const float* grad[2] = {view.weight_grad().data(), view.bias_grad().data()};
-      for (int p = 0; p < 2; ++p) {
-        const std::size_t k = 2 * l + std::size_t(p);
-        std::vector<double> old = ref[k].w;
-        ref[k].step(grad[p], t + 1, kLr);
-        for (std::size_t j = 0; j < ref[k].w.size(); ++j) {
+      for (std::size_t p = 0; p < 2; ++p) {
+        const std::size_t k = 2 * l + p;
+        const std::vector<double> old = ref[k].w;
+        ref[k].step(grad[p], t, kLr);
+        for (std::size_t j = 0; j < old.size(); ++j) {
           Drift& d = drift[k][j];
           const double update = std::abs(ref[k].w[j] - old[j]);
           d.path += update;
@@ -172,39 +148,73 @@ TEST_CASE("Adam over 2400 steps with changing gradient scales matches a double r
           const double ratio = std::abs(double(got[p][j]) - ref[k].w[j]) / d.bound;
           if (ratio > d.worst) {
             d.worst = ratio;
-            d.where = std::string(kind[l]) + (p == 0 ? ".weight[" : ".bias[") + std::to_string(j) +
-                      "] at step " + std::to_string(t + 1);
+            d.where = std::string(kKind[l]) + (p == 0 ? ".weight[" : ".bias[") + std::to_string(j) +
+                      "] at step " + std::to_string(t);
           }
         }
       }
     }
   }
-  REQUIRE(adam.steps() == kSteps);
 
-  // Every kind of parameter: within the bound everywhere, and the run is not
-  // trivially within it (the weights travelled far beyond the bound).
-  for (std::size_t k = 0; k < 6; ++k) {
-    const std::string name = std::string(kind[k / 2]) + (k % 2 == 0 ? ".weight" : ".bias");
-    CAPTURE(name);
-    double worst = 0.0, max_bound = 0.0, min_active_path = 1e300;
-    std::string where;
-    for (std::size_t j = 0; j < drift[k].size(); ++j) {
-      const Drift& d = drift[k][j];
-      if (d.worst > worst) {
-        worst = d.worst;
-        where = d.where;
+  /// Per tensor: every entry within its bound, and the run far from trivially
+  /// within it (every active entry travelled > 100x the largest bound).
+  void check() const {
+    for (std::size_t k = 0; k < ref.size(); ++k) {
+      const std::string name = std::string(kKind[k / 2]) + (k % 2 == 0 ? ".weight" : ".bias");
+      double worst = 0.0, max_bound = 0.0, min_active_path = 1e300;
+      std::string where;
+      for (std::size_t j = 0; j < drift[k].size(); ++j) {
+        const Drift& d = drift[k][j];
+        if (d.worst > worst) {
+          worst = d.worst;
+          where = d.where;
+        }
+        max_bound = std::max(max_bound, d.bound);
+        if (ref[k].mask == nullptr || ref[k].mask[j] != 0.0f) min_active_path = std::min(min_active_path, d.path);
       }
-      max_bound = std::max(max_bound, d.bound);
-      const bool active = ref[k].mask == nullptr || ref[k].mask[j] != 0.0f;
-      if (active) min_active_path = std::min(min_active_path, d.path);
+      CAPTURE(name, worst, where, max_bound, min_active_path);
+      CHECK(worst <= 1.0);
+      CHECK(min_active_path > 100 * max_bound);
     }
-    CAPTURE(worst, where, max_bound, min_active_path);
-    CHECK(worst <= 1.0);
-    CHECK(min_active_path > 100 * max_bound);
   }
+};
+
+}  // namespace
+
+TEST_CASE("Adam over 2400 steps with changing gradient scales matches a double reference on dense, masked and compact parameters",
+          "[adam][long]") {
+  const std::uint64_t seed = 41;
+  CAPTURE(seed);
+  Rng rng(seed);
+  Run run(rng);
+  const Index in = Run::in, out = Run::out;
+  REQUIRE(run.params.size() == 6);
+  REQUIRE((run.params[0].mask == nullptr && run.params[0].compact_offset == nullptr));  // dense
+  REQUIRE((run.params[2].mask != nullptr && run.params[2].compact_offset == nullptr));  // masked
+  REQUIRE(run.params[4].compact_offset != nullptr);                                     // compact
+
+  const Matrix X = Matrix::Identity(in, in);
+  const Matrix direction = random_matrix(out, in, rng);  // a persistent component per entry
+  Adam adam(AdamOptions{kLr});
+  for (int t = 0; t < kSteps; ++t) {
+    const float s = float(scale_at(t));
+    for (std::size_t l = 0; l < run.layers.size(); ++l) {
+      const Matrix G = s * (0.5f * direction + random_matrix(out, in, rng));
+      run.layers[l].backward(nullptr, G.transpose(), X, kMode[l]);
+      // dW is G exactly at every position the mode keeps (masked mode: the
+      // active ones; the others are 0).
+      const MaskedLinear& view = run.layers[l];
+      const Matrix keep = kMode[l] == GradientMode::full ? Matrix::Ones(out, in) : view.mask();
+      REQUIRE((view.weight_grad().array() == G.array() * keep.array()).all());
+    }
+    adam.step(run.params);
+    run.compare(t + 1);
+  }
+  REQUIRE(adam.steps() == kSteps);
+  run.check();
   // Pruned weights are exactly zero on both masked kinds.
-  for (std::size_t l = 1; l < layers.size(); ++l) {
-    const MaskedLinear& view = layers[l];
+  for (std::size_t l = 1; l < run.layers.size(); ++l) {
+    const MaskedLinear& view = run.layers[l];
     for (Index k = 0; k < view.mask().size(); ++k)
       if (view.mask().data()[k] == 0.0f) REQUIRE(view.weight().data()[k] == 0.0f);
   }
