@@ -241,13 +241,19 @@ TEST_CASE("Adam: masks are re-applied after every step", "[adam]") {
 }
 
 TEST_CASE("Adam: compact storage of the active entries gives the same result as dense + mask", "[adam]") {
+  // At mask densities from 0 (no active entry: an empty compact array) to 1
+  // (nothing masked: like an unmasked MaskedLinear, the view carries no mask,
+  // only the compact storage).
   const std::uint64_t seed = 33;
-  CAPTURE(seed);
+  const double density = GENERATE(0.0, 0.1, 0.4, 0.7, 1.0);
+  CAPTURE(seed, density);
   Rng rng(seed);
   Tensor dense;
   dense.value = random_matrix(7, 5, rng);
-  dense.mask = random_mask(7, 5, rng, 0.6f);
-  dense.masked = true;
+  dense.mask = random_mask(7, 5, rng, float(1.0 - density));
+  if (density == 0.0) dense.mask.setZero();
+  if (density == 1.0) dense.mask.setOnes();
+  dense.masked = density < 1.0;
   dense.value.array() *= dense.mask.array();
   Tensor sparse = dense;
   Tensor bias;  // a second, unmasked tensor in the same list

@@ -233,25 +233,48 @@ TEST_CASE("labels out of range or of the wrong count", "[errors][labels]") {
 }
 
 TEST_CASE("a backward pass without a forward pass", "[errors][shapes]") {
-  // Before any forward the last logits are 0 x 0, so a 0 x 0 dlogits passes
-  // the shape check. Then the gradients must still have their parameters'
-  // shapes (an optimiser reads `size` entries through ParamRef::grad);
-  // throwing is fine too.
+  // Before any forward (and after release_buffers()) there are no
+  // activations to differentiate through. Even a dlogits whose shape matches
+  // the (empty) last logits must be refused with a message, and the
+  // gradients must keep their parameters' shapes and values (an optimiser
+  // reads `size` entries through ParamRef::grad).
   Mlp net = small_net();
-  bool threw = false;
-  try {
-    net.backward(Matrix());
-  } catch (const std::invalid_argument&) {
-    threw = true;
-  }
-  if (!threw) {
+  const auto require_gradients_unchanged = [&](const std::vector<Matrix>& dW, const std::vector<Vector>& db) {
     for (std::size_t l = 0; l < net.num_layers(); ++l) {
       CAPTURE(l);
-      CHECK(net.layer(l).weight_grad().rows() == net.layer(l).weight().rows());
-      CHECK(net.layer(l).weight_grad().cols() == net.layer(l).weight().cols());
-      CHECK(net.layer(l).bias_grad().size() == net.layer(l).bias().size());
+      REQUIRE(rewire_test::bitwise_equal(net.layer(l).weight_grad(), dW[l]));
+      REQUIRE(rewire_test::bitwise_equal(net.layer(l).bias_grad(), db[l]));
     }
+  };
+  std::vector<Matrix> dW;
+  std::vector<Vector> db;
+  for (std::size_t l = 0; l < net.num_layers(); ++l) {
+    REQUIRE(net.layer(l).weight_grad().rows() == net.layer(l).weight().rows());
+    REQUIRE(net.layer(l).weight_grad().cols() == net.layer(l).weight().cols());
+    dW.push_back(net.layer(l).weight_grad());
+    db.push_back(net.layer(l).bias_grad());
   }
+  // 0 x 4 has the last logits' row count (0) and the classes' column count:
+  // only the missing forward pass is wrong with it.
+  REQUIRE_INVALID(net.backward(Matrix::Zero(0, 4)), "forward pass");
+  REQUIRE_INVALID(net.backward(Matrix()), "forward pass");
+  REQUIRE_INVALID(net.backward(Matrix::Zero(5, 4)), "forward pass");
+  require_gradients_unchanged(dW, db);
+
+  // After a forward the same call works; after release_buffers() it is
+  // refused again.
+  net.forward(Matrix::Zero(5, 2), nullptr);
+  REQUIRE_NOTHROW(net.backward(Matrix::Ones(5, 4)));
+  dW.clear();
+  db.clear();
+  for (std::size_t l = 0; l < net.num_layers(); ++l) {
+    dW.push_back(net.layer(l).weight_grad());
+    db.push_back(net.layer(l).bias_grad());
+  }
+  net.release_buffers();
+  REQUIRE_INVALID(net.backward(Matrix::Ones(5, 4)), "forward pass");
+  REQUIRE_INVALID(net.backward(Matrix::Zero(0, 4)), "forward pass");
+  require_gradients_unchanged(dW, db);
 }
 
 TEST_CASE("other invalid options", "[errors][options]") {

@@ -2,7 +2,8 @@
 // in double precision: every kernel/layer (linear input Jacobian and
 // parameter gradients, activations, damping), the softmax cross-entropy, and
 // the whole network (widths {3, 7, 5, 4}, batch 6) with ReLU and tanh, noise
-// off, damping 0.7, masks with zeros, GradientMode::full and ::masked.
+// off and on, damping 0.7, masks with zeros, GradientMode::full and
+// ::masked; and the float network's dense and sparse paths against it.
 //
 // Score of one entry: |fd - g| / max(|fd|, |g|, kFloor) must be < 1e-6.
 //
@@ -93,28 +94,65 @@ double central_difference(double* x, const std::function<double()>& f) {
   return (fp - fm) / (2 * kStep);
 }
 
+/// Central difference of f with respect to weight entry k (column-major) of
+/// `layer`, masked positions included. The layer's values are written only
+/// through set_weight, which stores masked entries as zero; so for the
+/// duration of the call the mask is all ones (the same function of W: a
+/// pruned weight contributes through its value, 0), and the layer is
+/// restored afterwards, storage, mask and kernel path included.
+double weight_difference(LayerD& layer, Index k, const std::function<double()>& f) {
+  const LayerD saved = layer;
+  layer.set_mask(MatD::Ones(layer.out_features(), layer.in_features()));
+  MatD W = layer.weight();
+  const double w0 = W.data()[k];
+  W.data()[k] = w0 + kStep;
+  layer.set_weight(W);
+  const double fp = f();
+  W.data()[k] = w0 - kStep;
+  layer.set_weight(W);
+  const double fm = f();
+  layer = saved;
+  return (fp - fm) / (2 * kStep);
+}
+
 /// sum(R .* Y): a scalar function whose gradient with respect to Y is R.
 double contract(const MatD& R, const MatD& Y) { return (R.array() * Y.array()).sum(); }
 
 // --- the whole network -----------------------------------------------------
 
+// Internal noise: every forward below draws from a NoiseSource made afresh
+// from this key, so every evaluation of the loss (each side of every central
+// difference, and the forward before a backward) sees the same draws: the
+// noise is then a fixed additive term and the loss a smooth function of the
+// parameters. With sigma 0 nothing is drawn.
+constexpr std::uint64_t kNoiseKey = 0x5EED0F7E57ull;
+
 double network_loss(Net& net, const MatD& X, const Labels& y) {
+  NoiseSource noise(kNoiseKey);
   MatD P;
-  return softmax_cross_entropy_forward(P, net.forward(X, nullptr), y);
+  return softmax_cross_entropy_forward(P, net.forward(X, &noise), y);
 }
 
 void network_backward(Net& net, const MatD& X, const Labels& y, GradientMode mode) {
+  NoiseSource noise(kNoiseKey);
   MatD P, d;
-  softmax_cross_entropy_forward(P, net.forward(X, nullptr), y);
+  softmax_cross_entropy_forward(P, net.forward(X, &noise), y);
   softmax_cross_entropy_backward(d, P, y);
   net.backward(d, mode);
 }
 
-/// The forward pass recomputed from the weights with plain Eigen: returns the
-/// logits and the smallest |pre-activation| of any hidden unit and sample.
-MatD reference_forward(const Net& net, const MatD& X, double* min_abs_z) {
+/// The forward pass recomputed from the weights with plain Eigen, H = d (f(Z)
+/// + sigma N) with N read from a fresh NoiseSource(kNoiseKey), one (batch x
+/// width) block per hidden layer in column-major order: returns the logits
+/// and the smallest |pre-activation| of any hidden unit and sample; counts in
+/// *noise_opened the entries where ReLU is off (Z < 0) but the noisy output
+/// is positive (where a gate read from the noisy output would be wrong).
+MatD reference_forward(const Net& net, const MatD& X, double* min_abs_z, long* noise_opened = nullptr) {
+  NoiseSource noise(kNoiseKey);
+  const float sigma = net.modulation().noise_sigma;
   MatD h = X;
   double m = std::numeric_limits<double>::infinity();
+  if (noise_opened != nullptr) *noise_opened = 0;
   for (std::size_t l = 0; l < net.num_layers(); ++l) {
     MatD Z = h * net.layer(l).weight().transpose();
     Z.rowwise() += net.layer(l).bias().transpose();
@@ -127,21 +165,29 @@ MatD reference_forward(const Net& net, const MatD& X, double* min_abs_z) {
     for (Index k = 0; k < A.size(); ++k)
       A.data()[k] = net.modulation().activation == Activation::relu ? std::max(Z.data()[k], 0.0)
                                                                        : std::tanh(Z.data()[k]);
+    if (sigma > 0.0f) {  // float draws (the generator is float), widened
+      Matrix draws = Matrix::Zero(A.rows(), A.cols());
+      noise.add_normal(draws.data(), draws.size(), sigma);
+      A += draws.cast<double>();
+    }
+    if (noise_opened != nullptr)
+      for (Index k = 0; k < A.size(); ++k) *noise_opened += Z.data()[k] < 0.0 && A.data()[k] > 0.0;
     h = A * double(net.modulation().damping);
   }
   return h;
 }
 
 /// A {3, 7, 5, 4} network (PyTorch init), masks with ~30% zeros in every
-/// layer, damping 0.7, noise off; and a batch of 6 inputs whose hidden
-/// pre-activations all stay >= 1e-3 away from 0.
+/// layer, damping 0.7, internal noise `sigma` (default off); and a batch of 6
+/// inputs whose hidden pre-activations all stay >= 1e-3 away from 0 (with
+/// the noise draws of kNoiseKey, which shift the deeper layers' inputs).
 struct NetworkCase {
   Net net{std::vector<Index>{3, 7, 5, 4}};
   MatD X;
   Labels y;
 };
 
-NetworkCase make_network_case(Activation f, std::uint64_t seed) {
+NetworkCase make_network_case(Activation f, std::uint64_t seed, float sigma = 0.0f) {
   NetworkCase c;
   Rng rng(stream_key(seed, Purpose::init));
   c.net.init(rng);
@@ -154,7 +200,7 @@ NetworkCase make_network_case(Activation f, std::uint64_t seed) {
   }
   c.net.modulation().activation = f;
   c.net.modulation().damping = 0.7f;
-  c.net.modulation().noise_sigma = 0.0f;
+  c.net.modulation().noise_sigma = sigma;
   // Inputs: resample the batch until no pre-activation is near a ReLU kink
   // (same rule for tanh, so both activations see the same kind of input).
   Rng data_rng(stream_key(seed, Purpose::data));
@@ -176,11 +222,11 @@ void network_fd(Net& net, const MatD& X, const Labels& y, std::vector<MatD>& fdW
   fdb.clear();
   const auto loss = [&] { return network_loss(net, X, y); };
   for (std::size_t l = 0; l < net.num_layers(); ++l) {
-    MatD& W = net.layer(l).weight();
-    VecD& b = net.layer(l).bias();
-    MatD gW(W.rows(), W.cols());
+    LayerD& layer = net.layer(l);
+    VecD& b = layer.bias();
+    MatD gW(layer.out_features(), layer.in_features());
     VecD gb(b.size());
-    for (Index k = 0; k < W.size(); ++k) gW.data()[k] = central_difference(&W.data()[k], loss);
+    for (Index k = 0; k < gW.size(); ++k) gW.data()[k] = weight_difference(layer, k, loss);
     for (Index k = 0; k < b.size(); ++k) gb[k] = central_difference(&b[k], loss);
     fdW.push_back(gW);
     fdb.push_back(gb);
@@ -194,8 +240,9 @@ Worst compare_network(const Net& net, const std::vector<MatD>& fdW, const std::v
   Worst w;
   for (std::size_t l = 0; l < net.num_layers(); ++l) {
     const auto& layer = net.layer(l);
-    for (Index k = 0; k < layer.weight().size(); ++k) {
-      const double g = layer.weight_grad().data()[k];
+    const MatD gW = layer.weight_grad();
+    for (Index k = 0; k < gW.size(); ++k) {
+      const double g = gW.data()[k];
       if (masked_mode && layer.mask().data()[k] == 0.0) {
         if (g != 0.0) ++*masked_nonzero;
         continue;
@@ -243,7 +290,7 @@ TEST_CASE("masked linear layer: input Jacobian and parameter gradients vs FD", "
     for (Index k = 0; k < X.size(); ++k) wx.add(central_difference(&X.data()[k], f), dX.data()[k], "X[" + std::to_string(k) + "]");
     long masked_nonzero = 0, masked_with_gradient = 0;
     for (Index k = 0; k < gW.size(); ++k) {
-      const double fd = central_difference(&layer.weight().data()[k], f);
+      const double fd = weight_difference(layer, k, f);
       if (mode == GradientMode::masked && M.data()[k] == 0.0) {
         masked_nonzero += gW.data()[k] != 0.0;
         masked_with_gradient += std::abs(fd) > kFloor;
@@ -397,6 +444,60 @@ TEST_CASE("whole network gradients vs FD: ReLU and tanh, damping 0.7, masks, ful
   }
 }
 
+TEST_CASE("whole network gradients vs FD with internal noise on: ReLU and tanh, damping 0.7, masks",
+          "[gradients][network][noise]") {
+  // H = d (f(Z) + sigma N): the noise is added after the activation, so the
+  // backward must take ReLU's gate and tanh' = 1 - f(Z)^2 from the
+  // pre-noise values. A backward reading them from the noisy output would
+  // agree with the noise-off checks above (sigma 0 leaves f(Z) unchanged)
+  // but not with these finite differences.
+  const std::uint64_t seed = 27;
+  const float sigma = 0.5f;
+  CAPTURE(seed, sigma);
+  const Activation a = GENERATE(Activation::relu, Activation::tanh);
+  CAPTURE(to_string(a));
+  {
+    NetworkCase c = make_network_case(a, seed, sigma);
+
+    // The reference (with the same draws) agrees with the network's forward,
+    // and the draws matter: noise-off logits differ.
+    double min_z = 0.0;
+    long noise_opened = 0;
+    const MatD ref = reference_forward(c.net, c.X, &min_z, &noise_opened);
+    CAPTURE(min_z, noise_opened);
+    NoiseSource noise(kNoiseKey);
+    REQUIRE((ref - c.net.forward(c.X, &noise)).cwiseAbs().maxCoeff() < 1e-12);
+    Net quiet = c.net;
+    quiet.modulation().noise_sigma = 0.0f;
+    CHECK((ref - quiet.forward(c.X, nullptr)).cwiseAbs().maxCoeff() > 0.1);
+    // Units that ReLU switched off but the noise pushed above 0: a gate read
+    // from the noisy output would open there.
+    CHECK(noise_opened > 5);
+
+    std::vector<MatD> fdW;
+    std::vector<VecD> fdb;
+    network_fd(c.net, c.X, c.y, fdW, fdb);
+    for (const GradientMode mode : {GradientMode::full, GradientMode::masked}) {
+      CAPTURE(mode == GradientMode::full ? "full" : "masked");
+      network_backward(c.net, c.X, c.y, mode);
+      long masked_nonzero = 0;
+      const Worst w = compare_network(c.net, fdW, fdb, mode == GradientMode::masked, &masked_nonzero);
+      INFO(w.str());
+      CHECK(w.err < kTol);
+      CHECK(masked_nonzero == 0);
+      CHECK(w.above_floor > 30);
+    }
+    // Not vacuous: the noise-off network's gradients are far from these
+    // finite differences (the noise changes the gradient, so matching them
+    // needs the noisy forward's buffers, used the right way).
+    network_backward(quiet, c.X, c.y, GradientMode::full);
+    long unused = 0;
+    const Worst off = compare_network(quiet, fdW, fdb, false, &unused);
+    INFO("noise-off gradients: " << off.str());
+    CHECK(off.err > 0.05);
+  }
+}
+
 TEST_CASE("the gradient checker detects wrong gradients", "[gradients][sanity]") {
   // If these failed, the checks above could pass for a broken backward.
   const std::uint64_t seed = 25;
@@ -452,32 +553,39 @@ TEST_CASE("the gradient checker detects wrong gradients", "[gradients][sanity]")
 
 TEST_CASE("float network: dense and sparse kernel paths agree with the FD-checked double gradients",
           "[gradients][network][sparse]") {
-  // The float layers switch to sparse kernels below a mask density of 0.4
-  // (the study runs at 95-98% sparsity there). The double network above is
-  // verified against finite differences; here the float network, on either
-  // kernel path, must reproduce its logits and gradients to float accuracy.
+  // The float layers switch to sparse kernels below a mask density of
+  // kDefaultSparseCrossover (0.55; the study runs at 2-5% density there).
+  // The double network above is verified against finite differences; here
+  // the float network, on either kernel path, must reproduce its logits and
+  // gradients to float accuracy, at densities from 0 (every weight masked:
+  // only biases act) through 1 (nothing masked: the dense path drops the
+  // mask), with internal noise off and on (same draws on both paths).
   const std::uint64_t seed = 26;
-  CAPTURE(seed);
+  const double density = GENERATE(0.0, 0.1, 0.3, 0.6, 1.0);
+  const float sigma = GENERATE(0.0f, 0.5f);
   const Activation a = GENERATE(Activation::relu, Activation::tanh);
-  CAPTURE(to_string(a));
+  CAPTURE(seed, density, sigma, to_string(a));
   Rng rng(stream_key(seed, Purpose::init));
   Mlp net({3, 24, 16, 4});
   net.init(rng);
   for (std::size_t l = 0; l < net.num_layers(); ++l) {
     auto& layer = net.layer(l);
-    Matrix M = random_mask(layer.out_features(), layer.in_features(), rng, 0.7f);
-    M(0, 0) = 1.0f;
+    Matrix M = random_mask(layer.out_features(), layer.in_features(), rng, float(1.0 - density));
+    if (density == 0.0) M.setZero();
+    if (density == 1.0) M.setOnes();
+    if (density > 0.0) M(0, 0) = 1.0f;
     layer.set_mask(M);
   }
   net.modulation().activation = a;
   net.modulation().damping = 0.7f;
+  net.modulation().noise_sigma = sigma;
   const Matrix X = random_matrix(9, 3, rng, -2, 2);
   const Labels y = random_labels(9, 4, rng);
 
   // The double twin.
   Net twin({3, 24, 16, 4});
   for (std::size_t l = 0; l < net.num_layers(); ++l) {
-    twin.layer(l).weight() = net.layer(l).weight().cast<double>();
+    twin.layer(l).set_weight(net.layer(l).weight().cast<double>());
     twin.layer(l).bias() = net.layer(l).bias().cast<double>();
     twin.layer(l).set_mask(net.layer(l).mask().cast<double>());
   }
@@ -486,24 +594,29 @@ TEST_CASE("float network: dense and sparse kernel paths agree with the FD-checke
   for (const GradientMode mode : {GradientMode::masked, GradientMode::full}) {
     CAPTURE(mode == GradientMode::full ? "full" : "masked");
     network_backward(twin, X.cast<double>(), y, mode);
-    const MatD ref_logits = twin.forward(X.cast<double>(), nullptr);
+    NoiseSource twin_noise(kNoiseKey);
+    const MatD ref_logits = twin.forward(X.cast<double>(), &twin_noise);
     for (const KernelPath path : {KernelPath::dense, KernelPath::sparse}) {
       CAPTURE(path == KernelPath::sparse ? "sparse" : "dense");
       net.set_kernel_path(path);
       for (std::size_t l = 0; l < net.num_layers(); ++l) REQUIRE(net.layer(l).uses_sparse() == (path == KernelPath::sparse));
       Matrix P, d;
-      const Matrix logits = net.forward(X, nullptr);
+      NoiseSource noise(kNoiseKey);
+      const Matrix logits = net.forward(X, &noise);
       CHECK((logits.cast<double>() - ref_logits).cwiseAbs().maxCoeff() < 1e-5);
       softmax_cross_entropy_forward(P, logits, y);
       softmax_cross_entropy_backward(d, P, y);
       net.backward(d, mode);
       for (std::size_t l = 0; l < net.num_layers(); ++l) {
         CAPTURE(l);
+        // Float rounding relative to each gradient's own size (a floor of
+        // 1e-3 where it is all zero: masked, density 0).
         const MatD& gw = twin.layer(l).weight_grad();
+        const VecD& gb = twin.layer(l).bias_grad();
         const double scale = std::max(gw.cwiseAbs().maxCoeff(), 1e-3);
+        const double bscale = std::max(gb.cwiseAbs().maxCoeff(), 1e-3);
         CHECK((net.layer(l).weight_grad().cast<double>() - gw).cwiseAbs().maxCoeff() < 1e-5 * scale);
-        CHECK((net.layer(l).bias_grad().cast<double>() - twin.layer(l).bias_grad()).cwiseAbs().maxCoeff() <
-              1e-5 * scale);
+        CHECK((net.layer(l).bias_grad().cast<double>() - gb).cwiseAbs().maxCoeff() < 1e-5 * bscale);
         if (mode == GradientMode::masked)
           for (Index k = 0; k < gw.size(); ++k)
             if (net.layer(l).mask().data()[k] == 0.0f) REQUIRE(net.layer(l).weight_grad().data()[k] == 0.0f);
@@ -514,7 +627,8 @@ TEST_CASE("float network: dense and sparse kernel paths agree with the FD-checke
   // positions must be zero again (the sparse kernel writes active ones only).
   net.set_kernel_path(KernelPath::sparse);
   Matrix P, d;
-  softmax_cross_entropy_forward(P, net.forward(X, nullptr), y);
+  NoiseSource noise(kNoiseKey);
+  softmax_cross_entropy_forward(P, net.forward(X, &noise), y);
   softmax_cross_entropy_backward(d, P, y);
   net.backward(d, GradientMode::full);
   net.backward(d, GradientMode::masked);

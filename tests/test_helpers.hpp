@@ -84,11 +84,13 @@ bool bitwise_equal(const M& a, const M& b) {
 }
 
 /// max |got - want| / scale over all entries (scale: a bound on the magnitude of
-/// the summed terms, so the result is a relative rounding error). +infinity
-/// on a shape mismatch, so that no tolerance accepts it.
+/// the summed terms, so the result is a relative rounding error). +infinity on
+/// a shape mismatch (of got, want or scale), so that any `<= tolerance` or
+/// `Approx(0).margin(tolerance)` check fails.
 inline double max_rel_error(const rewire::Matrix& got, const rewire::Matrix& want,
                             const rewire::Matrix& scale) {
-  if (got.rows() != want.rows() || got.cols() != want.cols() || scale.size() != got.size())
+  if (got.rows() != want.rows() || got.cols() != want.cols() || scale.rows() != got.rows() ||
+      scale.cols() != got.cols())
     return std::numeric_limits<double>::infinity();
   double worst = 0.0;
   for (rewire::Index k = 0; k < got.size(); ++k) {

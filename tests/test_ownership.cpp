@@ -94,7 +94,7 @@ TEST_CASE("a user's SGD loop trains a pruned network on either kernel path", "[o
   }
 }
 
-TEST_CASE("parameter handles follow pruning and regrowth; Adam refuses a stale state", "[ownership]") {
+TEST_CASE("parameter handles follow pruning and regrowth, and Adam refuses a stale state", "[ownership]") {
   const Dataset data = clusters(4, 512);
   Mlp net = fresh_net(5);
   const std::vector<ParamRef> params = net.parameters();
@@ -132,7 +132,7 @@ TEST_CASE("parameter handles follow pruning and regrowth; Adam refuses a stale s
   CHECK_FALSE(rewire_test::bitwise_equal(logits_before, logits_after));
 }
 
-TEST_CASE("weight() is a copy; set_weight is the one way in and keeps the mask", "[ownership]") {
+TEST_CASE("weight() is a copy, and set_weight is the one way in and keeps the mask", "[ownership]") {
   for (const KernelPath path : {KernelPath::dense, KernelPath::sparse}) {
     CAPTURE(path == KernelPath::sparse ? "sparse" : "dense");
     Rng rng(11);

@@ -318,18 +318,21 @@ TEST_CASE("SDDMM: input columns of zeros give zero gradients, the rest as before
       zero_input_columns(L.X);
       const SparsePattern p = rewire::make_sparse_pattern(L.M);
       std::vector<float> compact;
-      Vector db, db_ref;
+      Vector db = Vector::Constant(3, 7.0f), db_ref;
       Matrix dW_ref;
       rewire::SparseScratch<float> scratch;
       rewire::sparse_linear_backward_params(compact, db, L.dY, L.X, p, scratch);
       rewire::linear_backward_params(dW_ref, db_ref, L.dY, L.X, &L.M);
+      REQUIRE(Index(compact.size()) == p.nnz());
       const Matrix dW = rewire::scatter_csc(compact, p);
       // Bound on the summed |terms| of each entry, as for the products above.
-      // (Approx(0).margin also rejects max_rel_error's -1 for a shape mismatch.)
       const Matrix scale = (L.dY.cwiseAbs().transpose() * L.X.cwiseAbs()).array() + 1e-30f;
       CHECK(max_rel_error(dW, dW_ref, scale) == Approx(0.0).margin(kTol));
+      // db = column sums of dY (every output, whatever the pattern), against
+      // the dense reference, relative to the sum of |dY|.
+      REQUIRE(db.size() == 64);
       const Matrix db_scale = L.dY.cwiseAbs().colwise().sum().transpose().array() + 1e-30f;
-      CHECK(max_rel_error(Matrix(db), Matrix(db_ref), db_scale) == Approx(0.0).margin(kTol));
+      CHECK(max_rel_error(db, db_ref, db_scale) == Approx(0.0).margin(kTol));
       for (Index k = 0; k < p.nnz(); ++k) {
         const Index col = Index(p.csc_offset[std::size_t(k)]) / 64;
         CAPTURE(k, col);

@@ -176,14 +176,30 @@ TEST_CASE("pruned weights stay exactly zero through train() and train_with_stres
   }
 }
 
+/// Masks of density `density` for every layer: all zeros at 0, all ones at 1
+/// (nothing masked: the dense path then drops the mask), else magnitude
+/// pruning to 1 - density.
+void mask_to_density(Mlp& net, double density) {
+  if (density == 0.0 || density == 1.0) {
+    for (std::size_t l = 0; l < net.num_layers(); ++l) {
+      const auto& layer = net.layer(l);
+      net.layer(l).set_mask(Matrix::Constant(layer.out_features(), layer.in_features(), float(density)));
+    }
+  } else {
+    prune_to(net, 1.0 - density);
+  }
+}
+
 TEST_CASE("dense and sparse kernel paths train to the same weights, masks holding on both",
           "[training][masks][sparse]") {
-  // At 80% sparsity the layers pick the sparse kernels automatically
-  // (density 0.2 < 0.4); forcing the dense path must give the same training
-  // up to float rounding. Regrowth scoring (a FULL gradient) in between must
-  // not leak gradient into pruned positions on the sparse path.
+  // Below a mask density of kDefaultSparseCrossover (0.55) the layers pick
+  // the sparse kernels automatically; forcing either path must give the same
+  // training up to float rounding, at every density from 0 (only biases
+  // train) to 1 (nothing masked). Regrowth scoring (a FULL gradient) in
+  // between must not leak gradient into pruned positions on the sparse path.
   const std::uint64_t seed = 57;
-  CAPTURE(seed);
+  const double density = GENERATE(0.0, 0.05, 0.2, 0.5, 1.0);
+  CAPTURE(seed, density);
   const Dataset data = clusters(seed, 100, 1000, 0.8f);
   Mlp base = small_net(seed);
   TrainOptions opt;
@@ -191,9 +207,14 @@ TEST_CASE("dense and sparse kernel paths train to the same weights, masks holdin
   opt.lr = 1e-2f;
   Rng s0(stream_key(seed, Purpose::shuffle, 1));
   train(base, data, opt, s0);
-  prune_to(base, 0.8);
+  mask_to_density(base, density);
   const std::vector<Matrix> masks = masks_of(base);
-  for (std::size_t l = 0; l < base.num_layers(); ++l) CHECK(base.layer(l).uses_sparse());
+  for (std::size_t l = 0; l < base.num_layers(); ++l) {
+    const double d = double(base.layer(l).active_weights()) / double(masks[l].size());
+    CAPTURE(l, d);
+    CHECK(std::abs(d - density) < 0.02);
+    CHECK(base.layer(l).uses_sparse() == (d < kDefaultSparseCrossover));
+  }
 
   std::vector<Mlp> nets;
   for (const KernelPath path : {KernelPath::sparse, KernelPath::dense}) {
@@ -210,9 +231,15 @@ TEST_CASE("dense and sparse kernel paths train to the same weights, masks holdin
     CAPTURE(l);
     const double diff = (nets[0].layer(l).weight() - nets[1].layer(l).weight()).cwiseAbs().maxCoeff();
     const double moved = (nets[0].layer(l).weight() - base.layer(l).weight()).cwiseAbs().maxCoeff();
-    CAPTURE(diff, moved);
+    const double bdiff = (nets[0].layer(l).bias() - nets[1].layer(l).bias()).cwiseAbs().maxCoeff();
+    const double bmoved = (nets[0].layer(l).bias() - base.layer(l).bias()).cwiseAbs().maxCoeff();
+    CAPTURE(diff, moved, bdiff, bmoved);
     CHECK(diff < 1e-3 * std::max(moved, 1e-2));
-    CHECK((nets[0].layer(l).bias() - nets[1].layer(l).bias()).cwiseAbs().maxCoeff() < 1e-3 * std::max(moved, 1e-2));
+    CHECK(bdiff < 1e-3 * std::max(bmoved, 1e-2));
+    // Training moved the weights; at density 0 only the output bias has a
+    // gradient (every hidden unit's path to the loss is masked).
+    if (density > 0.0) CHECK(moved > 1e-3);
+    if (density > 0.0 || l + 1 == base.num_layers()) CHECK(bmoved > 1e-3);
   }
 }
 
@@ -288,6 +315,58 @@ TEST_CASE("every training call starts a fresh Adam", "[training][adam]") {
   // Same shuffles, same gradients in epoch 1; only the optimiser state at the
   // start of epoch 2 differs.
   CHECK(parameter_bytes(a) != parameter_bytes(b));
+}
+
+TEST_CASE("every training call starts from zero Adam moments: its one step moves each weight by lr",
+          "[training][adam]") {
+  // One batch per call (64 samples, batch 64): each call makes exactly one
+  // Adam step. With zero moments and t = 1 that step is m^ = g, v^ = g^2, so
+  // w -= lr g / (|g| + eps): every parameter moves by lr against the sign of
+  // its gradient. Moments kept from the previous call (even with the step
+  // count restarted) give m^ = 9 m_old + g and v^ = 999 v_old + g^2 instead,
+  // tens of percent off for a gradient like the previous one.
+  // Tolerance: lr (eps / |g| + 1e-5) for |g| > 1e-4 (eps = 1e-8; float betas
+  // shift the t = 1 ratio by ~7e-6) plus float rounding of w (|w| < 1:
+  // ~1.2e-7 per operation) -> lr * 2e-4 + 3e-7.
+  const std::uint64_t seed = 58;
+  CAPTURE(seed);
+  const Dataset data = clusters(seed, 100, 64, 0.8f);
+  TrainOptions single;
+  single.epochs = 1;
+  single.lr = 1e-2f;
+  single.batch_size = 64;
+  Mlp net = small_net(seed);
+  Rng shuffle(stream_key(seed, Purpose::shuffle));
+  for (int call = 0; call < 3; ++call) {
+    CAPTURE(call);
+    // The full-batch gradient at the current weights (the call's one batch
+    // holds the same samples in shuffled order: the same sum up to rounding).
+    Mlp probe = net;
+    Matrix P, d;
+    softmax_cross_entropy_forward(P, probe.forward(data.inputs, nullptr), data.labels);
+    softmax_cross_entropy_backward(d, P, data.labels);
+    probe.backward(d, GradientMode::masked);
+    const Mlp before = net;
+    REQUIRE(train(net, data, single, shuffle).steps == 1);
+    long checked = 0;
+    for (std::size_t l = 0; l < net.num_layers(); ++l) {
+      const auto check_moves = [&](const float* w1, const float* w0, const float* g, Index n, const char* what) {
+        for (Index k = 0; k < n; ++k) {
+          if (std::abs(g[k]) <= 1e-4f) continue;
+          CAPTURE(l, what, k, g[k]);
+          const double expected = g[k] > 0.0f ? -single.lr : single.lr;
+          REQUIRE(double(w1[k]) - double(w0[k]) == Approx(expected).margin(single.lr * 2e-4 + 3e-7));
+          ++checked;
+        }
+      };
+      check_moves(net.layer(l).weight().data(), before.layer(l).weight().data(),
+                  probe.layer(l).weight_grad().data(), net.layer(l).weight().size(), "weight");
+      check_moves(net.layer(l).bias().data(), before.layer(l).bias().data(), probe.layer(l).bias_grad().data(),
+                  net.layer(l).bias().size(), "bias");
+    }
+    CAPTURE(checked, net.num_weights());
+    CHECK(checked * 2 > net.num_weights());
+  }
 }
 
 TEST_CASE("the paper network learns the cluster task: >= 99% after 2 epochs", "[training][paper]") {

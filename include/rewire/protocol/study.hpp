@@ -88,11 +88,7 @@ struct StudySpec {
   /// Throws std::invalid_argument naming the first bad value and where it
   /// is (e.g. "arms[1] (ketamine).treatment[0]: lr = 0 ...").
   void validate() const {
-    validate_data();
-    detail::require(widths.size() >= 2, "network widths need at least input and output");
-    for (Index w : widths) detail::require(w > 0, "network widths must be > 0");
-    detail::require(widths.back() >= 2, "the output layer needs at least 2 classes");
-    validate_steps(baseline, "baseline");
+    validate_baseline();
     detail::in_context("measure", [&] { measure.validate(); });
     detail::in_context("relapse.prune", [&] { relapse.prune.validate(); });
     detail::require(longitudinal.cycles >= 0 && longitudinal.cycles <= kMaxCycles,
@@ -102,6 +98,15 @@ struct StudySpec {
     detail::require_in_range(longitudinal.threshold, 0.0, 100.0, "relapse threshold");
     detail::require(!arms.empty(), "a study needs at least one arm");
     for (std::size_t a = 0; a < arms.size(); ++a) validate_arm(a);
+  }
+
+  /// What run_baseline needs: data sizes, widths and the baseline steps.
+  void validate_baseline() const {
+    validate_data();
+    detail::require(widths.size() >= 2, "network widths need at least input and output");
+    for (Index w : widths) detail::require(w > 0, "network widths must be > 0");
+    detail::require(widths.back() >= 2, "the output layer needs at least 2 classes");
+    validate_steps(baseline, "baseline");
   }
 
   /// Training epochs of arm `a` for one seed: treatment plus all cycles of
@@ -203,6 +208,7 @@ inline StudyData make_study_data(const DataSpec& spec, std::uint64_t seed) {
 /// loss (every arm branched from it inherits the flag).
 inline Subject run_baseline(const StudySpec& spec, const StudyData& data, std::uint64_t seed,
                             const EpochCallback& on_epoch = {}) {
+  spec.validate_baseline();  // unset or impossible values fail here, by name
   const ScopedFlushDenormals float_mode(spec.flush_denormals);
   Mlp net(spec.widths);
   Rng init(stream_key(seed, Purpose::init));
@@ -260,6 +266,7 @@ inline void measure_probes(const StudySpec& spec, const ArmSpec& arm, Subject& s
 /// Runs arm `arm_index` of `spec` from a copy of the pre-treatment state.
 inline ArmResult run_arm(const StudySpec& spec, std::size_t arm_index, const Subject& depressed,
                          const StudyData& data, const EpochCallback& on_epoch = {}) {
+  spec.validate();
   const ScopedFlushDenormals float_mode(spec.flush_denormals);
   const ArmSpec& arm = spec.arms.at(arm_index);
   const Index batch = spec.data.batch_size;
