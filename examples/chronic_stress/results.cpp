@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <set>
@@ -55,11 +56,6 @@ json cycle_stats(const std::vector<json>& seeds, const std::string& arm, const c
   return out;
 }
 
-bool numbers_or_nulls(const json& a, std::size_t size) {
-  if (!a.is_array() || a.size() != size) return false;
-  return std::all_of(a.begin(), a.end(), [](const json& v) { return v.is_number() || v.is_null(); });
-}
-
 }  // namespace
 
 std::filesystem::path seed_path(const std::filesystem::path& out_dir, std::uint64_t seed) {
@@ -93,35 +89,111 @@ json seed_to_json(std::uint64_t seed, const std::string& config_hash, double sec
           {"arms", arms_json}};
 }
 
+std::vector<std::string> expected_metrics(const StudySpec& spec, const rewire::protocol::ArmSpec& arm) {
+  std::vector<std::string> names{"sparsity", "clean", "standard", "combined"};
+  for (float s : spec.measure.stress_levels) names.push_back(rewire::protocol::stress_metric_name(s));
+  if (!arm.follow_up) return names;
+  for (const char* m : {"relapse_before", "relapse_after", "relapse_drop", "relapse_sparsity"}) names.push_back(m);
+  for (const auto& p : arm.probes) names.insert(names.end(), {p.name + "_combined", p.name + "_extreme"});
+  return names;
+}
+
+namespace {
+
+// A key read from a file, as shown in a message: itself if it is a plain
+// name, else JSON-quoted (so control characters cannot reach the terminal).
+std::string shown(const std::string& key) {
+  const bool plain = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  });
+  return plain ? key : json(key).dump();
+}
+
+// A value of a diverged arm may be null (non-finite); any other must be a number.
+std::string value_problem(const json& v, bool diverged, const std::string& path) {
+  if (v.is_number()) return "";
+  if (v.is_null()) return diverged ? "" : path + " is null but the arm did not diverge";
+  return path + " is not a number";
+}
+
+std::string series_problem(const json& L, const char* key, bool diverged, int cycles, const std::string& path) {
+  const std::string at = path + "." + key;
+  const json& a = L.at(key);
+  if (!a.is_array()) return at + " is not an array";
+  if (a.size() != std::size_t(cycles) + 1)
+    return at + " has " + std::to_string(a.size()) + " values, expected " + std::to_string(cycles + 1) +
+           ", one per cycle 0-" + std::to_string(cycles);
+  for (std::size_t c = 0; c < a.size(); ++c)
+    if (auto why = value_problem(a[c], diverged, at + "[" + std::to_string(c) + "]"); !why.empty()) return why;
+  return "";
+}
+
+std::string longitudinal_problem(const json& L, bool diverged, int cycles, const std::string& path) {
+  if (!L.is_object()) return path + " is missing, but the arm has follow-up cycles";
+  for (const auto& [k, v] : L.items())
+    if (k != "sparsity" && k != "accuracy" && k != "relapse_cycle") return path + "." + shown(k) + " is not a field";
+  for (const char* k : {"sparsity", "accuracy", "relapse_cycle"})
+    if (!L.contains(k)) return path + "." + k + " is missing";
+  for (const char* k : {"sparsity", "accuracy"})
+    if (auto why = series_problem(L, k, diverged, cycles, path); !why.empty()) return why;
+  const json& rc = L.at("relapse_cycle");
+  if (!(rc.is_null() || (rc.is_number_integer() && rc.get<long long>() >= 0 && rc.get<long long>() <= cycles)))
+    return path + ".relapse_cycle is " + rc.dump() + ", expected null or a cycle 0-" + std::to_string(cycles);
+  return "";
+}
+
+std::string arm_problem(const json& a, const StudySpec& spec, const rewire::protocol::ArmSpec& arm) {
+  const std::string path = "arms." + arm.name;
+  if (!a.is_object()) return path + " is not an object";
+  for (const auto& [k, v] : a.items())
+    if (k != "diverged" && k != "metrics" && k != "longitudinal") return path + "." + shown(k) + " is not a field";
+  if (!a.contains("diverged") || !a.at("diverged").is_boolean()) return path + ".diverged is missing or not true/false";
+  const bool diverged = a.at("diverged").get<bool>();
+  if (!a.contains("metrics") || !a.at("metrics").is_object()) return path + ".metrics is missing or not an object";
+  const json& metrics = a.at("metrics");
+  const std::vector<std::string> want = expected_metrics(spec, arm);
+  for (const auto& m : want)
+    if (!metrics.contains(m)) return path + ".metrics." + m + " is missing";
+  for (const auto& [k, v] : metrics.items()) {
+    if (std::find(want.begin(), want.end(), k) == want.end())
+      return path + ".metrics." + shown(k) + " is not a metric of this arm";
+    if (auto why = value_problem(v, diverged, path + ".metrics." + k); !why.empty()) return why;
+  }
+  const json L = a.value("longitudinal", json());
+  if (!arm.follow_up) return L.is_null() ? "" : path + ".longitudinal is not null, but the arm has no follow-up";
+  return longitudinal_problem(L, diverged, spec.longitudinal.cycles, path + ".longitudinal");
+}
+
+}  // namespace
+
 std::string seed_mismatch(const json& doc, std::uint64_t seed, const std::string& config_hash,
                           const StudySpec& spec) {
-  if (!doc.is_object() || doc.value("schema", json()) != kSeedSchema)
-    return std::string("it is not a ") + kSeedSchema + " document";
-  if (doc.value("seed", json()) != seed) return "it holds another seed";
-  const std::string hash = doc.value("config_hash", json()).is_string() ? doc["config_hash"].get<std::string>() : "?";
-  if (hash != config_hash) return "it was computed with config " + hash + ", this run's is " + config_hash;
+  if (!doc.is_object()) return "it is not a JSON object";
+  for (const auto& [k, v] : doc.items())
+    if (k != "schema" && k != "seed" && k != "config_hash" && k != "library_version" && k != "seconds" && k != "arms")
+      return shown(k) + " is not a field of a seed file";
+  if (doc.value("schema", json()) != kSeedSchema)
+    return "schema is " + doc.value("schema", json()).dump() + ", expected \"" + kSeedSchema + "\"";
+  const json id = doc.value("seed", json());
+  if (!id.is_number_unsigned()) return "seed is " + id.dump() + ", not a seed number";
+  if (id.get<std::uint64_t>() != seed) return "it holds seed " + id.dump();
+  const json hash = doc.value("config_hash", json());
+  if (!hash.is_string() || hash != config_hash)
+    return "it was computed with config " + (hash.is_string() ? shown(hash.get<std::string>()) : hash.dump()) +
+           ", this run's is " + config_hash;
   const json version = doc.value("library_version", json());
   if (version != rewire::version)
     return "it was computed by rewire " + version.dump() + ", this is rewire " + rewire::version;
-  if (!doc.value("seconds", json()).is_number() || !doc.value("arms", json()).is_object())
-    return "it lacks 'seconds' or 'arms'";
-  const std::size_t points = std::size_t(spec.longitudinal.cycles) + 1;
+  const json seconds = doc.value("seconds", json());
+  if (!seconds.is_number() || seconds.get<double>() < 0) return "seconds is missing or not a number >= 0";
+  const json arms = doc.value("arms", json());
+  if (!arms.is_object()) return "arms is missing or not an object";
+  for (const auto& [name, a] : arms.items())
+    if (std::none_of(spec.arms.begin(), spec.arms.end(), [&](const auto& arm) { return arm.name == name; }))
+      return "arms." + shown(name) + " is not an arm of this configuration";
   for (const auto& arm : spec.arms) {
-    const json a = doc["arms"].value(arm.name, json());
-    if (!a.is_object() || !a.value("diverged", json()).is_boolean() || !a.value("metrics", json()).is_object())
-      return "arm '" + arm.name + "' is missing or malformed";
-    for (const auto& [k, v] : a["metrics"].items())
-      if (!v.is_number() && !v.is_null()) return "metric '" + k + "' of arm '" + arm.name + "' is not a number";
-    const json L = a.value("longitudinal", json());
-    if (!arm.follow_up) {
-      if (!L.is_null()) return "arm '" + arm.name + "' has cycles it should not have";
-      continue;
-    }
-    const json rc = L.is_object() ? L.value("relapse_cycle", json()) : json();
-    if (!L.is_object() || !numbers_or_nulls(L.value("sparsity", json()), points) ||
-        !numbers_or_nulls(L.value("accuracy", json()), points) ||
-        !(rc.is_null() || (rc.is_number_integer() && rc.get<long>() >= 0 && rc.get<long>() < long(points))))
-      return "the cycles of arm '" + arm.name + "' are missing or malformed";
+    if (!arms.contains(arm.name)) return "arms." + arm.name + " is missing";
+    if (auto why = arm_problem(arms.at(arm.name), spec, arm); !why.empty()) return why;
   }
   return "";
 }

@@ -27,9 +27,15 @@ std::filesystem::path seed_path(const std::filesystem::path& out_dir, std::uint6
 nlohmann::json seed_to_json(std::uint64_t seed, const std::string& config_hash, double seconds,
                             const std::vector<rewire::protocol::ArmResult>& arms);
 
-/// Why `doc` cannot stand for `seed` in a run of `spec` with `config_hash`
-/// (wrong schema, other config or library version, missing arms or cycles,
-/// malformed values), or "" if it can.
+/// The metrics every seed file holds for `arm` (docs/results-schema.md).
+std::vector<std::string> expected_metrics(const rewire::protocol::StudySpec& spec,
+                                          const rewire::protocol::ArmSpec& arm);
+
+/// Why `doc` cannot stand for `seed` in a run of `spec` with `config_hash`,
+/// naming the first offending field (wrong schema, seed, config or library
+/// version; an arm or metric missing or not of this configuration; a value
+/// that is not a number, or null in an arm that did not diverge; a cycle
+/// series of the wrong length), or "" if it can.
 std::string seed_mismatch(const nlohmann::json& doc, std::uint64_t seed, const std::string& config_hash,
                           const rewire::protocol::StudySpec& spec);
 

@@ -89,12 +89,7 @@ void check_outputs(const fs::path& dir, bool paper_trajectory) {
   const std::size_t n = seeds.size(), points = std::size_t(spec.longitudinal.cycles) + 1;
   for (const auto& arm : spec.arms) {
     const json& a = summary.at("arms").at(arm.name);
-    std::vector<std::string> want{"sparsity", "clean", "standard", "combined"};
-    for (float s : spec.measure.stress_levels) want.push_back(rewire::protocol::stress_metric_name(s));
-    if (arm.follow_up)
-      for (const char* m : {"relapse_before", "relapse_after", "relapse_drop", "relapse_sparsity"}) want.push_back(m);
-    for (const auto& p : arm.probes)
-      if (arm.follow_up) want.insert(want.end(), {p.name + "_combined", p.name + "_extreme"});
+    const std::vector<std::string> want = expected_metrics(spec, arm);
     for (const auto& m : want) check(is_stats(a.value(m, json()), n), "arms." + arm.name + "." + m + " statistics");
     check(a.size() == want.size(), "arms." + arm.name + " has exactly the expected metrics");
     if (!arm.follow_up) {
