@@ -12,6 +12,10 @@
 //   chronic_stress_check same DIR1 DIR2
 //       two runs are identical apart from timing fields (wall_seconds,
 //       threads, per-seed seconds).
+//   chronic_stress_check expect FILE POINTER=VALUE...
+//       the JSON FILE holds VALUE (a JSON literal) at each JSON POINTER;
+//       numbers agree to a relative 1e-9, arrays element by element (for
+//       values a test worked out independently of the program).
 // Exit status 0 if every check passes, 1 otherwise (each failure printed).
 #include "config.hpp"
 #include "results.hpp"
@@ -19,10 +23,12 @@
 #include <common/atomic_file.hpp>
 #include <rewire/version.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -167,6 +173,33 @@ void check_same(const fs::path& a, const fs::path& b) {
   check(examples::read_file(a / "results.csv") == examples::read_file(b / "results.csv"), "results.csv identical");
 }
 
+// Numbers within a relative 1e-9 (the expected values are decimal
+// approximations of exact fractions and square roots); anything else exactly.
+bool near(const json& got, const json& want) {
+  if (want.is_number())
+    return got.is_number() &&
+           std::abs(got.get<double>() - want.get<double>()) <= 1e-9 * std::max(1.0, std::abs(want.get<double>()));
+  if (want.is_array()) {
+    if (!got.is_array() || got.size() != want.size()) return false;
+    for (std::size_t i = 0; i < want.size(); ++i)
+      if (!near(got[i], want[i])) return false;
+    return true;
+  }
+  return got == want;
+}
+
+void check_expect(const fs::path& file, const std::vector<std::string>& expectations) {
+  const json doc = read_json_file(file);
+  for (const auto& e : expectations) {
+    const auto eq = e.find('=');
+    if (eq == std::string::npos) throw std::runtime_error("expectation '" + e + "' is not POINTER=VALUE");
+    const json::json_pointer pointer(e.substr(0, eq));
+    const json want = json::parse(e.substr(eq + 1));
+    const json got = doc.contains(pointer) ? doc.at(pointer) : json("<missing>");
+    check(near(got, want), file.filename().string() + e.substr(0, eq) + " = " + got.dump() + ", expected " + want.dump());
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -178,8 +211,11 @@ int main(int argc, char** argv) {
       check_config(args[1]);
     } else if (args.size() == 3 && args[0] == "same") {
       check_same(args[1], args[2]);
+    } else if (args.size() >= 3 && args[0] == "expect") {
+      check_expect(args[1], std::vector<std::string>(args.begin() + 2, args.end()));
     } else {
-      std::fprintf(stderr, "usage: chronic_stress_check outputs DIR [--paper-trajectory] | config PAPER_TOML | same DIR1 DIR2\n");
+      std::fprintf(stderr, "usage: chronic_stress_check outputs DIR [--paper-trajectory] | config PAPER_TOML | same DIR1 DIR2 | "
+                           "expect FILE POINTER=VALUE...\n");
       return 2;
     }
   } catch (const std::exception& e) {
