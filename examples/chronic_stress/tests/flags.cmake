@@ -9,7 +9,8 @@
 #   mean relapse cycle |d| > 2 cycles
 # Each case sits about 0.1 above or below its tolerance, so a tolerance moved
 # by a few percent, a sample SD, a forgotten SD term or a wrong n fails here.
-# Published values (published.json) are quoted beside each case.
+# Published values (published.json) are quoted beside each case. Finally the
+# same seeds under a variant of the paper's protocol: no comparison at all.
 #   -DEXE=<chronic_stress> -DREPORT=<chronic_stress_report> -DFIXTURE=<testdata/flags> -DWORK=<scratch dir>
 cmake_minimum_required(VERSION 3.21)
 include("${CMAKE_CURRENT_LIST_DIR}/fixture.cmake")
@@ -92,6 +93,55 @@ if(DEFINED REPORT AND NOT REPORT STREQUAL "")
     math(EXPR failures "${failures} + 1")
   endif()
 endif()
+
+# --- A variant of the paper's protocol: no comparison at all -------------------
+# The paper's effective configuration with the baseline pruned to 0.90 and the
+# SSRI-like treatment at sigma0 1.5: every other value is the paper's, the
+# same seed files (their metrics fit), yet no published value, flag or
+# published circle may appear, and the notice names the two changes.
+execute_process(COMMAND "${EXE}" --print-config OUTPUT_VARIABLE paper RESULT_VARIABLE rc)
+function(replace_once var regex replacement)
+  string(REGEX MATCHALL "${regex}" found "${${var}}")
+  list(LENGTH found count)
+  if(NOT count EQUAL 1)
+    message(FATAL_ERROR "test is broken: '${regex}' occurs ${count} times in the paper's configuration")
+  endif()
+  string(REGEX REPLACE "${regex}" "${replacement}" text "${${var}}")
+  set(${var} "${text}" PARENT_SCOPE)
+endfunction()
+set(variant "${paper}")
+replace_once(variant "target = 0\\.95" "target = 0.90")
+replace_once(variant "sigma0 = 0\\.5([^0-9])" "sigma0 = 1.5\\1")
+set(variant_toml "${WORK}/variant.toml")
+file(WRITE "${variant_toml}" "${variant}")
+set(vout "${WORK}/variant")
+fixture_seeds("${EXE}" "${variant_toml}" "${FIXTURE}" "${vout}" 0 1 2)
+execute_process(COMMAND "${EXE}" --config "${variant_toml}" --out "${vout}" --seeds 3 --threads 1
+  RESULT_VARIABLE rc OUTPUT_VARIABLE o ERROR_VARIABLE e TIMEOUT 120)
+if(NOT rc EQUAL 0 OR NOT e MATCHES "reusing 3 finished seeds \\(0-2\\)")
+  message(FATAL_ERROR "chronic_stress did not reuse the seeds for the variant (exit status ${rc}): ${e}")
+endif()
+file(READ "${vout}/report.md" md)
+string(FIND "${md}" "**Not the paper's protocol:** the effective configuration differs from the built-in paper.toml in 2 value(s): baseline.steps[1].target = 0.9 (paper: 0.95); arms[2].treatment[0].sigma0 = 1.5 (paper: 0.5)." pos)
+if(pos EQUAL -1)
+  message(SEND_ERROR "FAIL: the variant's report.md does not say it is not the paper's protocol, naming both changes")
+  math(EXPR failures "${failures} + 1")
+endif()
+foreach(text "⚑" "Published mean" "(published)" "## 6. Verdict")
+  string(FIND "${md}" "${text}" pos)
+  if(NOT pos EQUAL -1)
+    message(SEND_ERROR "FAIL: the variant's report.md holds '${text}'")
+    math(EXPR failures "${failures} + 1")
+  endif()
+endforeach()
+foreach(f longitudinal stress_sweep relapse_drop)
+  file(READ "${vout}/figures/${f}.gp" gp)
+  if(gp MATCHES "title \"published mean\"|using [^,]*:6 ")
+    message(SEND_ERROR "FAIL: figures/${f}.gp of the variant draws published means")
+    math(EXPR failures "${failures} + 1")
+  endif()
+endforeach()
+
 if(failures GREATER 0)
-  message(FATAL_ERROR "${failures} row(s) of the flag rule are wrong; see ${out}/report.md")
+  message(FATAL_ERROR "${failures} check(s) of the flag rule or the paper comparison failed; see ${WORK}")
 endif()
