@@ -57,25 +57,46 @@ std::string config_file_text(const std::string& body, const std::string& hash, d
          body;
 }
 
-void print_table(const rewire::protocol::StudySpec& spec, const json& summary) {
+void print_table(const rewire::protocol::StudySpec& spec, const Summary& summary) {
   std::printf("%-14s %9s %16s %16s %9s\n", "arm", "sparsity", "standard", "combined", "relapsed");
   for (const auto& arm : spec.arms) {
-    const json& m = summary["arms"][arm.name];
+    const auto& m = summary.arms.at(arm.name);
     auto cell = [&m](const char* metric, bool sd) {
       char b[48] = "-";
-      if (m.contains(metric) && m[metric]["mean"].is_number()) {
-        if (sd) std::snprintf(b, sizeof b, "%.1f +- %.1f", m[metric]["mean"].get<double>(), m[metric]["sd"].get<double>());
-        else std::snprintf(b, sizeof b, "%.1f", m[metric]["mean"].get<double>());
+      const auto it = m.find(metric);
+      if (it != m.end() && it->second.ok()) {
+        if (sd) std::snprintf(b, sizeof b, "%.1f +- %.1f", it->second.mean, it->second.sd);
+        else std::snprintf(b, sizeof b, "%.1f", it->second.mean);
       }
       return std::string(b);
     };
     std::string relapsed = "-";
     if (arm.follow_up)
-      relapsed = std::to_string(summary["longitudinal"][arm.name]["relapsed"].get<int>()) + "/" +
-                 std::to_string(summary["seeds"].size());
+      relapsed = std::to_string(summary.longitudinal.at(arm.name).relapsed) + "/" +
+                 std::to_string(summary.seeds.size());
     std::printf("%-14s %9s %16s %16s %9s\n", arm.name.c_str(), cell("sparsity", false).c_str(),
                 cell("standard", true).c_str(), cell("combined", true).c_str(), relapsed.c_str());
   }
+}
+
+// The configuration (--config or the built-in paper.toml) after --epoch-scale.
+rewire::protocol::StudySpec effective_config(const Options& o, const std::string& source) {
+  std::string text = std::string(paper_config());
+  if (!o.config.empty()) {
+    try {
+      text = examples::read_file(o.config);
+    } catch (const std::exception&) {
+      throw UsageError("cannot read config file '" + o.config + "'");
+    }
+  }
+  rewire::protocol::StudySpec spec = parse_config(text, source);
+  try {
+    rewire::protocol::scale_epochs(spec, o.epoch_scale);
+    spec.validate();
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(source + ": " + e.what());
+  }
+  return spec;
 }
 
 int run(int argc, char** argv) {
@@ -111,22 +132,8 @@ int run(int argc, char** argv) {
   }
 
   // Everything is checked before anything is created.
-  std::string text = std::string(paper_config()), source = kPaperConfigName;
-  if (!o.config.empty()) {
-    source = o.config;
-    try {
-      text = examples::read_file(o.config);
-    } catch (const std::exception&) {
-      throw UsageError("cannot read config file '" + o.config + "'");
-    }
-  }
-  rewire::protocol::StudySpec spec = parse_config(text, source);
-  try {
-    rewire::protocol::scale_epochs(spec, o.epoch_scale);
-    spec.validate();
-  } catch (const std::invalid_argument& e) {
-    throw ConfigError(source + ": " + e.what());
-  }
+  const std::string source = o.config.empty() ? kPaperConfigName : o.config;
+  const rewire::protocol::StudySpec spec = effective_config(o, source);
   const std::string body = canonical_toml(spec);
   const std::string hash = fnv1a64_hex(body);
   if (o.print_config) {
@@ -160,11 +167,11 @@ int run(int argc, char** argv) {
   info.epoch_scale = o.epoch_scale;
   info.threads = o.threads;
   info.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const json summary = summarize(spec, outcome.seeds, info);
-  examples::write_file_atomically(out / "summary.json", summary.dump(2) + "\n");
+  const Summary summary = summarize(spec, outcome.seeds, info);
+  examples::write_file_atomically(out / "summary.json", to_json(summary).dump(2) + "\n");
   examples::write_file_atomically(out / "results.csv", results_csv(spec, outcome.seeds));
   if (!o.no_report)
-    for (const auto& w : write_report(out, ReportInputs{summary, outcome.seeds})) console.warn(w);
+    for (const auto& w : write_report(out, ReportInputs{spec, summary, outcome.seeds})) console.warn(w);
 
   if (!o.quiet) {
     print_table(spec, summary);

@@ -5,15 +5,15 @@
 //
 //   chronic_stress_report --out results/chronic_stress
 //
+// The result files are checked before anything is written: the summary's
+// configuration must hash to its config_hash and every seed file must belong
+// to it (docs/results-schema.md).
+//
 // Exit status: 0 ok (warnings, e.g. gnuplot missing, go to stderr),
 // 2 result files missing or malformed, 1 any other error (e.g. cannot write).
 #include "report.hpp"
 
-#include "../common/atomic_file.hpp"
-
 #include <CLI/CLI.hpp>
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <exception>
@@ -21,56 +21,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace {
-
 namespace fs = std::filesystem;
-using nlohmann::json;
-
-/// Missing or malformed input files (exit status 2).
-struct InputError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-json load_json(const fs::path& path, const std::string& schema_prefix) {
-  if (!fs::is_regular_file(path)) throw InputError(fmt::format("missing file '{}'", path.string()));
-  json j;
-  try {
-    j = json::parse(examples::read_file(path));
-  } catch (const json::parse_error& e) {
-    throw InputError(fmt::format("'{}' is not valid JSON: {}", path.string(), e.what()));
-  }
-  if (!j.is_object()) throw InputError(fmt::format("'{}': expected a JSON object", path.string()));
-  const auto schema = j.find("schema");
-  if (schema == j.end() || !schema->is_string() || schema->get<std::string>().rfind(schema_prefix, 0) != 0)
-    throw InputError(fmt::format("'{}': \"schema\" is not {}N", path.string(), schema_prefix));
-  const auto arms = j.find("arms");
-  if (arms == j.end() || !arms->is_object())
-    throw InputError(fmt::format("'{}': no \"arms\" object", path.string()));
-  return j;
-}
-
-chronic_stress::ReportInputs load_run(const fs::path& dir) {
-  chronic_stress::ReportInputs in;
-  const fs::path summary_path = dir / "summary.json";
-  in.summary = load_json(summary_path, "rewire.chronic_stress.summary/");
-  const auto seeds = in.summary.find("seeds");
-  if (seeds == in.summary.end() || !seeds->is_array() || seeds->empty())
-    throw InputError(fmt::format("'{}': \"seeds\" must be a non-empty array of seed numbers", summary_path.string()));
-  for (const auto& s : *seeds) {
-    if (!s.is_number_integer() || s.get<long long>() < 0)
-      throw InputError(fmt::format("'{}': \"seeds\" holds {}, not a seed number", summary_path.string(), s.dump()));
-    const long long seed = s.get<long long>();
-    const fs::path p = dir / "seeds" / fmt::format("seed-{:03d}.json", seed);
-    json j = load_json(p, "rewire.chronic_stress.seed/");
-    const auto id = j.find("seed");
-    if (id == j.end() || !id->is_number_integer() || id->get<long long>() != seed)
-      throw InputError(fmt::format("'{}': \"seed\" is not {}", p.string(), seed));
-    in.seeds.push_back(std::move(j));
-  }
-  return in;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -84,17 +35,17 @@ int main(int argc, char** argv) {
   const fs::path dir(out);
   chronic_stress::ReportInputs inputs;
   try {
-    inputs = load_run(dir);
-  } catch (const InputError& e) {
+    inputs = chronic_stress::load_report_inputs(dir);
+  } catch (const chronic_stress::ResultsError& e) {  // missing or malformed result files
     std::fprintf(stderr, "chronic_stress_report: %s\n", e.what());
     return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "chronic_stress_report: error: %s\n", e.what());
+    return 1;
   }
   try {
     for (const auto& w : chronic_stress::write_report(dir, inputs))
       std::fprintf(stderr, "chronic_stress_report: warning: %s\n", w.c_str());
-  } catch (const std::invalid_argument& e) {  // structurally malformed results
-    std::fprintf(stderr, "chronic_stress_report: malformed results in '%s': %s\n", dir.string().c_str(), e.what());
-    return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "chronic_stress_report: error: %s\n", e.what());
     return 1;

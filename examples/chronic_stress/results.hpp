@@ -1,9 +1,11 @@
-// results.hpp - what chronic_stress writes (docs/results-schema.md): one JSON
-// document per seed, the summary over the seeds of a run, the tidy CSV. The
-// summary and the CSV are computed from seed DOCUMENTS only (never from
-// in-memory results), so a seed reused from disk and a freshly computed one
-// contribute exactly the same numbers.
+// results.hpp - what chronic_stress writes (docs/results-schema.md): one seed
+// file per seed, the summary over the seeds of a run, the tidy CSV, all
+// through the typed model of results_model.hpp. The summary and the CSV are
+// computed from seed RECORDS only, so a seed reused from disk and a freshly
+// computed one contribute exactly the same numbers.
 #pragma once
+
+#include "results_model.hpp"
 
 #include <rewire/protocol/study.hpp>
 
@@ -16,22 +18,8 @@
 
 namespace chronic_stress {
 
-inline constexpr const char* kSeedSchema = "rewire.chronic_stress.seed/1";
-inline constexpr const char* kSummarySchema = "rewire.chronic_stress.summary/1";
-
 /// DIR/seeds/seed-NNN.json (at least three digits).
 std::filesystem::path seed_path(const std::filesystem::path& out_dir, std::uint64_t seed);
-
-/// The seed document. Non-finite values are written as null. `seconds` is
-/// the thread time spent on the seed (baseline + every arm).
-nlohmann::json seed_to_json(std::uint64_t seed, const std::string& config_hash, double seconds,
-                            const std::vector<rewire::protocol::ArmResult>& arms);
-
-/// Why `doc` cannot stand for `seed` in a run of `spec` with `config_hash`
-/// (wrong schema, other config or library version, missing arms or cycles,
-/// malformed values), or "" if it can.
-std::string seed_mismatch(const nlohmann::json& doc, std::uint64_t seed, const std::string& config_hash,
-                          const rewire::protocol::StudySpec& spec);
 
 /// What summary.json records about the run besides the statistics.
 struct RunInfo {
@@ -42,12 +30,12 @@ struct RunInfo {
   double wall_seconds = 0.0;
 };
 
-/// summary.json from the seed documents of the run, in seed order.
-nlohmann::json summarize(const rewire::protocol::StudySpec& spec, const std::vector<nlohmann::json>& seeds,
-                         const RunInfo& info);
+/// The summary of the seed records of a run (records valid for `spec`, in
+/// seed order).
+Summary summarize(const rewire::protocol::StudySpec& spec, const std::vector<SeedRecord>& seeds, const RunInfo& info);
 
-/// results.csv (`seed,arm,metric,cycle,value`) from the seed documents.
-std::string results_csv(const rewire::protocol::StudySpec& spec, const std::vector<nlohmann::json>& seeds);
+/// results.csv (`seed,arm,metric,cycle,value`) from the seed records.
+std::string results_csv(const rewire::protocol::StudySpec& spec, const std::vector<SeedRecord>& seeds);
 
 /// Shortest text that reads back as exactly `v` ("" for non-finite).
 std::string format_number(double v);
@@ -55,8 +43,10 @@ std::string format_number(double v);
 /// Parses a JSON file; std::runtime_error naming the file if it cannot.
 nlohmann::json read_json_file(const std::filesystem::path& path);
 
-/// Every seeds/seed-NNN.json listed in DIR/summary.json, in its seed order
-/// (for tools that work on a finished run, e.g. chronic_stress_report).
-std::vector<nlohmann::json> read_seed_files(const std::filesystem::path& out_dir, const nlohmann::json& summary);
+/// A seed file that is valid for `seed` of a run of `spec` (hash, version),
+/// or std::nullopt with the reason in `why` (a malformed or foreign file).
+std::optional<SeedRecord> read_seed_file(const std::filesystem::path& path, std::uint64_t seed,
+                                         const std::string& config_hash, const std::string& library_version,
+                                         const rewire::protocol::StudySpec& spec, std::string& why);
 
 }  // namespace chronic_stress

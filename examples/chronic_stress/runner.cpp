@@ -4,6 +4,7 @@
 #include "results.hpp"
 
 #include <common/atomic_file.hpp>
+#include <rewire/version.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -24,7 +25,6 @@ namespace {
 using namespace rewire;
 using namespace rewire::protocol;
 using Clock = std::chrono::steady_clock;
-using nlohmann::json;
 
 // Ctrl-C asks the workers to stop at their next epoch, so the run ends
 // cleanly with every finished seed saved; a second Ctrl-C kills at once.
@@ -201,13 +201,13 @@ class Pool {
   void finish_seed(SeedWork& w) {
     double seconds = 0;
     for (double s : w.seconds) seconds += s;
-    json doc = seed_to_json(w.seed, hash_, seconds, w.results);
-    examples::write_file_atomically(seed_path(options_.out_dir, w.seed), doc.dump(2) + "\n");
+    SeedRecord record = seed_record(w.seed, hash_, seconds, w.results);
+    examples::write_file_atomically(seed_path(options_.out_dir, w.seed), to_json(record).dump(2) + "\n");
     for (const auto& r : w.results)
       if (r.diverged)
         console_.warn("seed " + std::to_string(w.seed) + ", arm " + r.arm +
                       ": training met a non-finite loss (diverged); non-finite values are written as null");
-    outcome_.seeds[w.slot] = std::move(doc);
+    outcome_.seeds[w.slot] = std::move(record);
     w.data.reset();
     w.depressed.reset();
     const int done = seeds_done_.fetch_add(1) + 1;
@@ -275,16 +275,10 @@ RunOutcome run_seeds(const StudySpec& spec, const std::string& config_hash, cons
     const auto path = seed_path(options.out_dir, seed);
     if (std::filesystem::exists(path)) {
       std::string reason;
-      try {
-        json doc = read_json_file(path);
-        reason = seed_mismatch(doc, seed, config_hash, spec);
-        if (reason.empty()) {
-          outcome.seeds[i] = std::move(doc);
-          reused.push_back(seed);
-          continue;
-        }
-      } catch (const std::exception& e) {
-        reason = e.what();
+      if (auto record = read_seed_file(path, seed, config_hash, rewire::version, spec, reason)) {
+        outcome.seeds[i] = std::move(*record);
+        reused.push_back(seed);
+        continue;
       }
       console.info("seed " + std::to_string(seed) + ": not reusing " + path.string() + " (" + reason +
                     "): recomputing it, the file will be overwritten");

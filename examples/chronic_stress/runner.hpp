@@ -9,10 +9,9 @@
 #pragma once
 
 #include "console.hpp"
+#include "results_model.hpp"
 
 #include <rewire/protocol/study.hpp>
-
-#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <filesystem>
@@ -28,14 +27,15 @@ struct RunOptions {
 };
 
 struct RunOutcome {
-  std::vector<nlohmann::json> seeds;  ///< one document per requested seed, in order (complete runs only)
+  std::vector<SeedRecord> seeds;  ///< one record per requested seed, in order (complete runs only)
   int reused = 0;                     ///< seeds read back from finished seed files
   int computed = 0;                   ///< seeds computed (and written) by this run
   bool interrupted = false;           ///< SIGINT: finished seeds are saved, `seeds` is incomplete
 };
 
 /// Runs every requested seed that has no valid finished file under
-/// out_dir/seeds (valid = same config hash and library version), writing
+/// out_dir/seeds (valid = same config hash and library version, and the
+/// whole record fits the configuration: seed_mismatch), writing
 /// each seed's file atomically as soon as its last arm ends. Says on
 /// `console` which seeds it reuses or recomputes and why. Throws
 /// std::runtime_error if a task fails (other finished seeds stay saved).

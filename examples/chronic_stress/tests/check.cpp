@@ -12,6 +12,17 @@
 //   chronic_stress_check same DIR1 DIR2
 //       two runs are identical apart from timing fields (wall_seconds,
 //       threads, per-seed seconds).
+//   chronic_stress_check interrupt REPORT_EXE DIR FAKE_GNUPLOT
+//       Ctrl-C while the report renders a figure is not swallowed: runs
+//       REPORT_EXE --out DIR with FAKE_GNUPLOT as gnuplot (it creates the file
+//       named by $CHRONIC_STRESS_TEST_MARK, then sleeps; on SIGINT it creates
+//       MARK.int), sends SIGINT to the report process alone once the mark
+//       exists, and expects: the report ends by SIGINT within seconds, the
+//       signal reached gnuplot, no temporary file and no report.md remain.
+//   chronic_stress_check expect FILE POINTER=VALUE...
+//       the JSON FILE holds VALUE (a JSON literal) at each JSON POINTER;
+//       numbers agree to a relative 1e-9, arrays element by element (for
+//       values a test worked out independently of the program).
 // Exit status 0 if every check passes, 1 otherwise (each failure printed).
 #include "config.hpp"
 #include "results.hpp"
@@ -19,12 +30,19 @@
 #include <common/atomic_file.hpp>
 #include <rewire/version.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace {
 
@@ -56,6 +74,39 @@ const std::map<std::string, std::vector<double>> kPaperTrajectory{
     {"ssri", {95.0, 95.5, 95.9, 96.4, 96.7, 97.0, 97.3, 97.6, 97.8}},
     {"neurosteroid", {95.0, 95.5, 95.9, 96.4, 96.7, 97.0, 97.3, 97.6, 97.8}}};
 
+// Every arm has exactly its metrics and, with follow-up, one value per cycle
+// and the relapse cycles the raw accuracies give.
+void check_arms(const rewire::protocol::StudySpec& spec, const json& summary, const std::vector<SeedRecord>& seeds) {
+  const std::size_t n = seeds.size(), points = std::size_t(spec.longitudinal.cycles) + 1;
+  for (const auto& arm : spec.arms) {
+    const json& a = summary.at("arms").at(arm.name);
+    const std::vector<std::string> want = expected_metrics(spec, arm);
+    for (const auto& m : want) check(is_stats(a.value(m, json()), n), "arms." + arm.name + "." + m + " statistics");
+    check(a.size() == want.size(), "arms." + arm.name + " has exactly the expected metrics");
+    if (!arm.follow_up) {
+      check(!summary.at("longitudinal").contains(arm.name), "no longitudinal for " + arm.name);
+      continue;
+    }
+    const json& L = summary.at("longitudinal").at(arm.name);
+    for (const char* series : {"accuracy", "sparsity"})
+      for (const char* k : {"mean", "sd", "min", "max", "n"})
+        check(L.at(series).at(k).is_array() && L.at(series).at(k).size() == points,
+              "longitudinal." + arm.name + "." + series + "." + k + " has one value per cycle");
+    check(is_stats(L.at("total_drop"), n), "longitudinal." + arm.name + ".total_drop statistics");
+    check(L.at("relapse_cycles").is_array() && L.at("relapse_cycles").size() == n, arm.name + " relapse_cycles per seed");
+    std::size_t relapsed = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& acc = seeds[i].arms.at(arm.name).longitudinal->accuracy;
+      json first = nullptr;  // the first cycle below the threshold, from the raw values
+      for (std::size_t c = 0; c < points && first.is_null(); ++c)
+        if (acc[c].value() < spec.longitudinal.threshold) first = c;
+      check(L.at("relapse_cycles").at(i) == first, arm.name + " relapse cycle of seed index " + std::to_string(i));
+      relapsed += !first.is_null();
+    }
+    check(L.at("relapsed") == relapsed, arm.name + " relapsed count");
+  }
+}
+
 void check_outputs(const fs::path& dir, bool paper_trajectory) {
   for (const char* f : {"summary.json", "results.csv", "config.toml", "report.md"})
     check(fs::is_regular_file(dir / f), std::string(f) + " exists");
@@ -77,62 +128,33 @@ void check_outputs(const fs::path& dir, bool paper_trajectory) {
   check(summary.value("config_hash", json()) == hash, "config.toml hashes to summary.config_hash " + hash);
   check(json::parse(config_to_json(spec).dump()) == summary.at("config"), "summary.config equals config.toml");
 
-  std::vector<json> seeds;
+  std::vector<SeedRecord> seeds;
   for (const auto& s : summary.at("seeds")) {
     const auto seed = s.get<std::uint64_t>();
-    seeds.push_back(read_json_file(seed_path(dir, seed)));
-    const std::string why = seed_mismatch(seeds.back(), seed, hash, spec);
-    check(why.empty(), "seed file " + std::to_string(seed) + " is valid: " + why);
+    std::string why;
+    const auto record = read_seed_file(seed_path(dir, seed), seed, hash, rewire::version, spec, why);
+    check(record.has_value(), "seed file " + std::to_string(seed) + " is valid: " + why);
+    if (record) seeds.push_back(*record);
   }
+  check(summary_mismatch(summary_from_json(summary), spec).empty(), "the summary fits its configuration");
   if (failures) return;  // the rest would only repeat the problem
 
-  const std::size_t n = seeds.size(), points = std::size_t(spec.longitudinal.cycles) + 1;
-  for (const auto& arm : spec.arms) {
-    const json& a = summary.at("arms").at(arm.name);
-    std::vector<std::string> want{"sparsity", "clean", "standard", "combined"};
-    for (float s : spec.measure.stress_levels) want.push_back(rewire::protocol::stress_metric_name(s));
-    if (arm.follow_up)
-      for (const char* m : {"relapse_before", "relapse_after", "relapse_drop", "relapse_sparsity"}) want.push_back(m);
-    for (const auto& p : arm.probes)
-      if (arm.follow_up) want.insert(want.end(), {p.name + "_combined", p.name + "_extreme"});
-    for (const auto& m : want) check(is_stats(a.value(m, json()), n), "arms." + arm.name + "." + m + " statistics");
-    check(a.size() == want.size(), "arms." + arm.name + " has exactly the expected metrics");
-    if (!arm.follow_up) {
-      check(!summary.at("longitudinal").contains(arm.name), "no longitudinal for " + arm.name);
-      continue;
-    }
-    const json& L = summary.at("longitudinal").at(arm.name);
-    for (const char* series : {"accuracy", "sparsity"})
-      for (const char* k : {"mean", "sd", "min", "max", "n"})
-        check(L.at(series).at(k).is_array() && L.at(series).at(k).size() == points,
-              "longitudinal." + arm.name + "." + series + "." + k + " has one value per cycle");
-    check(is_stats(L.at("total_drop"), n), "longitudinal." + arm.name + ".total_drop statistics");
-    check(L.at("relapse_cycles").is_array() && L.at("relapse_cycles").size() == n, arm.name + " relapse_cycles per seed");
-    std::size_t relapsed = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      const json& acc = seeds[i]["arms"][arm.name]["longitudinal"]["accuracy"];
-      json first = nullptr;  // the first cycle below the threshold, from the raw values
-      for (std::size_t c = 0; c < points && first.is_null(); ++c)
-        if (acc[c].get<double>() < spec.longitudinal.threshold) first = c;
-      check(L.at("relapse_cycles").at(i) == first, arm.name + " relapse cycle of seed index " + std::to_string(i));
-      relapsed += !first.is_null();
-    }
-    check(L.at("relapsed") == relapsed, arm.name + " relapsed count");
-  }
+  check_arms(spec, summary, seeds);
   // The statistics are exactly what the seed files give (timing aside).
   RunInfo info{hash, summary.at("config"), summary.at("epoch_scale").get<double>(), summary.at("threads").get<unsigned>(),
                summary.at("wall_seconds").get<double>()};
-  check(summarize(spec, seeds, info) == summary, "summary.json equals the summary of its seed files");
+  check(to_json(summarize(spec, seeds, info)) == summary, "summary.json equals the summary of its seed files");
   const std::string csv = examples::read_file(dir / "results.csv");
   check(csv.rfind("seed,arm,metric,cycle,value\n", 0) == 0, "results.csv header");
   check(csv == results_csv(spec, seeds), "results.csv equals the rows of the seed files");
 
+  const std::size_t n = seeds.size(), points = std::size_t(spec.longitudinal.cycles) + 1;
   if (paper_trajectory)
     for (const auto& [arm, published] : kPaperTrajectory) {
       check(published.size() == points, arm + ": the paper has 8 cycles");
       for (std::size_t i = 0; i < n && published.size() == points; ++i)
         for (std::size_t c = 0; c < points; ++c) {
-          const double ours = seeds[i]["arms"][arm]["longitudinal"]["sparsity"][c].get<double>();
+          const double ours = seeds[i].arms.at(arm).longitudinal->sparsity.at(c).value();
           char what[160];
           std::snprintf(what, sizeof what, "%s seed index %zu cycle %zu sparsity %.3f vs published %.1f",
                         arm.c_str(), i, c, ours, published[c]);
@@ -172,6 +194,73 @@ void check_same(const fs::path& a, const fs::path& b) {
   check(examples::read_file(a / "results.csv") == examples::read_file(b / "results.csv"), "results.csv identical");
 }
 
+// Numbers within a relative 1e-9 (the expected values are decimal
+// approximations of exact fractions and square roots); anything else exactly.
+bool near(const json& got, const json& want) {
+  if (want.is_number())
+    return got.is_number() &&
+           std::abs(got.get<double>() - want.get<double>()) <= 1e-9 * std::max(1.0, std::abs(want.get<double>()));
+  if (want.is_array()) {
+    if (!got.is_array() || got.size() != want.size()) return false;
+    for (std::size_t i = 0; i < want.size(); ++i)
+      if (!near(got[i], want[i])) return false;
+    return true;
+  }
+  return got == want;
+}
+
+void check_expect(const fs::path& file, const std::vector<std::string>& expectations) {
+  const json doc = read_json_file(file);
+  for (const auto& e : expectations) {
+    const auto eq = e.find('=');
+    if (eq == std::string::npos) throw std::runtime_error("expectation '" + e + "' is not POINTER=VALUE");
+    const json::json_pointer pointer(e.substr(0, eq));
+    const json want = json::parse(e.substr(eq + 1));
+    const json got = doc.contains(pointer) ? doc.at(pointer) : json("<missing>");
+    check(near(got, want), file.filename().string() + e.substr(0, eq) + " = " + got.dump() + ", expected " + want.dump());
+  }
+}
+
+bool wait_until(const std::function<bool()>& done, double seconds) {
+  for (int i = 0; i < int(seconds * 20); ++i) {
+    if (done()) return true;
+    usleep(50000);
+  }
+  return done();
+}
+
+void check_interrupt(const std::string& report, const fs::path& dir, const std::string& fake_gnuplot) {
+  const fs::path mark = dir / "gnuplot-started";
+  fs::remove(mark);
+  fs::remove(dir / "report.md");
+  const pid_t pid = fork();
+  if (pid == 0) {
+    setenv("CHRONIC_STRESS_GNUPLOT", fake_gnuplot.c_str(), 1);
+    setenv("CHRONIC_STRESS_TEST_MARK", mark.c_str(), 1);
+    execl(report.c_str(), report.c_str(), "--out", dir.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  check(pid > 0, "fork");
+  if (pid <= 0) return;
+  const bool started = wait_until([&] { return fs::exists(mark); }, 30);
+  check(started, "the fake gnuplot started");
+  if (started) kill(pid, SIGINT);  // the report process alone, not its group
+  int status = 0;
+  const bool ended = wait_until([&] { return waitpid(pid, &status, WNOHANG) == pid; }, 10);
+  if (!ended) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+  }
+  check(ended, "chronic_stress_report ended within 10 s of SIGINT (it must not swallow it)");
+  check(ended && WIFSIGNALED(status) && WTERMSIG(status) == SIGINT,
+        "chronic_stress_report ended by SIGINT (status " + std::to_string(status) + ")");
+  check(wait_until([&] { return fs::exists(mark.string() + ".int"); }, 5), "SIGINT was forwarded to gnuplot");
+  check(!fs::exists(dir / "report.md"), "no report.md after an interrupt");
+  for (const auto& e : fs::directory_iterator(dir / "figures"))
+    check(e.path().extension() != ".tmp" && e.path().filename().string()[0] != '.',
+          "no temporary file left: " + e.path().string());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -183,8 +272,13 @@ int main(int argc, char** argv) {
       check_config(args[1]);
     } else if (args.size() == 3 && args[0] == "same") {
       check_same(args[1], args[2]);
+    } else if (args.size() == 4 && args[0] == "interrupt") {
+      check_interrupt(args[1], args[2], args[3]);
+    } else if (args.size() >= 3 && args[0] == "expect") {
+      check_expect(args[1], std::vector<std::string>(args.begin() + 2, args.end()));
     } else {
-      std::fprintf(stderr, "usage: chronic_stress_check outputs DIR [--paper-trajectory] | config PAPER_TOML | same DIR1 DIR2\n");
+      std::fprintf(stderr, "usage: chronic_stress_check outputs DIR [--paper-trajectory] | config PAPER_TOML | same DIR1 DIR2 | "
+                           "interrupt REPORT_EXE DIR FAKE_GNUPLOT | expect FILE POINTER=VALUE...\n");
       return 2;
     }
   } catch (const std::exception& e) {

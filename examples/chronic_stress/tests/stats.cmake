@@ -1,0 +1,84 @@
+# stats.cmake - the statistics of summary.json against values worked out by
+# hand (cmake -P). The seed files of testdata/stats/ are written by hand for a
+# tiny protocol; chronic_stress reuses them (no simulation) and summarizes
+# them. Every expected value below is computed in the comment beside it, not
+# taken from the program's output, so a wrong SD (sample instead of
+# population), a wrong sign of the total drop, a null counted as a value or a
+# wrong relapse count fails here.
+#   -DEXE=<chronic_stress> -DCHECK=<chronic_stress_check> -DFIXTURE=<testdata/stats> -DWORK=<scratch dir>
+cmake_minimum_required(VERSION 3.21)
+include("${CMAKE_CURRENT_LIST_DIR}/fixture.cmake")
+file(REMOVE_RECURSE "${WORK}")
+set(out "${WORK}/out")
+set(config "${FIXTURE}/config.toml")
+fixture_seeds("${EXE}" "${config}" "${FIXTURE}" "${out}" 0 1 2)
+
+execute_process(COMMAND "${EXE}" --config "${config}" --out "${out}" --seeds 3 --threads 1 --no-report
+  RESULT_VARIABLE rc OUTPUT_VARIABLE o ERROR_VARIABLE e)
+message("${o}${e}")
+if(NOT rc EQUAL 0 OR NOT e MATCHES "reusing 3 finished seeds \\(0-2\\)")
+  message(FATAL_ERROR "chronic_stress did not reuse the three hand-written seeds (exit status ${rc})")
+endif()
+
+# Population SD: sqrt(sum of squared deviations / n), n = the non-null values.
+set(u /arms/untreated)
+set(t /arms/treated)
+set(L /longitudinal/treated)
+execute_process(COMMAND "${CHECK}" expect "${out}/summary.json"
+  # untreated.clean: 25, 50, 30 -> mean 105/3 = 35; deviations -10, 15, -5,
+  # squares 100 + 225 + 25 = 350; SD sqrt(350/3) = 10.801234497346433
+  # (the sample SD would be sqrt(350/2) = 13.2288).
+  "${u}/clean/mean=35" "${u}/clean/sd=10.801234497346433" "${u}/clean/min=25" "${u}/clean/max=50" "${u}/clean/n=3"
+  # untreated.combined: 28, 28, 31 -> mean 29; squares 1 + 1 + 4 = 6; SD sqrt(2).
+  "${u}/combined/mean=29" "${u}/combined/sd=1.4142135623730951" "${u}/combined/min=28" "${u}/combined/max=31"
+  # untreated.stress_1.0: 27, 29, 25 -> mean 27; squares 0 + 4 + 4 = 8; SD sqrt(8/3).
+  "${u}/stress_1.0/mean=27" "${u}/stress_1.0/sd=1.632993161855452"
+  # untreated.sparsity: 95 three times -> SD 0.
+  "${u}/sparsity/mean=95" "${u}/sparsity/sd=0" "${u}/sparsity/n=3"
+  # treated.combined: 92, 86, 80 -> mean 86; squares 36 + 0 + 36 = 72; SD sqrt(24) = 4.898979485566356
+  # (the sample SD would be exactly 6).
+  "${t}/combined/mean=86" "${t}/combined/sd=4.898979485566356" "${t}/combined/min=80" "${t}/combined/max=92"
+  # treated.relapse_drop: 2.5, 0.5, 6.0 -> mean 3; deviations -0.5, -2.5, 3;
+  # squares 0.25 + 6.25 + 9 = 15.5; SD sqrt(15.5/3) = 2.273030282830976.
+  "${t}/relapse_drop/mean=3" "${t}/relapse_drop/sd=2.273030282830976" "${t}/relapse_drop/min=0.5"
+  "${t}/relapse_drop/max=6"
+  # treated.off_extreme: 50, 40, null (seed 2 diverged) -> n = 2, mean 45,
+  # squares 25 + 25 = 50; SD sqrt(50/2) = 5 (the sample SD would be 7.07).
+  "${t}/off_extreme/mean=45" "${t}/off_extreme/sd=5" "${t}/off_extreme/min=40" "${t}/off_extreme/max=50"
+  "${t}/off_extreme/n=2"
+  # Combined accuracy by cycle: seed 0 = 90, 85, 82; seed 1 = 88, 79, 84;
+  # seed 2 = 77, 76, 71.
+  # cycle 0: mean 255/3 = 85; squares 25 + 9 + 64 = 98; SD sqrt(98/3).
+  # cycle 1: mean 240/3 = 80; squares 25 + 1 + 16 = 42; SD sqrt(14).
+  # cycle 2: mean 237/3 = 79; squares 9 + 25 + 64 = 98; SD sqrt(98/3).
+  "${L}/accuracy/mean=[85, 80, 79]"
+  "${L}/accuracy/sd=[5.715476066494082, 3.7416573867739413, 5.715476066494082]"
+  "${L}/accuracy/min=[77, 76, 71]" "${L}/accuracy/max=[90, 85, 84]" "${L}/accuracy/n=[3, 3, 3]"
+  # Sparsity by cycle: 95, 95.5, 95.95 for every seed -> those means, SD 0.
+  "${L}/sparsity/mean=[95, 95.5, 95.95]" "${L}/sparsity/sd=[0, 0, 0]"
+  # Total drop = cycle 0 - last cycle: 90 - 82 = 8, 88 - 84 = 4, 77 - 71 = 6
+  # -> mean 6; squares 4 + 4 + 0 = 8; SD sqrt(8/3) (sample: exactly 2).
+  "${L}/total_drop/mean=6" "${L}/total_drop/sd=1.632993161855452" "${L}/total_drop/min=4" "${L}/total_drop/max=8"
+  "${L}/total_drop/n=3"
+  # Relapse (threshold 80): seed 0 never below; seed 1 first below at
+  # cycle 1 (79); seed 2 already at cycle 0 (77). Two of three relapsed;
+  # mean cycle at relapse over the relapsed seeds (1, 0): 0.5, SD 0.5.
+  "${L}/relapse_cycles=[null, 1, 0]" "${L}/relapsed=2" "${L}/threshold=80"
+  "${L}/relapse_cycle/mean=0.5" "${L}/relapse_cycle/sd=0.5" "${L}/relapse_cycle/min=0" "${L}/relapse_cycle/max=1"
+  "${L}/relapse_cycle/n=2"
+  # Diverged seeds per arm.
+  "/diverged/treated=[2]" "/diverged/untreated=[]" "/seeds=[0, 1, 2]"
+  RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "summary.json statistics differ from the hand-computed values")
+endif()
+
+# results.csv: a null value is an empty field; values in their shortest form.
+file(READ "${out}/results.csv" csv)
+foreach(row "2,treated,off_extreme,,\n" "1,treated,combined,1,79\n" "0,treated,sparsity,2,95.95\n"
+            "1,treated,relapse_drop,,0.5\n" "0,untreated,stress_1.0,,27\n")
+  string(FIND "${csv}" "${row}" pos)
+  if(pos EQUAL -1)
+    message(FATAL_ERROR "results.csv lacks the row '${row}'")
+  endif()
+endforeach()

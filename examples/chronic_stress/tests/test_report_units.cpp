@@ -1,0 +1,225 @@
+// test_report_units.cpp - unit tests of the study program's results model,
+// statistics, comparison rule, paper detection and PNG check. Expected values
+// are worked out by hand in the comments.
+#include "comparison.hpp"
+#include "config.hpp"
+#include "gnuplot.hpp"
+#include "results_model.hpp"
+#include "run_config.hpp"
+#include "statistics.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+using namespace chronic_stress;
+using Catch::Matchers::Contains;
+using nlohmann::json;
+
+TEST_CASE("stats gives the mean, population SD, min and max") {
+  // 2, 4, 4, 4, 5, 5, 7, 9: mean 40/8 = 5; squared deviations 9+1+1+1+0+0+4+16
+  // = 32; population SD sqrt(32/8) = 2 (the sample SD would be sqrt(32/7)).
+  const Stat s = stats({2, 4, 4, 4, 5, 5, 7, 9});
+  CHECK(s.mean == 5.0);
+  CHECK(s.sd == 2.0);
+  CHECK(s.min == 2.0);
+  CHECK(s.max == 9.0);
+  CHECK(s.n == 8);
+  const Stat none = stats({});
+  CHECK(none.n == 0);
+  CHECK_FALSE(none.ok());
+}
+
+namespace {
+Stat stat_of(double mean, double sd, std::size_t n = 3) {
+  Stat s;
+  s.mean = mean, s.sd = sd, s.min = mean, s.max = mean, s.n = n;
+  return s;
+}
+}  // namespace
+
+TEST_CASE("sparsity is flagged beyond 0.1 points, on both sides") {
+  CHECK(compare(stat_of(47.61, 0), {47.5, 0}, Kind::sparsity, 3).flagged);
+  CHECK_FALSE(compare(stat_of(47.59, 0), {47.5, 0}, Kind::sparsity, 3).flagged);
+  CHECK(compare(stat_of(94.89, 0), {95.0, 0}, Kind::sparsity, 3).flagged);
+  CHECK_FALSE(compare(stat_of(94.91, 0), {95.0, 0}, Kind::sparsity, 3).flagged);
+  // Exactly at the tolerance in decimal (95.1 - 95.0 is 0.0999999... or
+  // 0.1000...1 in binary): not flagged.
+  CHECK_FALSE(compare(stat_of(95.1, 0), {95.0, 0}, Kind::sparsity, 3).flagged);
+}
+
+TEST_CASE("accuracies: the floor of 1 point or two standard errors, whichever is larger") {
+  // SDs 0 and 0.2, n = 3: 2 sqrt(0.04 / 3) = 0.23 < 1, so the tolerance is 1.
+  const Verdict floor_above = compare(stat_of(96.22, 0), {97.3, 0.2}, Kind::accuracy, 3);
+  CHECK(floor_above.tolerance == 1.0);
+  CHECK(floor_above.flagged);  // |d| = 1.08
+  CHECK_FALSE(compare(stat_of(96.38, 0), {97.3, 0.2}, Kind::accuracy, 3).flagged);  // 0.92
+  // SDs 3 and 4, n = 2: 2 sqrt((9 + 16) / 2) = 2 sqrt(12.5) = 7.0711.
+  const Verdict sd_term = compare(stat_of(50.0, 3, 2), {42.8, 4}, Kind::accuracy, 2);
+  CHECK(sd_term.tolerance == Approx(7.0710678118654755));
+  CHECK(sd_term.flagged);  // |d| = 7.2
+  CHECK_FALSE(compare(stat_of(50.0, 3, 2), {43.0, 4}, Kind::accuracy, 2).flagged);  // 7.0
+  // A published mean without SD borrows ours: SDs 3 and 3, n = 2:
+  // 2 sqrt(18 / 2) = 6.
+  CHECK(compare(stat_of(50.0, 3, 2), {43.9, kNaN}, Kind::accuracy, 2).flagged);        // 6.1
+  CHECK_FALSE(compare(stat_of(50.0, 3, 2), {44.1, kNaN}, Kind::accuracy, 2).flagged);  // 5.9
+  // Nothing to compare with: not comparable, not flagged.
+  const Verdict none = compare(stat_of(50.0, 3), Ref{}, Kind::accuracy, 3);
+  CHECK_FALSE(none.comparable);
+  CHECK_FALSE(none.flagged);
+}
+
+TEST_CASE("relapse counts and the mean relapse cycle, on both sides of their tolerances") {
+  // 3 seeds: tolerance max(2, 0.6) = 2 seeds; published 2 of 10 -> 0.6 of 3.
+  CHECK(count_flagged(3, 3, 2, 10));         // |3 - 0.6| = 2.4
+  CHECK_FALSE(count_flagged(2, 3, 0, 10));   // |2 - 0| = 2, at the tolerance
+  CHECK_FALSE(count_flagged(1, 3, 4, 10));   // |1 - 1.2| = 0.2
+  // 20 seeds: tolerance max(2, 4) = 4; published 4 of 10 -> 8 of 20.
+  CHECK(count_flagged(13, 20, 4, 10));        // 5
+  CHECK_FALSE(count_flagged(12, 20, 4, 10));  // 4
+  CHECK(cycle_flagged(5.6, 8.0));             // 2.4
+  CHECK_FALSE(cycle_flagged(6.0, 8.0));       // 2.0
+  CHECK(cycle_flagged(10.5, 8.0));            // 2.5
+}
+
+namespace {
+
+SeedRecord a_record() {
+  SeedRecord r;
+  r.seed = 7;
+  r.config_hash = "0123456789abcdef";
+  r.library_version = "9.9.9";
+  r.seconds = 1.5;
+  ArmRecord& a = r.arms["ketamine"];
+  a.metrics = {{"combined", 97.5}, {"relapse_drop", std::nullopt}};
+  a.diverged = true;
+  a.longitudinal = CycleSeries{{47.5, 52.7}, {97.5, std::nullopt}, 1};
+  r.arms["untreated"].metrics = {{"combined", 28.0}};
+  return r;
+}
+
+std::string error_of(const json& doc) {
+  try {
+    seed_from_json(doc);
+  } catch (const ResultsError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("a seed record reads back from its JSON") {
+  const SeedRecord r = a_record();
+  const json doc = json::parse(to_json(r).dump());
+  CHECK(doc.at("arms").at("ketamine").at("metrics").at("relapse_drop").is_null());
+  CHECK(doc.at("arms").at("untreated").at("longitudinal").is_null());
+  const SeedRecord back = seed_from_json(doc);
+  CHECK(back.seed == 7);
+  CHECK(back.arms.at("ketamine").metrics == r.arms.at("ketamine").metrics);
+  CHECK(back.arms.at("ketamine").longitudinal->accuracy == r.arms.at("ketamine").longitudinal->accuracy);
+  CHECK(back.arms.at("ketamine").longitudinal->relapse_cycle == 1);
+  CHECK(to_json(back) == doc);
+}
+
+TEST_CASE("a malformed seed file is refused with the field it gets wrong") {
+  const json good = json::parse(to_json(a_record()).dump());
+  json doc = good;
+  doc["arms"]["ketamine"]["metrics"]["combined"] = "high";
+  CHECK(error_of(doc) == "arms.ketamine.metrics.combined is not a number");
+  doc = good;
+  doc["arms"]["ketamine"]["longitudinal"]["accuracy"][0] = true;
+  CHECK(error_of(doc) == "arms.ketamine.longitudinal.accuracy[0] is not a number");
+  doc = good;
+  doc["arms"]["z`touch x`"] = good["arms"]["untreated"];
+  CHECK_THAT(error_of(doc), Contains("arms.\"z`touch x`\" is not a valid name"));
+  doc = good;
+  doc["arms"]["ketamine"]["extra"] = 1;
+  CHECK(error_of(doc) == "arms.ketamine.extra is not a field here");
+  doc = good;
+  doc.erase("seconds");
+  CHECK(error_of(doc) == "seconds is missing");
+  doc = good;
+  doc["schema"] = "rewire.chronic_stress.summary/1";
+  CHECK_THAT(error_of(doc), Contains("schema is \"rewire.chronic_stress.summary/1\""));
+}
+
+TEST_CASE("names: letters, digits, '_', '.', '-' only") {
+  CHECK(is_valid_name("stress_2.5"));
+  CHECK(is_valid_name("neurosteroid-ssri"));
+  CHECK_FALSE(is_valid_name(""));
+  CHECK_FALSE(is_valid_name("a b"));
+  CHECK_FALSE(is_valid_name("z`id`"));
+  CHECK_FALSE(is_valid_name("a\"b"));
+  CHECK_FALSE(is_valid_name("a\nb"));
+  CHECK_FALSE(is_valid_name(std::string(81, 'a')));
+}
+
+namespace {
+Summary summary_of(const rewire::protocol::StudySpec& spec) {
+  Summary s;
+  s.config = json::parse(config_to_json(spec).dump());
+  s.config_hash = config_hash(spec);
+  return s;
+}
+}  // namespace
+
+TEST_CASE("the paper's protocol is recognised from the canonical configuration, any changed value is not") {
+  const auto paper = parse_config(paper_config(), kPaperConfigName);
+  const auto back = spec_of_summary(summary_of(paper));
+  CHECK(config_hash(back) == config_hash(paper));
+  CHECK(paper_differences(back).empty());
+
+  auto variant = paper;
+  std::get<rewire::protocol::PruneTo>(variant.baseline.at(1)).target = 0.90;
+  std::get<rewire::protocol::TrainWithStress>(variant.arms.at(2).treatment.at(0)).sigma0 = 1.5f;
+  const auto diff = paper_differences(spec_of_summary(summary_of(variant)));
+  REQUIRE(diff.size() == 2);
+  CHECK(diff[0] == "baseline.steps[1].target = 0.9 (paper: 0.95)");
+  CHECK(diff[1] == "arms[2].treatment[0].sigma0 = 1.5 (paper: 0.5)");
+
+  auto scaled = paper;
+  rewire::protocol::scale_epochs(scaled, 0.5);
+  CHECK(paper_differences(scaled).size() == 7);  // every training step's epochs
+}
+
+TEST_CASE("a summary whose config does not hash to its config_hash is refused") {
+  Summary s = summary_of(parse_config(paper_config(), kPaperConfigName));
+  s.config["longitudinal"]["cycles"] = 3;
+  CHECK_THROWS_WITH(spec_of_summary(s), Contains("is not the hash of config"));
+  s = summary_of(parse_config(paper_config(), kPaperConfigName));
+  s.config["data"]["train_size"] = "big";
+  CHECK_THROWS_AS(spec_of_summary(s), ResultsError);
+}
+
+namespace {
+std::string chunk(const std::string& type, const std::string& data) {
+  const auto n = data.size();
+  std::string length{char(n >> 24), char(n >> 16), char(n >> 8), char(n)};
+  return length + type + data + std::string(4, '\0');  // the CRC is not checked
+}
+
+bool complete(const std::string& bytes, std::string& why) {
+  const auto file = std::filesystem::temp_directory_path() / "chronic_stress_png_test.png";
+  std::ofstream(file, std::ios::binary) << bytes;
+  const bool ok = png_complete(file, why);
+  std::filesystem::remove(file);
+  return ok;
+}
+}  // namespace
+
+TEST_CASE("png_complete accepts a whole PNG and refuses a truncated one") {
+  const std::string signature("\x89PNG\r\n\x1a\n", 8);
+  const std::string png = signature + chunk("IHDR", std::string(13, '\1')) + chunk("IDAT", "xyz") + chunk("IEND", "");
+  std::string why;
+  CHECK(complete(png, why));
+  CHECK_FALSE(complete(png.substr(0, png.size() - 1), why));  // cut inside IEND
+  CHECK_FALSE(complete(png.substr(0, 40), why));              // cut inside IDAT
+  CHECK_THAT(why, Contains("truncated"));
+  CHECK_FALSE(complete(signature + chunk("IHDR", std::string(13, '\1')), why));  // no IEND
+  CHECK_FALSE(complete(png + "junk", why));
+  CHECK_FALSE(complete("GIF89a", why));
+}
