@@ -1,7 +1,7 @@
-// main.cpp - chronic_stress: runs the whole study of shared/reference/paper.md
-// as protocol.md defines it (default: the embedded paper.toml) over a range
-// of seeds, in parallel, resumable, and writes the results of
-// docs/results-schema.md under --out.
+// main.cpp - chronic_stress: runs the whole study of Cheung (2026),
+// doi:10.5281/zenodo.18295517, as docs/protocol.md defines it (default: the
+// embedded paper.toml) over a range of seeds, in parallel, resumable, and
+// writes the results of docs/results-schema.md under --out.
 //
 // Exit status: 0 ok, 1 runtime failure, 2 usage or configuration error
 // (nothing is created then), 130 interrupted (finished seeds are saved).
@@ -101,7 +101,8 @@ rewire::protocol::StudySpec effective_config(const Options& o, const std::string
 
 int run(int argc, char** argv) {
   Options o;
-  CLI::App app{"chronic_stress: the pruning-plasticity study of paper.md, exactly as protocol.md defines it.\n"
+  CLI::App app{"chronic_stress: the pruning-plasticity study of Cheung (2026), doi:10.5281/zenodo.18295517,\n"
+               "with the protocol of docs/protocol.md (default: the built-in paper.toml).\n"
                "Runs seeds FIRST..FIRST+N-1 (arms of a seed in parallel too), reuses finished seeds\n"
                "found under --out, and writes summary.json, results.csv, report.md, config.toml, seeds/."};
   app.add_option("--config", o.config, "TOML configuration (default: the built-in paper.toml)");
