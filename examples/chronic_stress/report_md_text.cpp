@@ -4,11 +4,13 @@
 #include "report_md.hpp"
 
 #include <fmt/format.h>
+#include <rewire/protocol/metric_keys.hpp>
 
 namespace chronic_stress::report_md {
 
 using md::join;
 using nlohmann::json;
+namespace metric = rewire::protocol::metric;
 
 std::string header(const RunView& run) {
   const Summary& s = run.summary;
@@ -90,12 +92,12 @@ namespace {
 const char* const kPaperArms[] = {"untreated", "ketamine", "ssri", "neurosteroid"};
 
 std::string second_run_metric_label(const std::string& m) {
-  if (m == "clean") return "Clean (%)";
-  if (m == "combined") return "Combined stress (%)";
-  if (m == "relapse_drop") return "Relapse drop (pp)";
-  if (m == "off_combined") return "Probe off: combined stress (%)";
-  if (m == "off_extreme") return "Probe off: extreme internal noise (%)";
-  if (m.rfind("stress_", 0) == 0) return stress_label(std::stof(m.substr(7))) + " (%)";  // published.json's keys
+  if (m == metric::clean) return "Clean (%)";
+  if (m == metric::combined) return "Combined stress (%)";
+  if (m == metric::relapse_drop) return "Relapse drop (pp)";
+  if (m == metric::probe_combined("off")) return "Probe off: combined stress (%)";  // the paper's probe "off"
+  if (m == metric::probe_extreme("off")) return "Probe off: extreme internal noise (%)";
+  if (const auto sigma = metric::stress_level(m)) return stress_label(*sigma) + " (%)";
   return m;
 }
 
@@ -105,14 +107,14 @@ void calibration_metric_rows(const RunView& run, const json& second, int n, md::
   for (const char* arm : kPaperArms) {
     const json* metrics = arms.contains(arm) && arms[arm].contains("metrics") ? &arms[arm]["metrics"] : nullptr;
     if (metrics == nullptr || !metrics->is_object()) continue;
-    for (const auto& [metric, entry] : metrics->items()) {
-      const Ref p = run.published().metric(arm, metric);
+    for (const auto& [key, entry] : metrics->items()) {
+      const Ref p = run.published().metric(arm, key);
       const Ref r = ref_of(&entry);
       Stat as;
       as.mean = r.mean, as.sd = r.sd;
-      const Verdict v = compare(as, p, metric == "sparsity" ? Kind::sparsity : Kind::accuracy, n);
+      const Verdict v = compare(as, p, key == metric::sparsity ? Kind::sparsity : Kind::accuracy, n);
       flags += v.flagged;
-      t.rows.push_back({run.label(arm), second_run_metric_label(metric), md::pm(p), md::pm(r),
+      t.rows.push_back({run.label(arm), second_run_metric_label(key), md::pm(p), md::pm(r),
                         v.comparable ? md::signed_num(v.delta) : md::kNone, v.flagged ? md::kFlagText : ""});
     }
   }
