@@ -1,4 +1,4 @@
-// test_adam.cpp - Adam in PyTorch's form (protocol.md):
+// test_adam.cpp - Adam in PyTorch's form (docs/protocol.md, "Training"):
 //   t += 1 (once per step, for all tensors)
 //   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
 //   w -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
@@ -44,7 +44,7 @@ struct Tensor {
   }
 };
 
-/// Independent double-precision Adam (the formula of protocol.md with the
+/// Independent double-precision Adam (the formula of docs/protocol.md with the
 /// exact decimal betas), masks applied after the update.
 struct RefAdam {
   double lr = 0.0, b1 = 0.9, b2 = 0.999, eps = 1e-8;

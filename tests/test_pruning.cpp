@@ -1,4 +1,4 @@
-// test_pruning.cpp - magnitude pruning (protocol.md, "Masks and pruning"):
+// test_pruning.cpp - magnitude pruning (docs/protocol.md, "Masks and pruning"):
 // threshold = the target-quantile of |W| over ALL entries of a matrix (zeros
 // included), numpy's linear interpolation; keep |W| >= threshold; never
 // reopen a pruned weight. Expected values are worked out by hand in the
@@ -281,8 +281,9 @@ TEST_CASE("paper sizes: per-layer prune to 0.95 keeps exactly the quantile-rule 
   CHECK(net.sparsity() == Approx(187749.0 / 395264.0).epsilon(1e-12));
   CHECK(std::abs(net.sparsity() - 0.475) < 1e-3);
 
-  // The longitudinal schedule from here (protocol.md, "Sparsity by cycle",
-  // ketamine arm): prune_to(s + (1 - s) 0.1) eight times. Published:
+  // The longitudinal schedule from here (docs/protocol.md, "Reference values
+  // not printed in the paper", sparsity by cycle of the ketamine-like arm):
+  // prune_to(s + (1 - s) 0.1) eight times. Published:
   // 47.5, 52.7, 57.5, 61.7, 65.6, 69.0, 72.1, 74.9, 77.4 (+-0.1%).
   const double published[9] = {47.5, 52.7, 57.5, 61.7, 65.6, 69.0, 72.1, 74.9, 77.4};
   for (int cycle = 1; cycle <= 8; ++cycle) {

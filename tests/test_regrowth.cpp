@@ -1,4 +1,4 @@
-// test_regrowth.cpp - gradient-guided regrowth (protocol.md, "Regrowth"):
+// test_regrowth.cpp - gradient-guided regrowth (docs/protocol.md, "Regrowth"):
 // of a layer's n pruned positions, the max(1, floor(fraction n)) with the
 // largest scores are reopened (ties: in random order by default, or the
 // lower column-major flat index) with fresh N(0, sd^2) values drawn in

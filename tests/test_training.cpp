@@ -1,4 +1,4 @@
-// test_training.cpp - training calls (protocol.md, "Training"): masks hold
+// test_training.cpp - training calls (docs/protocol.md, "Training"): masks hold
 // through training, the noise sigma is forced/scheduled and restored, a
 // fresh Adam per call, mini-batching, the cluster task is learnt, and a
 // diverging run is reported instead of crashing. Plus evaluation.

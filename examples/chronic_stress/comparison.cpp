@@ -45,9 +45,10 @@ std::string flag_rule_text(int n) {
       "than {2:.1f} point (published values are rounded to 0.1 and evaluation noise is redrawn each time). Relapse "
       "counts: |ours − published × n / 10| > max(2, 0.2·n) seeds. Mean cycle at relapse: |Δ| > {3:.0f} cycles "
       "(only when both runs have relapsed seeds). A published mean without an SD borrows ours.\n"
-      "- **Calibration.** The same rule applied to two correct runs of the original PyTorch program (published vs. "
-      "re-run on this machine type, section 8) flags nothing: a flag means \"look closer\", not \"wrong\".\n"
-      "- **Single seeds vary a lot** (in the re-run, seed 0 alone gave SSRI-like combined 95.2 % against a 10-seed "
+      "- **Calibration.** The same rule applied to two correct runs of the original PyTorch program (the published "
+      "run vs. a second run of the unchanged program, section 8) flags nothing: a flag means \"look closer\", not "
+      "\"wrong\".\n"
+      "- **Single seeds vary a lot** (in the second run, seed 0 alone gave SSRI-like combined 95.2 % against a 10-seed "
       "mean of 81.3 %): compare multi-seed statistics, never single seeds. Our random streams cannot reproduce "
       "PyTorch's, so accuracies can only agree statistically; sparsities must agree exactly.\n",
       n, kSparsityTolerance, kAccuracyFloor, kCycleTolerance);

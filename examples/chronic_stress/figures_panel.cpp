@@ -5,12 +5,14 @@
 #include "markdown.hpp"
 
 #include <common/atomic_file.hpp>
+#include <rewire/protocol/metric_keys.hpp>
 
 #include <algorithm>
 
 namespace chronic_stress::figure_kit {
 
 namespace fs = std::filesystem;
+namespace metric = rewire::protocol::metric;
 
 namespace {
 
@@ -66,15 +68,15 @@ Relapse relapse_data(const RunView& run, const std::vector<std::string>& arms) {
     if (a > 0) f.data += "\n\n", f.seeds += "\n\n";
     f.data += fmt::format("# index {}: {}\n", a, arms[a]);
     f.seeds += fmt::format("# index {}: {}\n", a, arms[a]);
-    const Stat& s = run.stat(arms[a], "relapse_drop");
-    const Ref p = run.ref(arms[a], "relapse_drop");
+    const Stat& s = run.stat(arms[a], metric::relapse_drop);
+    const Ref p = run.ref(arms[a], metric::relapse_drop);
     f.data += stat_row(std::to_string(a), s, p) + " " + data_label(run.label(arms[a])) + "\n";
     const double sd = std::isfinite(s.sd) ? s.sd : 0.0;
     f.lo = std::min(f.lo, s.mean - sd), f.hi = std::max(f.hi, s.mean + sd);
     if (p.ok()) f.lo = std::min(f.lo, p.mean), f.hi = std::max(f.hi, p.mean), f.any_pub = true;
     bool any = false;
     for (std::size_t i = 0; i < run.seeds.size(); ++i) {
-      const Value& v = run.seeds[i].arms.at(arms[a]).metrics.at("relapse_drop");
+      const Value& v = run.seeds[i].arms.at(arms[a]).metrics.at(metric::relapse_drop);
       if (!v) continue;
       any = true;
       f.seeds += fmt::format("{} {:.4f} {} {}\n", a, double(a) + 0.32 * jitter(i), dat(*v), run.seed_name(i));
@@ -155,7 +157,7 @@ bool write_stress_figure(const RunView& run, const fs::path& dir, const std::map
 bool write_relapse_figure(const RunView& run, const fs::path& dir, const std::map<std::string, ArmStyle>& styles) {
   std::vector<std::string> arms;
   for (const auto& a : run.follow_up_arms())
-    if (run.stat(a, "relapse_drop").ok()) arms.push_back(a);
+    if (run.stat(a, metric::relapse_drop).ok()) arms.push_back(a);
   if (arms.empty()) return false;
   const Relapse f = relapse_data(run, arms);
   examples::write_file_atomically(dir / "relapse_drop.dat", f.data);

@@ -1,7 +1,7 @@
-// main.cpp - chronic_stress: runs the whole study of shared/reference/paper.md
-// as protocol.md defines it (default: the embedded paper.toml) over a range
-// of seeds, in parallel, resumable, and writes the results of
-// docs/results-schema.md under --out.
+// main.cpp - chronic_stress: runs the whole study of Cheung (2026),
+// doi:10.5281/zenodo.18295517, as docs/protocol.md defines it (default: the
+// embedded paper.toml) over a range of seeds, in parallel, resumable, and
+// writes the results of docs/results-schema.md under --out.
 //
 // Exit status: 0 ok, 1 runtime failure, 2 usage or configuration error
 // (nothing is created then), 130 interrupted (finished seeds are saved).
@@ -12,6 +12,7 @@
 #include "runner.hpp"
 
 #include <common/atomic_file.hpp>
+#include <rewire/protocol/metric_keys.hpp>
 #include <rewire/version.hpp>
 
 #include <CLI/CLI.hpp>
@@ -58,12 +59,13 @@ std::string config_file_text(const std::string& body, const std::string& hash, d
 }
 
 void print_table(const rewire::protocol::StudySpec& spec, const Summary& summary) {
-  std::printf("%-14s %9s %16s %16s %9s\n", "arm", "sparsity", "standard", "combined", "relapsed");
+  namespace metric = rewire::protocol::metric;
+  std::printf("%-14s %9s %16s %16s %9s\n", "arm", metric::sparsity, metric::standard, metric::combined, "relapsed");
   for (const auto& arm : spec.arms) {
     const auto& m = summary.arms.at(arm.name);
-    auto cell = [&m](const char* metric, bool sd) {
+    auto cell = [&m](const char* key, bool sd) {
       char b[48] = "-";
-      const auto it = m.find(metric);
+      const auto it = m.find(key);
       if (it != m.end() && it->second.ok()) {
         if (sd) std::snprintf(b, sizeof b, "%.1f +- %.1f", it->second.mean, it->second.sd);
         else std::snprintf(b, sizeof b, "%.1f", it->second.mean);
@@ -74,8 +76,8 @@ void print_table(const rewire::protocol::StudySpec& spec, const Summary& summary
     if (arm.follow_up)
       relapsed = std::to_string(summary.longitudinal.at(arm.name).relapsed) + "/" +
                  std::to_string(summary.seeds.size());
-    std::printf("%-14s %9s %16s %16s %9s\n", arm.name.c_str(), cell("sparsity", false).c_str(),
-                cell("standard", true).c_str(), cell("combined", true).c_str(), relapsed.c_str());
+    std::printf("%-14s %9s %16s %16s %9s\n", arm.name.c_str(), cell(metric::sparsity, false).c_str(),
+                cell(metric::standard, true).c_str(), cell(metric::combined, true).c_str(), relapsed.c_str());
   }
 }
 
@@ -101,7 +103,8 @@ rewire::protocol::StudySpec effective_config(const Options& o, const std::string
 
 int run(int argc, char** argv) {
   Options o;
-  CLI::App app{"chronic_stress: the pruning-plasticity study of paper.md, exactly as protocol.md defines it.\n"
+  CLI::App app{"chronic_stress: the pruning-plasticity study of Cheung (2026), doi:10.5281/zenodo.18295517,\n"
+               "with the protocol of docs/protocol.md (default: the built-in paper.toml).\n"
                "Runs seeds FIRST..FIRST+N-1 (arms of a seed in parallel too), reuses finished seeds\n"
                "found under --out, and writes summary.json, results.csv, report.md, config.toml, seeds/."};
   app.add_option("--config", o.config, "TOML configuration (default: the built-in paper.toml)");

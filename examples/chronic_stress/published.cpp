@@ -38,7 +38,7 @@ Published::Published() {
     throw std::logic_error(std::string("embedded published.json does not parse: ") + e.what());
   }
   if (const json* n = child(&doc_, "n"); n != nullptr && n->is_number_integer()) n_ = n->get<int>();
-  if (const json* r = child(&doc_, "rerun_here")) rerun_ = *r;
+  if (const json* r = child(&doc_, "second_run")) second_run_ = *r;
 }
 
 const json* Published::find(std::initializer_list<const char*> path) const {

@@ -1,7 +1,7 @@
 // published.hpp - the published reference values of the study (paper Tables
-// 1-4 and the reference protocol), embedded at build time from
-// examples/chronic_stress/published.json (see CMakeLists.txt), so that no
-// binary reads the source tree at run time.
+// 1-4, and docs/protocol.md for values the paper does not print), embedded at
+// build time from examples/chronic_stress/published.json (see
+// CMakeLists.txt), so that no binary reads the source tree at run time.
 #pragma once
 
 #include "comparison.hpp"
@@ -41,12 +41,12 @@ class Published {
   /// The mean cycle at relapse; nullopt inside when none relapsed ("N/A").
   std::optional<std::optional<double>> mean_relapse_cycle(const std::string& arm) const;
   std::optional<std::pair<double, double>> range(const std::string& arm, std::size_t cycle) const;
-  /// The re-run of the original program (calibration of the flag rule).
-  const nlohmann::json& rerun() const { return rerun_; }
+  /// A second run of the original program (calibration of the flag rule).
+  const nlohmann::json& second_run() const { return second_run_; }
 
  private:
   const nlohmann::json* find(std::initializer_list<const char*> path) const;
-  nlohmann::json doc_, rerun_;
+  nlohmann::json doc_, second_run_;
   int n_ = 10;
 };
 

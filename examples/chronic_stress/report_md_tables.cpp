@@ -3,6 +3,7 @@
 #include "report_md.hpp"
 
 #include <fmt/format.h>
+#include <rewire/protocol/metric_keys.hpp>
 
 #include <cmath>
 
@@ -14,6 +15,7 @@ using md::kNone;
 using md::num;
 using md::pm;
 using md::Table;
+namespace metric = rewire::protocol::metric;
 
 namespace {
 
@@ -48,9 +50,9 @@ Table wide_table(const RunView& run, const char* first) {
 }
 
 std::string metric_label(const std::string& m) {
-  if (m == "sparsity") return "Sparsity (%)";
-  if (m == "clean") return "Clean (%)";
-  if (m == "standard") return "Standard (%)";
+  if (m == metric::sparsity) return "Sparsity (%)";
+  if (m == metric::clean) return "Clean (%)";
+  if (m == metric::standard) return "Standard (%)";
   return "Combined stress (%)";
 }
 
@@ -67,9 +69,9 @@ std::string stress_label(float level) {
 std::string efficacy_table(const RunView& run, int& flagged) {
   Table t = long_table(run);
   for (const auto& arm : run.arms())
-    for (const std::string m : {"sparsity", "clean", "standard", "combined"})
+    for (const std::string m : {metric::sparsity, metric::clean, metric::standard, metric::combined})
       t.rows.push_back(long_row(run, arm, metric_label(m), run.stat(arm, m), run.ref(arm, m),
-                                m == "sparsity" ? Kind::sparsity : Kind::accuracy, flagged));
+                                m == metric::sparsity ? Kind::sparsity : Kind::accuracy, flagged));
   return t.render() + "\nClean: noise-free points on the cluster centres; standard: the σ = 0.8 test set; combined "
                       "stress: the standard set plus input noise σ = 1.0 and internal noise σ = 0.5.\n\n";
 }
@@ -77,8 +79,8 @@ std::string efficacy_table(const RunView& run, int& flagged) {
 std::string stress_table(const RunView& run, int& flagged) {
   Table t = long_table(run, "Internal noise");
   for (const auto& arm : run.arms())
-    for (const auto& [level, metric] : run.stress_levels())
-      t.rows.push_back(long_row(run, arm, stress_label(level), run.stat(arm, metric), run.ref(arm, metric),
+    for (const auto& [level, key] : run.stress_levels())
+      t.rows.push_back(long_row(run, arm, stress_label(level), run.stat(arm, key), run.ref(arm, key),
                                 Kind::accuracy, flagged));
   return t.render() + "\nAccuracy (%) on the standard test set with Gaussian noise of SD σ added to every hidden "
                       "unit.\n\n";
@@ -88,10 +90,10 @@ std::string relapse_table(const RunView& run, int& flagged) {
   Table t = long_table(run);
   Table ctx{{"Arm", "Combined before (%)", "Combined after (%)", "Sparsity after (%)"}, "lrrr", {}};
   for (const auto& arm : run.follow_up_arms()) {
-    t.rows.push_back(long_row(run, arm, "Relapse drop (pp)", run.stat(arm, "relapse_drop"),
-                              run.ref(arm, "relapse_drop"), Kind::accuracy, flagged));
-    ctx.rows.push_back({escape(run.label(arm)), pm(run.stat(arm, "relapse_before")),
-                        pm(run.stat(arm, "relapse_after")), pm(run.stat(arm, "relapse_sparsity"))});
+    t.rows.push_back(long_row(run, arm, "Relapse drop (pp)", run.stat(arm, metric::relapse_drop),
+                              run.ref(arm, metric::relapse_drop), Kind::accuracy, flagged));
+    ctx.rows.push_back({escape(run.label(arm)), pm(run.stat(arm, metric::relapse_before)),
+                        pm(run.stat(arm, metric::relapse_after)), pm(run.stat(arm, metric::relapse_sparsity))});
   }
   if (t.rows.empty()) return "*No arm of this run has an acute relapse test.*\n\n";
   return t.render() + "\nOurs in detail:\n\n" + ctx.render() + "\n";
@@ -101,9 +103,15 @@ std::string probe_table(const RunView& run, int& flagged) {
   Table p{{"Arm", "Probe", "Measure", "Ours, probe (mean ± SD)", "Published, probe", "Δ", "Flag", "Ours, as treated"},
           "lllrrrlr", {}};
   if (!run.comparing()) p = {{"Arm", "Probe", "Measure", "Probe (mean ± SD)", "As treated"}, "lllrr", {}};
-  const std::string extreme = run.stress_levels().back().second;  // the probes' extreme noise
-  const std::pair<std::string, std::string> measures[] = {{"combined", "Combined stress (%)"},
-                                                          {"extreme", "Extreme internal noise (%)"}};
+  // Each probe measure, and the same measure as treated: combined stress, and
+  // the largest stress level (the probes' extreme noise).
+  struct Measure {
+    std::string (*probe_key)(const std::string& probe);
+    std::string as_treated;
+    const char* what;
+  };
+  const Measure measures[] = {{metric::probe_combined, metric::combined, "Combined stress (%)"},
+                              {metric::probe_extreme, run.stress_levels().back().second, "Extreme internal noise (%)"}};
   for (const auto& arm : run.spec.arms) {
     if (!arm.follow_up) continue;
     for (const auto& probe : arm.probes) {
@@ -112,12 +120,12 @@ std::string probe_table(const RunView& run, int& flagged) {
       if (probe.modulation.activation)
         how += (how.empty() ? "" : ", ") +
                std::string(*probe.modulation.activation == rewire::Activation::relu ? "ReLU" : "tanh");
-      for (const auto& [suffix, what] : measures) {
-        const std::string metric = probe.name + "_" + suffix;
-        auto row = long_row(run, arm.name, what, run.stat(arm.name, metric), run.ref(arm.name, metric),
-                            Kind::accuracy, flagged);
+      for (const Measure& m : measures) {
+        const std::string key = m.probe_key(probe.name);
+        auto row = long_row(run, arm.name, m.what, run.stat(arm.name, key), run.ref(arm.name, key), Kind::accuracy,
+                            flagged);
         row.insert(row.begin() + 1, escape(probe.name) + " (" + how + ")");
-        row.push_back(pm(run.stat(arm.name, suffix == "combined" ? "combined" : extreme)));
+        row.push_back(pm(run.stat(arm.name, m.as_treated)));
         p.rows.push_back(row);
       }
     }

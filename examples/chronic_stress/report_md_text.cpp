@@ -4,11 +4,13 @@
 #include "report_md.hpp"
 
 #include <fmt/format.h>
+#include <rewire/protocol/metric_keys.hpp>
 
 namespace chronic_stress::report_md {
 
 using md::join;
 using nlohmann::json;
+namespace metric = rewire::protocol::metric;
 
 std::string header(const RunView& run) {
   const Summary& s = run.summary;
@@ -80,8 +82,8 @@ std::string verdict(int flagged) {
 
 std::string published_values_used() {
   return "## 7. Published values used\n\n"
-         "Transcribed from the paper (Tables 1–4 and the Results text) and from the reference protocol (sparsity by "
-         "cycle, relapse cycles), embedded in the program at build time from "
+         "Transcribed from the paper (Tables 1–4 and the Results text) and from docs/protocol.md, \"Reference values "
+         "not printed in the paper\" (sparsity by cycle, relapse cycles), embedded in the program at build time from "
          "`examples/chronic_stress/published.json`, whose `source` field cites the origin of each value.\n\n";
 }
 
@@ -89,30 +91,30 @@ namespace {
 
 const char* const kPaperArms[] = {"untreated", "ketamine", "ssri", "neurosteroid"};
 
-std::string re_run_metric_label(const std::string& m) {
-  if (m == "clean") return "Clean (%)";
-  if (m == "combined") return "Combined stress (%)";
-  if (m == "relapse_drop") return "Relapse drop (pp)";
-  if (m == "off_combined") return "Probe off: combined stress (%)";
-  if (m == "off_extreme") return "Probe off: extreme internal noise (%)";
-  if (m.rfind("stress_", 0) == 0) return stress_label(std::stof(m.substr(7))) + " (%)";  // published.json's keys
+std::string second_run_metric_label(const std::string& m) {
+  if (m == metric::clean) return "Clean (%)";
+  if (m == metric::combined) return "Combined stress (%)";
+  if (m == metric::relapse_drop) return "Relapse drop (pp)";
+  if (m == metric::probe_combined("off")) return "Probe off: combined stress (%)";  // the paper's probe "off"
+  if (m == metric::probe_extreme("off")) return "Probe off: extreme internal noise (%)";
+  if (const auto sigma = metric::stress_level(m)) return stress_label(*sigma) + " (%)";
   return m;
 }
 
-// One row per re-run metric: published vs the re-run, flagged by the rule.
-void calibration_metric_rows(const RunView& run, const json& re_run, int n, md::Table& t, int& flags) {
-  const json& arms = re_run.value("arms", json::object());
+// One row per metric of the second run: published vs the second run, flagged by the rule.
+void calibration_metric_rows(const RunView& run, const json& second, int n, md::Table& t, int& flags) {
+  const json& arms = second.value("arms", json::object());
   for (const char* arm : kPaperArms) {
     const json* metrics = arms.contains(arm) && arms[arm].contains("metrics") ? &arms[arm]["metrics"] : nullptr;
     if (metrics == nullptr || !metrics->is_object()) continue;
-    for (const auto& [metric, entry] : metrics->items()) {
-      const Ref p = run.published().metric(arm, metric);
+    for (const auto& [key, entry] : metrics->items()) {
+      const Ref p = run.published().metric(arm, key);
       const Ref r = ref_of(&entry);
       Stat as;
       as.mean = r.mean, as.sd = r.sd;
-      const Verdict v = compare(as, p, metric == "sparsity" ? Kind::sparsity : Kind::accuracy, n);
+      const Verdict v = compare(as, p, key == metric::sparsity ? Kind::sparsity : Kind::accuracy, n);
       flags += v.flagged;
-      t.rows.push_back({run.label(arm), re_run_metric_label(metric), md::pm(p), md::pm(r),
+      t.rows.push_back({run.label(arm), second_run_metric_label(key), md::pm(p), md::pm(r),
                         v.comparable ? md::signed_num(v.delta) : md::kNone, v.flagged ? md::kFlagText : ""});
     }
   }
@@ -124,9 +126,9 @@ std::string cycles_text(const std::vector<int>& cycles) {
   return s.empty() ? std::string() : " (cycle " + join(s) + ")";
 }
 
-// Final accuracy and relapse counts: published vs the re-run.
-void calibration_cycle_rows(const RunView& run, const json& re_run, int n, md::Table& t, int& flags) {
-  const json& longitudinal = re_run.value("longitudinal", json::object());
+// Final accuracy and relapse counts: published vs the second run.
+void calibration_cycle_rows(const RunView& run, const json& second, int n, md::Table& t, int& flags) {
+  const json& longitudinal = second.value("longitudinal", json::object());
   for (const char* arm : kPaperArms) {
     if (!longitudinal.contains(arm)) continue;
     const json& e = longitudinal[arm];
@@ -143,10 +145,10 @@ void calibration_cycle_rows(const RunView& run, const json& re_run, int n, md::T
     const double rr = e["relapsed"].get<double>();
     const bool f = count_flagged(int(rr), n, *pr, run.published().n());
     flags += f;
-    const std::vector<int> rerun_cycles = int_list(e.contains("relapse_cycles") ? &e["relapse_cycles"] : nullptr);
+    const std::vector<int> second_cycles = int_list(e.contains("relapse_cycles") ? &e["relapse_cycles"] : nullptr);
     t.rows.push_back({run.label(arm), "Seeds with relapse",
                       fmt::format("{:.0f}/10{}", *pr, cycles_text(run.published().relapse_cycles(arm))),
-                      fmt::format("{:.0f}/10{}", rr, cycles_text(rerun_cycles)),
+                      fmt::format("{:.0f}/10{}", rr, cycles_text(second_cycles)),
                       md::signed_num(rr - *pr, 0), f ? md::kFlagText : ""});
   }
 }
@@ -154,16 +156,17 @@ void calibration_cycle_rows(const RunView& run, const json& re_run, int n, md::T
 }  // namespace
 
 std::string calibration(const RunView& run) {
-  const json& re_run = run.published().rerun();
-  const int n = re_run.value("n", 10);
-  md::Table t{{"Arm", "Measure", "Published", "Re-run of the original program", "Δ", "Flag (n = 10)"}, "llrrrl", {}};
+  const json& second = run.published().second_run();
+  const int n = second.value("n", 10);
+  md::Table t{
+      {"Arm", "Measure", "Published", "Second run of the original program", "Δ", "Flag (n = 10)"}, "llrrrl", {}};
   int flags = 0;
-  calibration_metric_rows(run, re_run, n, t, flags);
-  calibration_cycle_rows(run, re_run, n, t, flags);
+  calibration_metric_rows(run, second, n, t, flags);
+  calibration_cycle_rows(run, second, n, t, flags);
   return "## 8. How far two correct runs differ (calibration of the flag rule)\n\n"
-         "The study's own PyTorch program, unchanged, re-run on this machine type (10 seeds; values from the "
-         "reference protocol). Its random streams differ from the published run's, exactly as ours do, so this is "
-         "the spread to expect between two correct runs.\n\n" +
+         "The study's original PyTorch program, unchanged, run a second time (10 seeds, Debian's PyTorch 1.13, CPU; "
+         "values from docs/protocol.md, \"Reference values not printed in the paper\"). Its random streams differ "
+         "from the published run's, exactly as ours do, so this is the spread to expect between two correct runs.\n\n" +
          t.render() + "\n" + fmt::format("The flag rule flags {} of these {} differences.\n", flags, t.rows.size());
 }
 

@@ -3,6 +3,8 @@
 
 #include "run_config.hpp"
 
+#include <rewire/protocol/metric_keys.hpp>
+
 #include <algorithm>
 
 namespace chronic_stress {
@@ -41,7 +43,7 @@ std::vector<std::string> RunView::follow_up_arms() const {
 
 std::vector<std::pair<float, std::string>> RunView::stress_levels() const {
   std::vector<std::pair<float, std::string>> out;
-  for (float s : spec.measure.stress_levels) out.emplace_back(s, rewire::protocol::stress_metric_name(s));
+  for (float s : spec.measure.stress_levels) out.emplace_back(s, rewire::protocol::metric::stress(s));
   std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   return out;
 }

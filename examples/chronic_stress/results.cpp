@@ -2,6 +2,7 @@
 #include "results.hpp"
 
 #include <common/atomic_file.hpp>
+#include <rewire/protocol/metric_keys.hpp>
 #include <rewire/version.hpp>
 
 #include <charconv>
@@ -14,6 +15,7 @@ namespace chronic_stress {
 
 using nlohmann::json;
 using rewire::protocol::StudySpec;
+namespace metric = rewire::protocol::metric;
 
 std::filesystem::path seed_path(const std::filesystem::path& out_dir, std::uint64_t seed) {
   char name[48];
@@ -111,10 +113,11 @@ std::string results_csv(const StudySpec& spec, const std::vector<SeedRecord>& se
       const ArmRecord& a = r.arms.at(arm.name);
       for (const auto& [k, v] : a.metrics) out += seed + "," + arm.name + "," + k + ",," + value(v) + "\n";
       if (!a.longitudinal) continue;
-      for (const auto& [metric, series] : {std::pair{"combined", &a.longitudinal->accuracy},
-                                           std::pair{"sparsity", &a.longitudinal->sparsity}})
+      // Per cycle: the combined-stress accuracy and the sparsity, under their metric names.
+      for (const auto& [key, series] : {std::pair{metric::combined, &a.longitudinal->accuracy},
+                                        std::pair{metric::sparsity, &a.longitudinal->sparsity}})
         for (std::size_t c = 0; c < series->size(); ++c)
-          out += seed + "," + arm.name + "," + metric + "," + std::to_string(c) + "," + value((*series)[c]) + "\n";
+          out += seed + "," + arm.name + "," + key + "," + std::to_string(c) + "," + value((*series)[c]) + "\n";
     }
   }
   return out;

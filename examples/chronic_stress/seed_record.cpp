@@ -3,6 +3,7 @@
 #include "json_read.hpp"
 #include "results_model.hpp"
 
+#include <rewire/protocol/metric_keys.hpp>
 #include <rewire/version.hpp>
 
 #include <algorithm>
@@ -15,6 +16,7 @@ using namespace json_read;
 using rewire::protocol::ArmResult;
 using rewire::protocol::ArmSpec;
 using rewire::protocol::StudySpec;
+namespace metric = rewire::protocol::metric;
 
 bool is_valid_name(const std::string& name) {
   return !name.empty() && name.size() <= 80 && std::all_of(name.begin(), name.end(), [](char c) {
@@ -151,11 +153,13 @@ SeedRecord seed_from_json(const json& doc) {
 }
 
 std::vector<std::string> expected_metrics(const StudySpec& spec, const ArmSpec& arm) {
-  std::vector<std::string> names{"sparsity", "clean", "standard", "combined"};
-  for (float s : spec.measure.stress_levels) names.push_back(rewire::protocol::stress_metric_name(s));
+  std::vector<std::string> names{metric::sparsity, metric::clean, metric::standard, metric::combined};
+  for (float s : spec.measure.stress_levels) names.push_back(metric::stress(s));
   if (!arm.follow_up) return names;
-  for (const char* m : {"relapse_before", "relapse_after", "relapse_drop", "relapse_sparsity"}) names.push_back(m);
-  for (const auto& p : arm.probes) names.insert(names.end(), {p.name + "_combined", p.name + "_extreme"});
+  for (const char* m : {metric::relapse_before, metric::relapse_after, metric::relapse_drop, metric::relapse_sparsity})
+    names.push_back(m);
+  for (const auto& p : arm.probes)
+    names.insert(names.end(), {metric::probe_combined(p.name), metric::probe_extreme(p.name)});
   return names;
 }
 

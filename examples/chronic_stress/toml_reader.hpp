@@ -224,7 +224,7 @@ class Table {
   }
   PruneScope scope(std::string_view key = "scope") const {
     const auto* n = get(key);
-    if (!n) return PruneScope::per_layer;  // protocol.md: per layer is the default
+    if (!n) return PruneScope::per_layer;  // docs/protocol.md: per layer is the default
     return rewire::parse_prune_scope(read_choice(src_, *n, at(key), {"per_layer", "global"}));
   }
   RegrowTies ties() const {

@@ -68,7 +68,8 @@ bool is_stats(const json& s, std::size_t n) {
          s["mean"].get<double>() <= s["max"].get<double>() + eps;
 }
 
-// Published sparsity by cycle 0..8 (protocol.md), percent.
+// Published sparsity by cycle 0..8 (docs/protocol.md, "Reference values not
+// printed in the paper"), percent.
 const std::map<std::string, std::vector<double>> kPaperTrajectory{
     {"ketamine", {47.5, 52.7, 57.5, 61.7, 65.6, 69.0, 72.1, 74.9, 77.4}},
     {"ssri", {95.0, 95.5, 95.9, 96.4, 96.7, 97.0, 97.3, 97.6, 97.8}},

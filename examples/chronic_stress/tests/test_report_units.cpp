@@ -9,6 +9,7 @@
 #include "statistics.hpp"
 
 #include <catch2/catch.hpp>
+#include <rewire/protocol/metric_keys.hpp>
 
 #include <cstdio>
 #include <filesystem>
@@ -18,6 +19,7 @@
 using namespace chronic_stress;
 using Catch::Matchers::Contains;
 using nlohmann::json;
+namespace metric = rewire::protocol::metric;
 
 TEST_CASE("stats gives the mean, population SD, min and max") {
   // 2, 4, 4, 4, 5, 5, 7, 9: mean 40/8 = 5; squared deviations 9+1+1+1+0+0+4+16
@@ -94,10 +96,10 @@ SeedRecord a_record() {
   r.library_version = "9.9.9";
   r.seconds = 1.5;
   ArmRecord& a = r.arms["ketamine"];
-  a.metrics = {{"combined", 97.5}, {"relapse_drop", std::nullopt}};
+  a.metrics = {{metric::combined, 97.5}, {metric::relapse_drop, std::nullopt}};
   a.diverged = true;
   a.longitudinal = CycleSeries{{47.5, 52.7}, {97.5, std::nullopt}, 1};
-  r.arms["untreated"].metrics = {{"combined", 28.0}};
+  r.arms["untreated"].metrics = {{metric::combined, 28.0}};
   return r;
 }
 
@@ -115,7 +117,7 @@ std::string error_of(const json& doc) {
 TEST_CASE("a seed record reads back from its JSON") {
   const SeedRecord r = a_record();
   const json doc = json::parse(to_json(r).dump());
-  CHECK(doc.at("arms").at("ketamine").at("metrics").at("relapse_drop").is_null());
+  CHECK(doc.at("arms").at("ketamine").at("metrics").at(metric::relapse_drop).is_null());
   CHECK(doc.at("arms").at("untreated").at("longitudinal").is_null());
   const SeedRecord back = seed_from_json(doc);
   CHECK(back.seed == 7);
@@ -128,7 +130,7 @@ TEST_CASE("a seed record reads back from its JSON") {
 TEST_CASE("a malformed seed file is refused with the field it gets wrong") {
   const json good = json::parse(to_json(a_record()).dump());
   json doc = good;
-  doc["arms"]["ketamine"]["metrics"]["combined"] = "high";
+  doc["arms"]["ketamine"]["metrics"][metric::combined] = "high";
   CHECK(error_of(doc) == "arms.ketamine.metrics.combined is not a number");
   doc = good;
   doc["arms"]["ketamine"]["longitudinal"]["accuracy"][0] = true;
@@ -148,7 +150,7 @@ TEST_CASE("a malformed seed file is refused with the field it gets wrong") {
 }
 
 TEST_CASE("names: letters, digits, '_', '.', '-' only") {
-  CHECK(is_valid_name("stress_2.5"));
+  CHECK(is_valid_name(metric::stress(2.5f)));  // "stress_2.5": metric names hold a '.'
   CHECK(is_valid_name("neurosteroid-ssri"));
   CHECK_FALSE(is_valid_name(""));
   CHECK_FALSE(is_valid_name("a b"));
