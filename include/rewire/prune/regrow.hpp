@@ -47,7 +47,9 @@ inline RegrowTies parse_regrow_ties(const std::string& name) {
   return RegrowTies::random;
 }
 
-/// Parameters of regrowth (defaults: the study's).
+/// Parameters of regrowth. The defaults are a starting point for a direct
+/// call (they are the values of the bundled study, docs/protocol.md); the
+/// protocol layer never relies on them: a study file states every value.
 struct RegrowOptions {
   int batches = 30;        ///< mini-batches whose |grad| is accumulated, >= 1
   double fraction = 0.5;   ///< share of each layer's pruned positions to regrow, in [0, 1]
