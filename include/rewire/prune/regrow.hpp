@@ -49,7 +49,7 @@ inline RegrowTies parse_regrow_ties(const std::string& name) {
 
 /// Parameters of regrowth. The defaults are a starting point for a direct
 /// call (they are the values of the bundled study, docs/protocol.md); the
-/// protocol layer never relies on them: a study file states every value.
+/// study program does not rely on them: its configuration states every value.
 struct RegrowOptions {
   int batches = 30;        ///< mini-batches whose |grad| is accumulated, >= 1
   double fraction = 0.5;   ///< share of each layer's pruned positions to regrow, in [0, 1]
