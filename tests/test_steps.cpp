@@ -148,24 +148,24 @@ TEST_CASE("scale_epochs refuses a count that does not fit an int and leaves the 
 
 TEST_CASE("stress metric names: the paper's as before, others exact and distinct", "[steps][metrics]") {
   // The paper's levels keep their one-decimal names.
-  CHECK(stress_metric_name(0.0f) == "stress_0.0");
-  CHECK(stress_metric_name(0.5f) == "stress_0.5");
-  CHECK(stress_metric_name(1.0f) == "stress_1.0");
-  CHECK(stress_metric_name(1.5f) == "stress_1.5");
-  CHECK(stress_metric_name(2.5f) == "stress_2.5");
+  CHECK(metric::stress(0.0f) == "stress_0.0");
+  CHECK(metric::stress(0.5f) == "stress_0.5");
+  CHECK(metric::stress(1.0f) == "stress_1.0");
+  CHECK(metric::stress(1.5f) == "stress_1.5");
+  CHECK(metric::stress(2.5f) == "stress_2.5");
   // Levels given with two decimals are named as written, not rounded to one
   // (0.25 -> "0.2", 0.75 -> "0.8", 0.35 -> "0.3" would lose the level).
-  CHECK(stress_metric_name(0.25f) == "stress_0.25");
-  CHECK(stress_metric_name(0.75f) == "stress_0.75");
-  CHECK(stress_metric_name(0.35f) == "stress_0.35");
-  CHECK(stress_metric_name(0.05f) == "stress_0.05");
-  CHECK(stress_metric_name(-0.0f) == "stress_0.0");  // -0 and 0 are one level
+  CHECK(metric::stress(0.25f) == "stress_0.25");
+  CHECK(metric::stress(0.75f) == "stress_0.75");
+  CHECK(metric::stress(0.35f) == "stress_0.35");
+  CHECK(metric::stress(0.05f) == "stress_0.05");
+  CHECK(metric::stress(-0.0f) == "stress_0.0");  // -0 and 0 are one level
   // k / 1000 for k = 0..3000: 3001 distinct floats, 3001 distinct names, each read back exactly.
   std::set<std::string> names;
   std::vector<std::string> not_read_back;
   for (int k = 0; k <= 3000; ++k) {
     const float sigma = float(k) / 1000.0f;
-    const std::string name = stress_metric_name(sigma);
+    const std::string name = metric::stress(sigma);
     names.insert(name);
     const auto back = metric::stress_level(name);
     if (!back || *back != sigma) not_read_back.push_back(name);

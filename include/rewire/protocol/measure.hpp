@@ -45,10 +45,6 @@ struct MeasureSpec {
   }
 };
 
-/// Metric name of a stress level: "stress_0.0", "stress_2.5", "stress_0.25"
-/// (metric::stress: distinct levels get distinct names).
-inline std::string stress_metric_name(float sigma) { return metric::stress(sigma); }
-
 /// Named measurements in percent, ordered by name.
 using Metrics = std::map<std::string, double>;
 

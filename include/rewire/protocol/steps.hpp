@@ -186,7 +186,7 @@ struct PruneTo {
   double target = 0.0;
   PruneScope scope = PruneScope::per_layer;
 
-  void validate() const { detail::require_in_range(target, 0.0, 1.0, "target sparsity"); }
+  void validate() const { require_prune_target(target); }
   int training_epochs() const { return 0; }
   void scale_epochs(double) {}
   std::string describe() const { return std::string(name) + "(" + detail::short_number(target) + ")"; }

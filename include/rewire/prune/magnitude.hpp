@@ -76,24 +76,32 @@ inline void require_prune_target(double target) {
                   "target sparsity = " + std::to_string(target) + " is outside the allowed range [0, 1)");
 }
 
+/// The threshold that prunes `W` to `target` sparsity: the target-quantile
+/// of |W| over all entries. `what` names W in the error for non-finite weights.
+inline float magnitude_threshold(const Matrix& W, double target, const std::string& what) {
+  std::vector<float> magnitudes;
+  magnitudes.reserve(std::size_t(W.size()));
+  append_magnitudes(magnitudes, W, what);
+  return quantile_linear(magnitudes, target);
+}
+
 /// Prunes one layer to `target` sparsity (fraction of its weights, in [0, 1)).
 inline void prune_layer_to(MaskedLinear& layer, double target) {
   require_prune_target(target);
-  std::vector<float> magnitudes;
-  magnitudes.reserve(std::size_t(layer.out_features() * layer.in_features()));
-  append_magnitudes(magnitudes, layer.weight(), "the layer");
-  prune_below(layer, quantile_linear(magnitudes, target));
+  prune_below(layer, magnitude_threshold(layer.weight(), target, "the layer"));
 }
 
 /// Prunes the network's weight matrices to `target` sparsity in [0, 1)
 /// (biases are never pruned): per layer (default) or with one global threshold.
 inline void prune_to(Mlp& net, double target, PruneScope scope = PruneScope::per_layer) {
   require_prune_target(target);
-  for (std::size_t l = 0; l < net.num_layers(); ++l)  // all checked before any layer changes
-    detail::require(net.layer(l).weight().allFinite(), "layer " + std::to_string(l + 1) +
-                                                           " has NaN or infinite weights (a diverged network?): cannot prune it");
   if (scope == PruneScope::per_layer) {
-    for (std::size_t l = 0; l < net.num_layers(); ++l) prune_layer_to(net.layer(l), target);
+    // Every threshold first (append_magnitudes refuses non-finite weights),
+    // then the masks: an error leaves every layer as it was.
+    std::vector<float> thresholds;
+    for (std::size_t l = 0; l < net.num_layers(); ++l)
+      thresholds.push_back(magnitude_threshold(net.layer(l).weight(), target, "layer " + std::to_string(l + 1)));
+    for (std::size_t l = 0; l < net.num_layers(); ++l) prune_below(net.layer(l), thresholds[l]);
     return;
   }
   std::vector<float> magnitudes;
