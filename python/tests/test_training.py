@@ -1,0 +1,177 @@
+"""Training, pruning, regrowth and evaluation from Python."""
+import os
+import signal
+
+import numpy as np
+import pytest
+
+import rewire
+
+
+def fresh(seed=3, widths=(2, 16, 8, 4)):
+    net = rewire.Mlp(list(widths))
+    net.init(rewire.Rng(seed, rewire.Purpose.init))
+    return net
+
+
+def test_train_learns_and_reports_its_steps(clusters):
+    train_set, test_set = clusters
+    net = fresh(widths=(2, 32, 32, 4))
+    before = rewire.accuracy(net, test_set)
+    seen = []
+    result = rewire.train(net, train_set, rewire.Rng(0, rewire.Purpose.shuffle), epochs=8, lr=1e-2,
+                          on_epoch=lambda e, loss, sigma: seen.append((e, loss, sigma)))
+    assert result.status == rewire.TrainStatus.ok
+    assert result.epochs_done == 8
+    assert result.steps == 8 * 4  # 512 rows in batches of 128 (the default batch size)
+    assert [(e, s) for e, _, s in seen] == [(e, 0.0) for e in range(8)]
+    assert result.last_epoch_loss == seen[-1][1] < seen[0][1]
+    assert rewire.accuracy(net, test_set) > max(before, 90.0)
+
+
+def test_training_is_reproducible_and_the_stream_advances(clusters):
+    a, b = fresh(), fresh()
+    rewire.train(a, clusters[0], rewire.Rng(4, rewire.Purpose.shuffle), epochs=2)
+    shuffle = rewire.Rng(4, rewire.Purpose.shuffle)
+    rewire.train(b, clusters[0], shuffle, epochs=1)
+    rewire.train(b, clusters[0], shuffle, epochs=1)  # continues the stream; only Adam restarts
+    c = fresh()
+    rewire.train(c, clusters[0], rewire.Rng(4, rewire.Purpose.shuffle), epochs=1)
+    rewire.train(c, clusters[0], rewire.Rng(4, rewire.Purpose.shuffle), epochs=1)  # same order twice
+    assert not np.array_equal(b.layers[0].weight, c.layers[0].weight)
+    d = fresh()
+    rewire.train(d, clusters[0], rewire.Rng(4, rewire.Purpose.shuffle), epochs=2)
+    np.testing.assert_array_equal(a.layers[1].weight, d.layers[1].weight)
+
+
+def test_training_keeps_pruned_weights_zero_and_fills_gradients(clusters):
+    net = fresh()
+    rewire.prune_to(net, 0.75)
+    masks = [layer.mask.copy() for layer in net.layers]
+    rewire.train(net, clusters[0], rewire.Rng(0, rewire.Purpose.shuffle), epochs=2)
+    for layer, mask in zip(net.layers, masks):
+        np.testing.assert_array_equal(layer.mask, mask)
+        assert np.all(layer.weight[mask == 0] == 0.0)
+        assert np.all(layer.weight_grad[mask == 0] == 0.0)  # masked gradient in training
+        assert np.any(layer.weight_grad != 0.0) and np.any(layer.bias_grad != 0.0)
+
+
+def test_train_with_stress_follows_the_taper_and_restores_sigma(clusters):
+    net = fresh()
+    net.noise_sigma = 0.25
+    sigmas = []
+    rewire.train_with_stress(net, clusters[0], rewire.Rng(0, rewire.Purpose.shuffle),
+                             rewire.NoiseSource(0, rewire.Purpose.noise), sigma0=0.5, epochs=5,
+                             on_epoch=lambda e, loss, s: sigmas.append(s))
+    # s0 * (1 - e / (E - 1)) for E = 5, by hand: 0.5, 0.375, 0.25, 0.125, 0.
+    assert sigmas == [0.5, 0.375, 0.25, 0.125, 0.0]
+    assert net.noise_sigma == 0.25
+
+
+def test_training_refusals_are_value_errors(clusters):
+    net, shuffle = fresh(), rewire.Rng(0, rewire.Purpose.shuffle)
+    with pytest.raises(ValueError, match="epochs = 0 must be >= 1"):
+        rewire.train(net, clusters[0], shuffle, epochs=0)
+    with pytest.raises(ValueError, match="lr"):
+        rewire.train(net, clusters[0], shuffle, lr=-1.0)
+    with pytest.raises(ValueError, match="batch_size"):
+        rewire.train(net, clusters[0], shuffle, batch_size=0)
+    with pytest.raises(ValueError, match="label out of range"):
+        rewire.train(fresh(widths=(2, 4, 3)), clusters[0], shuffle)  # labels go up to 3
+    with pytest.raises(ValueError, match="wrong number of features"):
+        rewire.train(fresh(widths=(3, 4)), clusters[0], shuffle)
+    with pytest.raises(TypeError):
+        rewire.train(net, clusters[0], shuffle, 3)  # options are keyword-only
+
+
+def test_exceptions_from_the_callback_propagate(clusters):
+    def stop(epoch, loss, sigma):
+        raise LookupError("stop here")
+
+    with pytest.raises(LookupError, match="stop here"):
+        rewire.train(fresh(), clusters[0], rewire.Rng(0, rewire.Purpose.shuffle), epochs=3, on_epoch=stop)
+
+
+def test_ctrl_c_stops_training_after_the_current_epoch(clusters):
+    calls = []
+
+    def interrupt(epoch, loss, sigma):
+        calls.append(epoch)
+        os.kill(os.getpid(), signal.SIGINT)  # as if Ctrl-C was pressed during this epoch
+
+    with pytest.raises(KeyboardInterrupt):
+        rewire.train(fresh(), clusters[0], rewire.Rng(0, rewire.Purpose.shuffle), epochs=20, on_epoch=interrupt)
+    assert calls == [0]
+
+
+def test_prune_to_keeps_the_largest_magnitudes_per_layer():
+    net = fresh(widths=(2, 20, 4))
+    before = [np.abs(layer.weight).astype(np.float64) for layer in net.layers]
+    rewire.prune_to(net, 0.5)
+    for layer, A in zip(net.layers, before):
+        # Reference: numpy's linear quantile of |W|; kept = |W| >= threshold.
+        threshold = np.quantile(A, 0.5)
+        np.testing.assert_array_equal(layer.mask, (A >= threshold).astype(np.float32))
+    assert net.sparsity == 0.5  # 40 and 80 distinct magnitudes: exactly half of each kept
+
+
+def test_prune_to_global_uses_one_threshold():
+    net = fresh(widths=(2, 20, 4))
+    before = [np.abs(layer.weight).astype(np.float64) for layer in net.layers]
+    rewire.prune_to(net, 0.8, scope="global")
+    threshold = np.quantile(np.concatenate([A.ravel(order="F") for A in before]), 0.8)
+    for layer, A in zip(net.layers, before):
+        np.testing.assert_array_equal(layer.mask, (A >= threshold).astype(np.float32))
+    with pytest.raises(ValueError, match="allowed: per_layer, global"):
+        rewire.prune_to(net, 0.5, scope="layerwise")
+    with pytest.raises(ValueError, match=r"outside the allowed range \[0, 1\)"):
+        rewire.prune_to(net, 1.0)
+
+
+def test_prune_layer_to_one_layer_only():
+    net = fresh(widths=(2, 20, 4))
+    rewire.prune_layer_to(net.layers[0], 0.5)
+    assert net.layers[0].active_weights == 20 and net.layers[1].active_weights == 80
+
+
+def test_regrow_reopens_the_best_scored_fraction(clusters):
+    net = fresh()
+    rewire.train(net, clusters[0], rewire.Rng(0, rewire.Purpose.shuffle), epochs=2)
+    rewire.prune_to(net, 0.9)
+    pruned = [int((layer.mask == 0).sum()) for layer in net.layers]
+    old_masks = [layer.mask.copy() for layer in net.layers]
+    scores = rewire.gradient_scores(net, clusters[0], rewire.Rng(1, rewire.Purpose.shuffle), batches=4)
+    regrown = rewire.regrow_by_gradient(net, clusters[0], rewire.Rng(1, rewire.Purpose.shuffle),
+                                        rewire.Rng(1, rewire.Purpose.regrow), batches=4, fraction=0.5,
+                                        ties="lowest_index")
+    assert regrown == [max(1, p // 2) for p in pruned]  # floor(0.5 n), at least 1
+    for layer, old, S, n in zip(net.layers, old_masks, scores, regrown):
+        new = (layer.mask == 1) & (old == 0)
+        assert new.sum() == n
+        # Every reopened position scores at least as high as every one left pruned.
+        still = (layer.mask == 0)
+        assert S[new].min() >= S[still].max()
+        assert np.all(layer.weight[new] != 0.0)
+    with pytest.raises(ValueError, match="allowed: random, lowest_index"):
+        rewire.regrow_by_gradient(net, clusters[0], rewire.Rng(1, rewire.Purpose.shuffle),
+                                  rewire.Rng(1, rewire.Purpose.regrow), ties="first")
+    with pytest.raises(ValueError, match="regrow fraction"):
+        rewire.regrow_by_gradient(net, clusters[0], rewire.Rng(1, rewire.Purpose.shuffle),
+                                  rewire.Rng(1, rewire.Purpose.regrow), fraction=1.5)
+
+
+def test_accuracy_counts_predictions_and_draws_noise_only_when_asked(clusters):
+    net = fresh()
+    rewire.train(net, clusters[0], rewire.Rng(0, rewire.Purpose.shuffle), epochs=2)
+    test_set = clusters[1]
+    # Independent count: the share of rows whose predicted class is the label.
+    expected = 100.0 * np.mean(rewire.predict(net, test_set.inputs) == test_set.labels)
+    assert rewire.accuracy(net, test_set) == pytest.approx(expected, abs=1e-12)
+    noisy = [rewire.accuracy(net, test_set, rewire.NoiseSource(9), input_sigma=3.0, internal_sigma=1.0)
+             for _ in range(2)]
+    assert noisy[0] == noisy[1]  # same stream, same draws
+    assert noisy[0] != expected
+    with pytest.raises(ValueError, match="needs a NoiseSource"):
+        rewire.accuracy(net, test_set, internal_sigma=0.5)
+    with pytest.raises(ValueError, match="input_sigma"):
+        rewire.accuracy(net, test_set, rewire.NoiseSource(9), input_sigma=-1.0)
