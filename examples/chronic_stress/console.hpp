@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdio>
+#include <functional>
 #include <mutex>
 #include <string>
 
@@ -20,15 +21,23 @@ class Console {
 
   bool progress_enabled() const { return progress_; }
 
+  /// What a sink receives: a message line, or the new progress line.
+  enum class Kind { info, warning, status };
+  /// Where output goes instead of stderr, e.g. a notebook (the Python
+  /// module). Called under the console's lock, from any thread.
+  using Sink = std::function<void(Kind, const std::string&)>;
+  void set_sink(Sink sink) { sink_ = std::move(sink); }
+
   void info(const std::string& message) {
-    if (verbose_) print(message);
+    if (verbose_) print(Kind::info, message);
   }
-  void warn(const std::string& message) { print("warning: " + message); }
+  void warn(const std::string& message) { print(Kind::warning, "warning: " + message); }
 
   /// Replaces the progress line (no-op unless enabled).
   void status(const std::string& line) {
     if (!progress_) return;
     std::lock_guard<std::mutex> lock(mutex_);
+    if (sink_) return sink_(Kind::status, line);
     std::fprintf(stderr, "\r%s\033[K", line.c_str());
     std::fflush(stderr);
     shown_ = true;
@@ -40,8 +49,9 @@ class Console {
   }
 
  private:
-  void print(const std::string& message) {
+  void print(Kind kind, const std::string& message) {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (sink_) return sink_(kind, message);
     clear_locked();
     std::fprintf(stderr, "%s\n", message.c_str());
     std::fflush(stderr);
@@ -55,6 +65,7 @@ class Console {
   std::mutex mutex_;
   bool progress_, verbose_;
   bool shown_ = false;
+  Sink sink_;
 };
 
 }  // namespace chronic_stress
