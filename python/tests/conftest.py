@@ -22,7 +22,7 @@ def build_dir():
     return pathlib.Path(rewire.__file__).resolve().parents[2]
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def chronic_stress_exe():
     exe = os.environ.get("REWIRE_CHRONIC_STRESS") or str(build_dir() / "examples/chronic_stress/chronic_stress")
     if not os.path.isfile(exe):
@@ -31,7 +31,7 @@ def chronic_stress_exe():
     return exe
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def smoke_toml():
     return os.environ.get("REWIRE_SMOKE_TOML") or str(REPO / "examples/chronic_stress/smoke.toml")
 
