@@ -17,6 +17,15 @@ packages=(
   libcli11-dev         # examples/
   nlohmann-json3-dev   # examples/
   gnuplot-nox          # plotting of example results (pngcairo terminal)
+  python3-dev          # python/: headers of Debian's python3 (the module is built for /usr/bin/python3)
+  pybind11-dev         # python/: the bindings (CMake package pybind11)
+  python3-pybind11     # python/: pybind11 for that interpreter
+  python3-numpy        # python/: arrays in and out of the module
+  python3-pytest       # python/tests
+  python3-pandas       # StudyResult.to_dataframe, the notebook
+  python3-matplotlib   # examples/notebooks
+  python3-nbclient     # examples/notebooks: executed headless by ctest
+  python3-ipykernel    # examples/notebooks: the kernel nbclient starts
 )
 
 is_installed() {
