@@ -6,8 +6,9 @@
 #   scripts/test.sh --clean   remove build/<preset> first (combinable)
 #
 # Each preset: configure, build (includes the header self-containment check),
-# run ctest (unit tests + package_consumer). Exits non-zero on the first
-# failure.
+# run ctest (unit tests + package_consumer; with `release` also the Python
+# module's pytest suite and the notebooks, see docs/python.md). Exits
+# non-zero on the first failure.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
