@@ -7,11 +7,13 @@
 // (nothing is created then), 130 interrupted (finished seeds are saved).
 #include "config.hpp"
 #include "console.hpp"
+#include "memory_estimate.hpp"
 #include "report.hpp"
 #include "results.hpp"
 #include "runner.hpp"
 
 #include <common/atomic_file.hpp>
+#include <common/dir_lock.hpp>
 #include <rewire/protocol/metric_keys.hpp>
 #include <rewire/version.hpp>
 
@@ -154,7 +156,8 @@ int run(int argc, char** argv) {
                                                std::to_string(o.first_seed + o.seeds - 1);
   console.info("chronic_stress: " + range + ", " + std::to_string(o.threads) + " threads, config " + source +
                " (hash " + hash + "), output " + out.string());
-  fs::create_directories(out);
+  require_memory(spec, o.threads, o.seeds, source, physical_memory());  // before anything is created
+  const examples::DirLock lock(out);  // one run per output directory; creates it
   examples::write_file_atomically(out / "config.toml", config_file_text(body, hash, o.epoch_scale));
 
   const RunOutcome outcome = run_seeds(spec, hash, run_options, console);
