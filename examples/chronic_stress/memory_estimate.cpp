@@ -70,7 +70,7 @@ void require_memory(const rewire::protocol::StudySpec& spec, unsigned threads, s
     key = std::string(largest == d.train_size ? "data.train_size" : largest == d.standard_size ? "data.standard_size" : "data.clean_size") +
           " = " + std::to_string(largest);
   }
-  throw ConfigError(source + ": " + key + ": the run needs about " + gib(e.total()) + " of memory (networks " +
+  throw ConfigError((source.empty() ? "" : source + ": ") + key + ": the run needs about " + gib(e.total()) + " of memory (networks " +
                     gib(e.networks) + ", training buffers " + gib(e.buffers) + ", data " + gib(e.data) + " with " +
                     std::to_string(threads) + " threads), more than this machine's " + gib(available) +
                     "; reduce it (or --threads)");

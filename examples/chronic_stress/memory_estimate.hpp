@@ -24,8 +24,8 @@ MemoryEstimate estimate_memory(const rewire::protocol::StudySpec& spec, unsigned
 /// This machine's physical memory in bytes (0 if unknown).
 double physical_memory();
 
-/// Throws ConfigError (naming `source` and the key whose part of the
-/// estimate is largest) if the estimate exceeds `available` bytes.
+/// Throws ConfigError (naming `source`, if not empty, and the key whose part
+/// of the estimate is largest) if the estimate exceeds `available` bytes.
 void require_memory(const rewire::protocol::StudySpec& spec, unsigned threads, std::uint64_t seeds,
                     const std::string& source, double available);
 
