@@ -1,6 +1,6 @@
 # kill_resume.cmake - a study killed by SIGKILL in the middle of an arm and
-# rerun gives the same summary.json (apart from timing) as an uninterrupted
-# run (cmake -P). The kill comes right after the arm "stress" saved its
+# rerun gives the same summary.json (apart from timing) and the same final
+# networks as an uninterrupted run (cmake -P). The kill comes right after the arm "stress" saved its
 # checkpoint of cycle 1, while it trains cycle 2; the rerun must resume that
 # arm from that checkpoint (it says so), not from the start.
 #   -DEXE=<chronic_stress> -DCHECK=<chronic_stress_check> -DPROBE=<kill_probe> -DWORK=<scratch dir>
@@ -38,7 +38,9 @@ maintenance = [ { op = "regrow", batches = 2, fraction = 0.3, sd = 0.03, ties = 
 probes = [ { name = "tanh", activation = "tanh" } ]
 ]=])
 
-set(args --config "${CONFIG}" --seeds 1 --threads 1 --no-report)
+# --keep-checkpoints: the final networks are compared too, byte for byte
+# (the summary holds accuracies, which a small change of weights can leave equal).
+set(args --config "${CONFIG}" --seeds 1 --threads 1 --no-report --keep-checkpoints)
 execute_process(COMMAND "${EXE}" ${args} --out "${WORK}/whole" RESULT_VARIABLE rc ERROR_VARIABLE e)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "the uninterrupted run failed (${rc}):\n${e}")
@@ -61,9 +63,13 @@ endif()
 if(NOT e MATCHES "arm stress: resuming from its checkpoint after cycle [1-4]")
   message(FATAL_ERROR "the rerun did not resume the arm 'stress' from a cycle checkpoint:\n${e}")
 endif()
-if(EXISTS "${killed}/checkpoints/seed-000")
-  message(FATAL_ERROR "the finished seed's checkpoints were not removed")
-endif()
+foreach(arm plain stress)
+  file(SHA256 "${WORK}/whole/checkpoints/seed-000/${arm}/cycle-004.npz" want)
+  file(SHA256 "${killed}/checkpoints/seed-000/${arm}/cycle-004.npz" got)
+  if(NOT want STREQUAL got)
+    message(FATAL_ERROR "the final state of arm ${arm} differs between the resumed and the uninterrupted run")
+  endif()
+endforeach()
 execute_process(COMMAND "${CHECK}" same "${WORK}/whole" "${killed}" RESULT_VARIABLE rc OUTPUT_VARIABLE o ERROR_VARIABLE e)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "the resumed run differs from the uninterrupted one:\n${o}${e}")
