@@ -17,6 +17,9 @@ packages=(
   libcli11-dev         # examples/
   nlohmann-json3-dev   # examples/
   gnuplot-nox          # plotting of example results (pngcairo terminal)
+  clang-14             # fuzz/ (libFuzzer targets need clang++)
+  libfuzzer-14-dev     # fuzz/ (libFuzzer runtime)
+  python3-numpy        # the checkpoint format against numpy (tests/checkpoint, /usr/bin/python3)
 )
 
 is_installed() {
