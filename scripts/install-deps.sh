@@ -26,6 +26,8 @@ packages=(
   python3-matplotlib   # examples/notebooks
   python3-nbclient     # examples/notebooks: executed headless by ctest
   python3-ipykernel    # examples/notebooks: the kernel nbclient starts
+  clang-14             # fuzz/ (libFuzzer targets need clang++)
+  libfuzzer-14-dev     # fuzz/ (libFuzzer runtime)
 )
 
 is_installed() {

@@ -42,5 +42,18 @@ for preset in "${presets[@]}"; do
   ctest --preset "$preset" -j2
 done
 
+# The checkpoint reader under libFuzzer (clang++), a bounded run from the
+# seed corpus (fuzz/corpus/checkpoint): about a minute with the build. A
+# finding stops the script; its reproducer (build/fuzz/findings/) belongs in
+# fuzz/regressions/checkpoint/, which ctest replays.
+echo
+echo "=== test.sh: fuzzers (clang++) ==="
+cmake -S . -B build/fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Release -DREWIRE_BUILD_FUZZERS=ON \
+  -DREWIRE_BUILD_TESTS=OFF -DREWIRE_BUILD_EXAMPLES=OFF -DREWIRE_BUILD_BENCH=OFF -DREWIRE_INSTALL=OFF
+cmake --build build/fuzz --target fuzz_checkpoint -j2
+rm -rf build/fuzz/corpus-checkpoint && mkdir -p build/fuzz/corpus-checkpoint build/fuzz/findings
+build/fuzz/fuzz/fuzz_checkpoint -max_total_time=40 -max_len=8192 -artifact_prefix=build/fuzz/findings/ \
+  build/fuzz/corpus-checkpoint fuzz/corpus/checkpoint
+
 echo
 echo "=== test.sh: all tests passed (presets: ${presets[*]}) ==="

@@ -40,6 +40,8 @@ struct Options {
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   std::string out = "results/chronic_stress";
   double epoch_scale = 1.0;
+  int checkpoint_every = 1;
+  bool keep_checkpoints = false;
   bool no_report = false, quiet = false, print_config = false;
 };
 
@@ -93,6 +95,12 @@ int run(int argc, char** argv) {
   app.add_option("--epoch-scale", o.epoch_scale,
                  "multiply every epoch count (rounded, at least 1), e.g. 0.05 for a quick look")
       ->capture_default_str();
+  app.add_option("--checkpoint-every", o.checkpoint_every,
+                 "save each arm's state under OUT/checkpoints after its treatment and every N-th cycle\n"
+                 "(a rerun resumes unfinished arms from there); 0: no checkpoints")
+      ->check(CLI::Range(0, 1000000))->capture_default_str();
+  app.add_flag("--keep-checkpoints", o.keep_checkpoints,
+               "keep a seed's checkpoints after it is finished (to inspect its networks)");
   app.add_flag("--no-report", o.no_report, "do not write report.md and figures/");
   app.add_flag("--quiet,-q", o.quiet, "no progress and no messages except warnings and errors");
   app.add_flag("--print-config", o.print_config,
@@ -119,7 +127,7 @@ int run(int argc, char** argv) {
 
   const fs::path out(o.out);
   Console console(!o.quiet && isatty(fileno(stderr)), !o.quiet);
-  StudyRequest request{out, {}, o.threads, !o.no_report};
+  StudyRequest request{out, {}, o.threads, !o.no_report, o.checkpoint_every, o.keep_checkpoints};
   for (std::uint64_t s = 0; s < o.seeds; ++s) request.seeds.push_back(o.first_seed + s);
   const std::string range = o.seeds == 1 ? "seed " + std::to_string(o.first_seed)
                                          : "seeds " + std::to_string(o.first_seed) + "-" +

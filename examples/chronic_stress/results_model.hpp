@@ -65,8 +65,16 @@ struct SeedRecord {
 SeedRecord seed_record(std::uint64_t seed, const std::string& config_hash, double seconds,
                        const std::vector<rewire::protocol::ArmResult>& arms);
 
+/// The record as JSON, with "checksum" (seed_checksum) last.
 nlohmann::json to_json(const SeedRecord& record);
+/// Reads a record; "checksum" is optional here (checksum_mismatch checks it).
 SeedRecord seed_from_json(const nlohmann::json& doc);
+
+/// "fnv1a64:<hex>" of the record `doc` without its "checksum" field.
+std::string seed_checksum(const nlohmann::json& doc);
+/// Why the checksum of a seed file's document `doc` is wrong ("" if it is
+/// right or absent: older and hand-written files have none).
+std::string checksum_mismatch(const nlohmann::json& doc);
 
 /// The metrics every seed record holds for `arm`.
 std::vector<std::string> expected_metrics(const rewire::protocol::StudySpec& spec,

@@ -1,6 +1,7 @@
 // runner.cpp - the task queue, progress, resume and per-seed output.
 #include "runner.hpp"
 
+#include "checkpoints.hpp"
 #include "results.hpp"
 
 #include <common/atomic_file.hpp>
@@ -193,9 +194,43 @@ class Pool {
       std::atomic<int>& n;
       ~Leave() { n.fetch_sub(1); }
     } leave{arms_running_};
-    w.results[a] = run_arm(spec_, a, *w.depressed, *w.data, on_epoch);
+    w.results[a] = run_arm_checkpointed(w, a, on_epoch);
     w.seconds[1 + a] = seconds_since(start);
     if (w.arms_left.fetch_sub(1) == 1) finish_seed(w);  // the last arm of the seed
+  }
+
+  // run_arm, resumed from the arm's latest valid checkpoint if there is
+  // one, saving checkpoints as options_.checkpoint_every asks.
+  ArmResult run_arm_checkpointed(SeedWork& w, std::size_t a, const EpochCallback& on_epoch) {
+    const ArmKey key{w.seed, a, hash_};
+    std::string notes;
+    std::optional<ArmState> resume = latest_arm_state(options_.out_dir, spec_, key, notes);
+    if (!notes.empty()) console_.warn("seed " + std::to_string(w.seed) + ", arm " + spec_.arms[a].name + ": " + notes);
+    if (resume) {
+      const int next = resume->next_cycle;
+      console_.info("seed " + std::to_string(w.seed) + ", arm " + spec_.arms[a].name + ": resuming from its checkpoint " +
+                    (next == 0 ? std::string("after the treatment") : "after cycle " + std::to_string(next - 1)));
+      epochs_done_.fetch_add(epochs_before(a, next));
+    }
+    const int every = options_.checkpoint_every;
+    ArmCheckpoint save;
+    if (every > 0)
+      save = [&](const ArmState& s) {
+        const int cycle = s.next_cycle - 1;  // the cycle just measured (-1: the treatment part)
+        if (cycle < 0 || cycle % every == 0 || cycle >= spec_.longitudinal.cycles)
+          save_arm_state(checkpoint_path(options_.out_dir, spec_, key, s), spec_, key, s);
+      };
+    return run_arm(spec_, a, *w.depressed, *w.data, on_epoch, save, std::move(resume));
+  }
+
+  // Training epochs of arm `a` before a state whose next cycle is `next`.
+  long epochs_before(std::size_t a, int next) const {
+    const ArmSpec& arm = spec_.arms[a];
+    long n = 0;
+    for (const auto& s : arm.treatment) n += epochs_of(s);
+    if (arm.follow_up)
+      for (const auto& s : arm.maintenance) n += long(std::max(next - 1, 0)) * epochs_of(s);
+    return std::min(n, spec_.arm_epochs(a));
   }
 
   void finish_seed(SeedWork& w) {
@@ -207,6 +242,10 @@ class Pool {
       if (r.diverged)
         console_.warn("seed " + std::to_string(w.seed) + ", arm " + r.arm +
                       ": training met a non-finite loss (diverged); non-finite values are written as null");
+    if (!options_.keep_checkpoints) {  // the seed file now holds everything a rerun needs
+      std::error_code ignored;
+      std::filesystem::remove_all(seed_checkpoint_dir(options_.out_dir, w.seed), ignored);
+    }
     outcome_.seeds[w.slot] = std::move(record);
     w.data.reset();
     w.depressed.reset();

@@ -24,6 +24,13 @@ struct RunOptions {
   std::filesystem::path out_dir;     ///< seeds go to out_dir/seeds/seed-NNN.json
   std::vector<std::uint64_t> seeds;  ///< the seeds of this run, in order
   unsigned threads = 1;              ///< worker threads, >= 1
+  /// Arm checkpoints (checkpoints.hpp): after the treatment part and every
+  /// N-th longitudinal cycle (and the last); 0: none. A rerun resumes each
+  /// unfinished arm from its latest valid checkpoint.
+  int checkpoint_every = 1;
+  /// Keep a seed's checkpoints after its seed file is written (to inspect
+  /// the networks); by default they are removed then.
+  bool keep_checkpoints = false;
 };
 
 struct RunOutcome {

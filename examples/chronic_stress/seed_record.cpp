@@ -1,5 +1,6 @@
 // seed_record.cpp - seed files: records of computed seeds, JSON both ways,
 // and the check of a record against the configuration (resume, report).
+#include "config.hpp"
 #include "json_read.hpp"
 #include "results_model.hpp"
 
@@ -132,8 +133,18 @@ json to_json(const SeedRecord& r) {
     }
     arms[name] = {{"diverged", a.diverged}, {"metrics", metrics}, {"longitudinal", L}};
   }
-  return {{"schema", kSeedSchema},       {"seed", r.seed},       {"config_hash", r.config_hash},
-          {"library_version", r.library_version}, {"seconds", r.seconds}, {"arms", arms}};
+  json doc = {{"schema", kSeedSchema},       {"seed", r.seed},       {"config_hash", r.config_hash},
+              {"library_version", r.library_version}, {"seconds", r.seconds}, {"arms", arms}};
+  doc["checksum"] = seed_checksum(doc);
+  return doc;
+}
+
+std::string seed_checksum(const json& doc) {
+  json body = doc;
+  body.erase("checksum");
+  // Compact, keys sorted (nlohmann's object is a std::map), numbers in their
+  // shortest round-trip form: the same record always gives the same text.
+  return "fnv1a64:" + fnv1a64_hex(body.dump());
 }
 
 SeedRecord seed_from_json(const json& doc) {
@@ -141,7 +152,9 @@ SeedRecord seed_from_json(const json& doc) {
   if (!doc.is_object() || doc.value("schema", json()) != kSeedSchema)
     bad("schema", "is " + (doc.is_object() ? doc.value("schema", json()).dump() : "missing") + ", expected \"" +
                       kSeedSchema + "\"");
-  object(doc, "", {"schema", "seed", "config_hash", "library_version", "seconds", "arms"});
+  json fields = doc;  // the checksum is optional and checked by seed_file_mismatch
+  fields.erase("checksum");
+  object(fields, "", {"schema", "seed", "config_hash", "library_version", "seconds", "arms"});
   SeedRecord r;
   r.seed = count(doc.at("seed"), "seed");
   r.config_hash = string(doc.at("config_hash"), "config_hash");
@@ -161,6 +174,16 @@ std::vector<std::string> expected_metrics(const StudySpec& spec, const ArmSpec& 
   for (const auto& p : arm.probes)
     names.insert(names.end(), {metric::probe_combined(p.name), metric::probe_extreme(p.name)});
   return names;
+}
+
+std::string checksum_mismatch(const json& doc) {
+  // Files written before seed files had a checksum (and hand-written test
+  // files) have none: the full validation of the record still applies.
+  if (!doc.is_object() || !doc.contains("checksum")) return "";
+  const json& c = doc.at("checksum");
+  if (!c.is_string() || c.get<std::string>() != seed_checksum(doc))
+    return "checksum does not match the record: the file was changed or damaged";
+  return "";
 }
 
 std::string seed_mismatch(const SeedRecord& r, std::uint64_t seed, const std::string& config_hash,

@@ -2,10 +2,12 @@
 #include "study_run.hpp"
 
 #include "config.hpp"
+#include "memory_estimate.hpp"
 #include "report.hpp"
 #include "results.hpp"
 
 #include <common/atomic_file.hpp>
+#include <common/dir_lock.hpp>
 #include <rewire/version.hpp>
 
 #include <chrono>
@@ -41,11 +43,16 @@ std::string config_file_text(const PreparedStudy& study) {
 
 StudyResult run_study(const PreparedStudy& study, const StudyRequest& request, Console& console) {
   const auto start = std::chrono::steady_clock::now();
-  std::filesystem::create_directories(request.out);
+  // Refused before anything is created; then one run per directory.
+  require_memory(study.spec, request.threads, request.seeds.size(), "", physical_memory());
+  const examples::DirLock lock(request.out);  // creates the directory
   examples::write_file_atomically(request.out / "config.toml", config_file_text(study));
 
   StudyResult result;
-  result.outcome = run_seeds(study.spec, study.hash, RunOptions{request.out, request.seeds, request.threads}, console);
+  RunOptions run{request.out, request.seeds, request.threads};
+  run.checkpoint_every = request.checkpoint_every;
+  run.keep_checkpoints = request.keep_checkpoints;
+  result.outcome = run_seeds(study.spec, study.hash, run, console);
   if (result.outcome.interrupted) return result;
 
   RunInfo info;

@@ -41,6 +41,8 @@ struct StudyRequest {
   std::vector<std::uint64_t> seeds;  ///< in order
   unsigned threads = 1;              ///< worker threads, >= 1
   bool report = true;                ///< write report.md and figures/
+  int checkpoint_every = 1;          ///< RunOptions::checkpoint_every
+  bool keep_checkpoints = false;     ///< RunOptions::keep_checkpoints
 };
 
 /// What run_study did. `summary` is empty when the run was interrupted

@@ -27,6 +27,9 @@
 #include <rewire/train/evaluate.hpp>
 #include <rewire/train/train.hpp>
 
+#include <rewire/io/checkpoint.hpp>
+#include <rewire/io/json.hpp>
+#include <rewire/io/npz.hpp>
 #include <rewire/prune/magnitude.hpp>
 #include <rewire/prune/regrow.hpp>
 

@@ -51,9 +51,11 @@ function(run_seed0 var_err)
   set(${var_err} "${e}" PARENT_SCOPE)
 endfunction()
 
-# The seed file without its timing field, for comparison.
+# The seed file without its timing field (and the checksum, which covers
+# it), for comparison.
 function(normalized var text)
   string(JSON text REMOVE "${text}" seconds)
+  string(JSON text REMOVE "${text}" checksum)
   set(${var} "${text}" PARENT_SCOPE)
 endfunction()
 
@@ -122,6 +124,11 @@ string(JSON t SET "${good}" arms none longitudinal "${t}")
 damaged(unexpected_longitudinal "arms\\.none\\.longitudinal" "${t}")
 string(JSON t SET "${good}" arms plain longitudinal relapse_cycle 3)
 damaged(relapse_cycle_out_of_range "arms\\.plain\\.longitudinal\\.relapse_cycle" "${t}")
+# A changed digit that leaves a valid record: only the checksum can tell
+# (one more decimal digit on a metric keeps it a plausible percentage).
+string(JSON v GET "${good}" arms plain metrics combined)
+string(JSON t SET "${good}" arms plain metrics combined "${v}1")
+damaged(changed_digit "checksum does not match the record" "${t}")
 
 if(failures GREATER 0)
   message(FATAL_ERROR "${failures} damaged seed file(s) were handled wrongly; see ${WORK}")

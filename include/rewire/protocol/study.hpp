@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -263,28 +264,54 @@ inline void measure_probes(const StudySpec& spec, const ArmSpec& arm, Subject& s
   }
 }
 
-/// Runs arm `arm_index` of `spec` from a copy of the pre-treatment state.
+/// Where a running arm stands at a checkpoint: its subject (network and
+/// streams), what it has measured so far, and the next longitudinal cycle.
+/// `next_cycle` -1: nothing is done yet (a fresh arm); 0: treatment, panel,
+/// relapse and probes are done; c: cycles
+/// 0..c-1 are done too; cycles + 1: the arm is finished (an arm without
+/// follow-up is finished after its panel).
+struct ArmState {
+  Subject subject;
+  ArmResult result;
+  int next_cycle = 0;
+};
+
+/// Called by run_arm at the end of the treatment part and of every cycle
+/// (e.g. to save the state so an interrupted run can resume mid-arm).
+using ArmCheckpoint = std::function<void(const ArmState&)>;
+
+/// Runs arm `arm_index` of `spec` from a copy of the pre-treatment state or,
+/// given `resume` (a state an ArmCheckpoint received for this spec, arm and
+/// seed), from there on: the result is bit-identical to an uninterrupted run.
 inline ArmResult run_arm(const StudySpec& spec, std::size_t arm_index, const Subject& depressed,
-                         const StudyData& data, const EpochCallback& on_epoch = {}) {
+                         const StudyData& data, const EpochCallback& on_epoch = {},
+                         const ArmCheckpoint& on_checkpoint = {}, std::optional<ArmState> resume = {}) {
   spec.validate();
   const ScopedFlushDenormals float_mode(spec.flush_denormals);
   const ArmSpec& arm = spec.arms.at(arm_index);
   const Index batch = spec.data.batch_size;
-  ArmResult result;
-  result.arm = arm.name;
-  result.baseline_diverged = depressed.diverged;
-  Subject subject = depressed.branch(arm_lineage(arm_index));
-  for (const auto& step : arm.treatment) apply(subject, step, data.train, batch, on_epoch);
-  result.metrics = measure_panel(subject, data, spec.measure, kPhasePanel);
-  result.diverged = subject.diverged;
+  const LongitudinalSpec& L = spec.longitudinal;
+  ArmState state = resume ? std::move(*resume) : ArmState{depressed.branch(arm_lineage(arm_index)), {}, -1};
+  detail::require(state.next_cycle >= -1 && state.next_cycle <= L.cycles + 1, "run_arm: the resumed state's cycle is out of range");
+  ArmResult& result = state.result;
+  Subject& subject = state.subject;
+  if (state.next_cycle < 0) {
+    result.arm = arm.name;
+    result.baseline_diverged = depressed.diverged;
+    for (const auto& step : arm.treatment) apply(subject, step, data.train, batch, on_epoch);
+    result.metrics = measure_panel(subject, data, spec.measure, kPhasePanel);
+    result.diverged = subject.diverged;
+    if (arm.follow_up) {
+      measure_relapse(spec, arm_index, subject, data, result);
+      measure_probes(spec, arm, subject, data, result);
+    }
+    state.next_cycle = arm.follow_up ? 0 : L.cycles + 1;
+    if (on_checkpoint) on_checkpoint(state);
+  }
   if (!arm.follow_up) return result;
 
-  measure_relapse(spec, arm_index, subject, data, result);
-  measure_probes(spec, arm, subject, data, result);
-
   // Longitudinal: cycle 0 is the post-treatment state, measured afresh.
-  const LongitudinalSpec& L = spec.longitudinal;
-  for (int c = 0; c <= L.cycles; ++c) {
+  for (int c = state.next_cycle; c <= L.cycles; ++c) {
     if (c > 0) {
       apply(subject, L.prune, data.train, batch);
       for (const auto& step : arm.maintenance) apply(subject, step, data.train, batch, on_epoch);
@@ -293,6 +320,8 @@ inline ArmResult run_arm(const StudySpec& spec, std::size_t arm_index, const Sub
     result.cycle_sparsity.push_back(100.0 * subject.net.sparsity());
     result.cycle_accuracy.push_back(acc);
     if (!result.relapse_cycle && acc < L.threshold) result.relapse_cycle = c;
+    state.next_cycle = c + 1;
+    if (on_checkpoint) on_checkpoint(state);
   }
   result.diverged = result.diverged || subject.diverged;
   return result;

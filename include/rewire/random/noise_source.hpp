@@ -14,6 +14,7 @@
 #include <rewire/random/rng.hpp>
 #include <rewire/random/transforms.hpp>
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 
@@ -52,6 +53,25 @@ class NoiseSource {
   void fill_normal(float* out, Index n, float sd) {
     for (Index k = 0; k < n; ++k) out[k] = 0.0f;
     add_normal(out, n, sd);
+  }
+
+  /// The generator's position (checkpoints), word by word and lane by lane:
+  /// from_state(state()) continues the same sequence (no draws are buffered).
+  std::array<std::uint32_t, 4 * kLanes> state() const {
+    std::array<std::uint32_t, 4 * kLanes> s{};
+    std::memcpy(s.data(), lanes_, sizeof lanes_);
+    return s;
+  }
+
+  /// A source at a saved position; throws std::invalid_argument if a lane is
+  /// all zero (a state the generator can never reach).
+  static NoiseSource from_state(const std::array<std::uint32_t, 4 * kLanes>& s) {
+    NoiseSource n(0);
+    std::memcpy(n.lanes_, s.data(), sizeof n.lanes_);
+    for (int j = 0; j < kLanes; ++j)
+      detail::require((n.lanes_[0][j] | n.lanes_[1][j] | n.lanes_[2][j] | n.lanes_[3][j]) != 0,
+                      "a NoiseSource state cannot have an all-zero lane");
+    return n;
   }
 
  private:

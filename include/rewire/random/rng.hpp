@@ -16,6 +16,7 @@
 #include <rewire/core/types.hpp>
 #include <rewire/random/transforms.hpp>
 
+#include <array>
 #include <cstdint>
 
 namespace rewire {
@@ -102,6 +103,19 @@ class Rng {
     float c, s;
     detail::box_muller(a, b, c, s);
     return c;
+  }
+
+  /// The generator's position (checkpoints): from_state(state()) continues
+  /// the same sequence.
+  std::array<std::uint64_t, 4> state() const { return {state_[0], state_[1], state_[2], state_[3]}; }
+
+  /// A generator at a saved position; throws std::invalid_argument on the
+  /// all-zero state, which xoshiro can never reach.
+  static Rng from_state(const std::array<std::uint64_t, 4>& s) {
+    detail::require((s[0] | s[1] | s[2] | s[3]) != 0, "an Rng state cannot be all zero");
+    Rng r(0);
+    for (int k = 0; k < 4; ++k) r.state_[k] = s[std::size_t(k)];
+    return r;
   }
 
  private:

@@ -16,6 +16,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace rewire {
@@ -88,6 +89,39 @@ class Adam {
       else
         update_all<false>(c, w.data(), g.data(), m_[k].data(), v_[k].data(), w.size(), nullptr);
     }
+  }
+
+  /// Moments per parameter slot, in the layout of ParamRef::values() at the
+  /// last step (checkpoints: see io/checkpoint.hpp for a layout-free form).
+  struct State {
+    long step = 0;
+    std::vector<Eigen::ArrayXf> m, v;
+  };
+  State state() const { return {t_, m_, v_}; }
+
+  /// Continues from `s` for `params` (the list step() will get): each
+  /// moment must have its parameter's size. Throws std::invalid_argument
+  /// otherwise and leaves the optimiser unchanged.
+  void restore(const std::vector<ParamRef>& params, State s) {
+    detail::require(s.step >= 0, "Adam::restore: negative step count");
+    detail::require(s.m.size() == params.size() && s.v.size() == params.size(),
+                    "Adam::restore: the state has " + std::to_string(s.m.size()) + " moments for " +
+                        std::to_string(params.size()) + " parameters");
+    std::vector<std::uint64_t> layout;
+    for (std::size_t k = 0; k < params.size(); ++k) {
+      detail::require(s.m[k].size() == params[k].size() && s.v[k].size() == params[k].size(),
+                      "Adam::restore: the moments of " + params[k].name() + " have the wrong size");
+      layout.push_back(params[k].layout_version());
+    }
+    if (s.step == 0) {  // a fresh optimiser: it sizes its moments on the first step
+      s.m.clear();
+      s.v.clear();
+      layout.clear();
+    }
+    m_ = std::move(s.m);
+    v_ = std::move(s.v);
+    layout_ = std::move(layout);
+    t_ = s.step;
   }
 
  private:

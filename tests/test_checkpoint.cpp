@@ -1,0 +1,258 @@
+// Checkpoints (io/checkpoint.hpp, io/npz.hpp): a saved state continues
+// bit-identically, pruned weights are stored as +0.0, and every kind of bad
+// file is refused with a message that names the file and the problem.
+#include "test_helpers.hpp"
+
+#include <rewire/io/checkpoint.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace {
+
+using namespace rewire;
+namespace fs = std::filesystem;
+
+fs::path scratch(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / "rewire_test_checkpoint";
+  fs::create_directories(dir);
+  return dir / name;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+void spit(const fs::path& p, const std::string& bytes) {
+  std::ofstream(p, std::ios::binary | std::ios::trunc).write(bytes.data(), std::streamsize(bytes.size()));
+}
+
+// A 3-layer network with a share `pruned` of each weight matrix masked.
+Mlp pruned_net(float pruned) {
+  Rng rng(11);
+  Mlp net({5, 9, 7, 3});
+  net.init(rng);
+  for (std::size_t l = 0; l < net.num_layers(); ++l)
+    net.layer(l).set_mask(rewire_test::random_mask(net.layer(l).out_features(), net.layer(l).in_features(), rng, pruned));
+  net.modulation().activation = Activation::tanh;
+  net.modulation().damping = 0.75f;
+  return net;
+}
+
+// One Adam step on a fixed batch and a fixed dL/dlogits.
+void adam_step(Mlp& net, Adam& adam, std::uint64_t key) {
+  Rng rng(key);
+  const Matrix X = rewire_test::random_matrix(6, 5, rng);
+  const Matrix dlogits = rewire_test::random_matrix(6, 3, rng);
+  net.forward(X, nullptr);
+  net.backward(dlogits);
+  adam.step(net.parameters());
+}
+
+bool same_bits(const Matrix& a, const Matrix& b) {
+  return a.rows() == b.rows() && a.cols() == b.cols() &&
+         std::memcmp(a.data(), b.data(), sizeof(float) * std::size_t(a.size())) == 0;
+}
+
+// Bit for bit, except that a pruned weight may be -0.0 in one and +0.0 in
+// the other: the file stores +0.0 (Adam's masked update leaves either sign),
+// and a zero of either sign is the same pruned weight to every kernel.
+bool same_params(const Mlp& a, const Mlp& b) {
+  for (std::size_t l = 0; l < a.num_layers(); ++l) {
+    const Matrix& mask = a.layer(l).mask();
+    Matrix wa = a.layer(l).weight(), wb = b.layer(l).weight();
+    REQUIRE(wa.rows() == wb.rows());
+    REQUIRE(wa.cols() == wb.cols());
+    for (Index k = 0; k < mask.size(); ++k)
+      if (mask.data()[k] == 0.0f && wa.data()[k] == 0.0f && wb.data()[k] == 0.0f) wa.data()[k] = wb.data()[k] = 0.0f;
+    if (!same_bits(wa, wb) || !same_bits(mask, b.layer(l).mask()) || !same_bits(a.layer(l).bias(), b.layer(l).bias()))
+      return false;
+  }
+  return true;
+}
+
+// The message of the FormatError load(p) throws ("" if it does not throw).
+std::string load_error(const fs::path& p) {
+  try {
+    io::load(p);
+  } catch (const io::FormatError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("CRC-32 gives the standard check value") {
+  // The CRC-32 (ISO-HDLC) check value of "123456789" is 0xCBF43926 (in every CRC catalogue).
+  REQUIRE(io::detail_npz::crc32("123456789", 9) == 0xCBF43926u);
+}
+
+TEST_CASE("a saved network and Adam state continue bit-identically after load") {
+  // Density 0.3 puts the layers on the sparse path (moments per active entry),
+  // 0.9 keeps them dense: the moments must map back in both layouts.
+  for (float pruned : {0.7f, 0.1f}) {
+    Mlp net = pruned_net(pruned);
+    Adam adam(AdamOptions{0.01f});
+    for (std::uint64_t s = 0; s < 3; ++s) adam_step(net, adam, 100 + s);
+    io::Checkpoint c;
+    c.net = net;
+    c.adam = io::adam_moments(net, adam);
+    const fs::path p = scratch("continue.npz");
+    io::save(p, c);
+
+    io::Checkpoint back = io::load(p);
+    REQUIRE(same_params(back.net, net));
+    REQUIRE(back.net.modulation().activation == Activation::tanh);
+    REQUIRE(back.net.modulation().damping == 0.75f);
+    REQUIRE(back.adam);
+    REQUIRE(back.adam->step == 3);
+    Adam resumed = io::make_adam(back.net, *back.adam);
+    // Reference: the original network and optimiser take the same fourth step.
+    adam_step(net, adam, 200);
+    adam_step(back.net, resumed, 200);
+    CHECK(same_params(back.net, net));
+  }
+}
+
+TEST_CASE("random streams and caller data survive a checkpoint") {
+  Rng rng(5);
+  NoiseSource noise(6);
+  for (int k = 0; k < 3; ++k) rng.next_u64();
+  float sink[300];
+  noise.fill_normal(sink, 300, 1.0f);
+  io::Checkpoint c;
+  c.net = pruned_net(0.5f);
+  const auto rs = rng.state();
+  c.streams.push_back({"shuffle", {rs.begin(), rs.end()}});
+  const auto ns = noise.state();
+  c.streams.push_back({"noise", {ns.begin(), ns.end()}});
+  c.meta.set("cycle", io::Json::of(4.0)).set("accuracy", io::Json::of(0.1 + 0.2));
+  const fs::path p = scratch("streams.npz");
+  io::save(p, c);
+  const io::Checkpoint back = io::load(p);
+  REQUIRE(back.streams.size() == 2);
+  std::array<std::uint64_t, 4> r{};
+  std::copy(back.streams[0].second.begin(), back.streams[0].second.end(), r.begin());
+  Rng rng2 = Rng::from_state(r);
+  std::array<std::uint32_t, 64> n{};
+  REQUIRE(back.streams[1].second.size() == n.size());
+  for (std::size_t k = 0; k < n.size(); ++k) n[k] = std::uint32_t(back.streams[1].second[k]);
+  NoiseSource noise2 = NoiseSource::from_state(n);
+  // Reference: the original streams, drawn further.
+  for (int k = 0; k < 5; ++k) CHECK(rng2.next_u64() == rng.next_u64());
+  float a[10], b[10];
+  noise.fill_normal(a, 10, 1.0f);
+  noise2.fill_normal(b, 10, 1.0f);
+  CHECK(std::memcmp(a, b, sizeof a) == 0);
+  CHECK(back.meta.find("cycle")->number == 4.0);
+  CHECK(back.meta.find("accuracy")->number == 0.1 + 0.2);  // 17 digits: the double itself
+}
+
+TEST_CASE("pruned weights are stored as +0.0") {
+  Mlp net({2, 3});
+  Matrix W(3, 2);
+  W << -1, -2, -3, -4, -5, -6;
+  net.layer(0).set_weight(W);
+  Matrix mask = Matrix::Ones(3, 2);
+  mask(1, 0) = 0;  // -3 * 0 = -0.0 in the stored product
+  net.layer(0).set_mask(mask);
+  const fs::path p = scratch("zero.npz");
+  io::save(p, net);
+  for (const auto& a : io::read_npz(p))
+    if (a.name == "layer1.weight") {
+      float v = 1;
+      std::memcpy(&v, &a.bytes[(1 * 2 + 0) * 4], 4);  // row 1, column 0 of a row-major (3, 2)
+      std::uint32_t bits = 1;
+      std::memcpy(&bits, &v, 4);
+      CHECK(bits == 0u);
+    }
+}
+
+TEST_CASE("truncated and corrupted checkpoint files are refused by name") {
+  const fs::path good = scratch("good.npz");
+  io::save(good, pruned_net(0.5f));
+  const std::string bytes = slurp(good);
+  const fs::path p = scratch("bad.npz");
+  for (std::size_t keep : {std::size_t(0), std::size_t(10), bytes.size() / 3, bytes.size() / 2, bytes.size() - 1}) {
+    spit(p, bytes.substr(0, keep));
+    const std::string e = load_error(p);
+    INFO("kept " << keep << " of " << bytes.size() << " bytes: " << e);
+    CHECK(e.find(p.string()) != std::string::npos);
+  }
+  std::string flipped = bytes;
+  flipped[200] = char(flipped[200] ^ 0x10);  // inside the first entry's data
+  spit(p, flipped);
+  CHECK_THAT(load_error(p), Catch::Contains("CRC-32") && Catch::Contains(p.string()));
+  CHECK_THAT(load_error(scratch("missing.npz")), Catch::Contains("cannot open"));
+}
+
+namespace {
+
+// Rewrites the arrays of the checkpoint at `good` through `edit` into a file.
+template <typename Edit>
+std::string error_after(const fs::path& good, Edit edit) {
+  std::vector<io::NpyArray> arrays = io::read_npz(good);
+  edit(arrays);
+  const fs::path p = scratch("edited.npz");
+  io::write_file_atomic(p, io::npz_bytes(arrays));
+  return load_error(p);
+}
+
+io::NpyArray& entry(std::vector<io::NpyArray>& arrays, const std::string& name) {
+  for (auto& a : arrays)
+    if (a.name == name) return a;
+  throw std::runtime_error("test fixture: no array " + name);
+}
+
+void set_float(io::NpyArray& a, std::size_t index, float v) { std::memcpy(&a.bytes[index * 4], &v, 4); }
+
+}  // namespace
+
+TEST_CASE("checkpoints with wrong content are refused with the problem named") {
+  const fs::path good = scratch("good2.npz");
+  io::save(good, pruned_net(0.5f));
+  REQUIRE(load_error(good).empty());
+  auto manifest_replace = [](const std::string& from, const std::string& to) {
+    return [from, to](std::vector<io::NpyArray>& arrays) {
+      std::string& m = entry(arrays, "manifest").bytes;
+      m.replace(m.find(from), from.size(), to);
+      entry(arrays, "manifest").shape = {m.size()};
+    };
+  };
+  CHECK_THAT(error_after(good, manifest_replace("\"format_version\": 1", "\"format_version\": 7")),
+             Catch::Contains("format version 7 is not supported"));
+  CHECK_THAT(error_after(good, manifest_replace("\"widths\": [5, 9", "\"widths\": [5, 8")),
+             Catch::Contains("'layer1.mask' has shape (9, 5), expected (8, 5)"));
+  CHECK_THAT(error_after(good, [](auto& a) { set_float(entry(a, "layer2.weight"), 3, std::nanf("")); }),
+             Catch::Contains("'layer2.weight' holds NaN"));
+  CHECK_THAT(error_after(good, [](auto& a) { set_float(entry(a, "layer1.bias"), 0, 1.0f / 0.0f); }),
+             Catch::Contains("'layer1.bias' holds NaN or infinite"));
+  CHECK_THAT(error_after(good, [](auto& a) { set_float(entry(a, "layer1.mask"), 0, 0.5f); }),
+             Catch::Contains("'layer1.mask' holds values other than 0 and 1"));
+  // A weight where the mask says pruned: find a pruned position of layer 3.
+  CHECK_THAT(error_after(good,
+                         [](auto& a) {
+                           io::NpyArray& m = entry(a, "layer3.mask");
+                           for (std::size_t k = 0; k < m.bytes.size() / 4; ++k) {
+                             float v;
+                             std::memcpy(&v, &m.bytes[k * 4], 4);
+                             if (v == 0.0f) return set_float(entry(a, "layer3.weight"), k, 0.25f);
+                           }
+                         }),
+             Catch::Contains("'layer3.weight' is non-zero at 1 positions that 'layer3.mask' prunes"));
+  CHECK_THAT(error_after(good, [](auto& a) { a.erase(a.begin()); }), Catch::Contains("'layer1.weight' is missing"));
+  CHECK_THAT(error_after(good, [](auto& a) { a.push_back(io::NpyArray{"extra", io::Dtype::u1, {0}, ""}); }),
+             Catch::Contains("unexpected array 'extra'"));
+  CHECK_THAT(error_after(good, [](auto& a) {
+                           entry(a, "layer1.bias").dtype = io::Dtype::u1;
+                           entry(a, "layer1.bias").shape = {36};
+                         }),
+             Catch::Contains("'layer1.bias' is not float32"));
+  CHECK_THAT(error_after(good, manifest_replace("{", "[")), Catch::Contains("the manifest is not valid JSON"));
+}
