@@ -20,7 +20,7 @@ packages=(
   python3-dev          # python/: headers of Debian's python3 (the module is built for /usr/bin/python3)
   pybind11-dev         # python/: the bindings (CMake package pybind11)
   python3-pybind11     # python/: pybind11 for that interpreter
-  python3-numpy        # python/: arrays in and out of the module
+  python3-numpy        # python/ (arrays in and out of the module), tests/checkpoint (numpy reads .npz)
   python3-pytest       # python/tests
   python3-pandas       # StudyResult.to_dataframe, the notebook
   python3-matplotlib   # examples/notebooks
