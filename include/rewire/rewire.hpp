@@ -34,3 +34,6 @@
 #include <rewire/protocol/steps.hpp>
 #include <rewire/protocol/study.hpp>
 #include <rewire/protocol/subject.hpp>
+#include <rewire/stats/bootstrap.hpp>
+#include <rewire/stats/outcomes.hpp>
+#include <rewire/stats/survival.hpp>
