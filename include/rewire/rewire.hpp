@@ -30,6 +30,7 @@
 #include <rewire/prune/magnitude.hpp>
 #include <rewire/prune/regrow.hpp>
 
+#include <rewire/protocol/dose.hpp>
 #include <rewire/protocol/measure.hpp>
 #include <rewire/protocol/steps.hpp>
 #include <rewire/protocol/study.hpp>
