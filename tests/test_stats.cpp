@@ -163,9 +163,11 @@ TEST_CASE("bootstrap interval is determined by its key", "[stats][bootstrap]") {
   const Interval a = bootstrap_mean_ci(xs, text_key("0123abcd/combined"));
   const Interval b = bootstrap_mean_ci(xs, text_key("0123abcd/combined"));
   const Interval c = bootstrap_mean_ci(xs, text_key("0123abcd/clean"));
+  const Interval d = bootstrap_mean_ci(xs, text_key("fedc9876/combined"));  // another configuration
   CHECK(a.lo == b.lo);
   CHECK(a.hi == b.hi);
   CHECK((a.lo != c.lo || a.hi != c.hi));
+  CHECK((a.lo != d.lo || a.hi != d.hi));
   // The mean (89.57) lies inside, and the interval inside the data's range.
   CHECK(a.lo < 89.57);
   CHECK(a.hi > 89.57);
