@@ -202,7 +202,8 @@ TEST_CASE("an arm records exactly the documented metric keys", "[steps][metrics]
   const std::set<std::string> want{"sparsity",      "clean",         "standard",       "combined",
                                    "stress_0.0",    "stress_0.25",   "stress_1.5",     "relapse_before",
                                    "relapse_after", "relapse_drop",  "relapse_sparsity", "off_combined",
-                                   "off_extreme"};
+                                   "off_extreme",   "dose_l1",       "dose_l2",        "dose_turnover",
+                                   "dose_sparsity_change", "pretreatment_combined"};
   std::set<std::string> got;
   for (const auto& [name, value] : r.metrics) got.insert(name);
   CHECK(got == want);

@@ -101,5 +101,8 @@ bool write_stress_figure(const RunView& run, const std::filesystem::path& dir,
                          const std::map<std::string, ArmStyle>& styles);
 bool write_relapse_figure(const RunView& run, const std::filesystem::path& dir,
                           const std::map<std::string, ArmStyle>& styles);
+/// Figure 4 (figures_survival.cpp): false if no arm has a responder to follow.
+bool write_survival_figure(const RunView& run, const std::filesystem::path& dir,
+                           const std::map<std::string, ArmStyle>& styles);
 
 }  // namespace chronic_stress::figure_kit

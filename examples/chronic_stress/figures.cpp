@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <map>
 
 namespace chronic_stress {
@@ -117,9 +118,10 @@ std::vector<std::pair<std::string, bool>> write_figure_files(const RunView& run,
   fs::create_directories(dir);
   const auto styles = arm_styles(run.arms());
   const bool has[] = {write_longitudinal(run, dir, styles), write_stress_figure(run, dir, styles),
-                      write_relapse_figure(run, dir, styles)};
+                      write_relapse_figure(run, dir, styles), write_survival_figure(run, dir, styles)};
+  static_assert(std::size(has) == std::size(kFigureNames));
   std::vector<std::pair<std::string, bool>> out;
-  for (std::size_t i = 0; i < 3; ++i) {
+  for (std::size_t i = 0; i < std::size(has); ++i) {
     out.emplace_back(kFigureNames[i], has[i]);
     if (has[i]) continue;
     std::error_code ignored;  // nothing to plot: no figure, and no stale one either

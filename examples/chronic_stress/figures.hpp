@@ -1,5 +1,5 @@
 // figures.hpp - the data (*.dat) and gnuplot scripts (*.gp) of the report's
-// three figures. The scripts are built from fixed text and numbers only:
+// four figures. The scripts are built from fixed text and numbers only:
 // every label (an arm's name or the paper's name for it) goes into the data
 // file as a quoted string that the script reads with columnheader() or
 // xtic(), so a name can never become gnuplot code.
@@ -15,7 +15,7 @@
 namespace chronic_stress {
 
 /// The figures, in the report's order.
-inline const char* const kFigureNames[] = {"longitudinal", "stress_sweep", "relapse_drop"};
+inline const char* const kFigureNames[] = {"longitudinal", "stress_sweep", "relapse_drop", "survival"};
 
 /// Writes dir/<figure>.dat, .gp (and _seeds.dat) for each figure with
 /// something to plot; returns (figure name, has data) in kFigureNames order.

@@ -71,7 +71,7 @@ std::string build_report(const RunView& run, const std::map<std::string, FigureR
   md += probe_table(run, flagged);
   md += cycle_sections(run, figs.at("longitudinal"), flagged);
   if (run.comparing()) md += verdict(flagged) + published_values_used() + calibration(run);
-  return md;
+  return md + clinical_section(run, figs.at("survival"));
 }
 
 }  // namespace

@@ -31,6 +31,10 @@ std::string cycle_range_table(const RunView& run);
 std::string relapse_summary_table(const RunView& run, int& flagged);  // Table 4
 std::string relapse_seed_table(const RunView& run);
 
+// report_md_clinical.cpp: outcomes, survival (with Figure 4), log-rank,
+// intervals, paired differences and dose.
+std::string clinical_section(const RunView& run, const FigureResult& survival_figure);
+
 /// "σ = 1.0 (high)".
 std::string stress_label(float level);
 

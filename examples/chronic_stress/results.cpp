@@ -31,25 +31,29 @@ const CycleSeries& cycles_of(const SeedRecord& r, const std::string& arm) {
   return *L;
 }
 
-// Per-cycle statistics of one series over the seeds (nulls left out).
+// Per-cycle statistics of one series over the seeds (nulls left out);
+// `path` names the series for its bootstrap streams.
 std::vector<Stat> cycle_stats(const std::vector<SeedRecord>& seeds, const std::string& arm,
-                              std::vector<Value> CycleSeries::*series, int cycles) {
+                              std::vector<Value> CycleSeries::*series, int cycles, const std::string& hash,
+                              const std::string& path) {
   std::vector<Stat> out;
   for (int c = 0; c <= cycles; ++c) {
     std::vector<double> xs;
     for (const auto& r : seeds)
       if (const Value& v = (cycles_of(r, arm).*series).at(std::size_t(c))) xs.push_back(*v);
-    out.push_back(stats(xs));
+    out.push_back(stats(xs, bootstrap_key(hash, path + "[" + std::to_string(c) + "]")));
   }
   return out;
 }
 
-CycleSummary cycle_summary(const StudySpec& spec, const std::vector<SeedRecord>& seeds, const std::string& arm) {
+CycleSummary cycle_summary(const StudySpec& spec, const std::vector<SeedRecord>& seeds, const std::string& arm,
+                           const std::string& hash) {
   const int C = spec.longitudinal.cycles;
+  const std::string path = "longitudinal." + arm;
   CycleSummary L;
   L.threshold = spec.longitudinal.threshold;
-  L.accuracy = cycle_stats(seeds, arm, &CycleSeries::accuracy, C);
-  L.sparsity = cycle_stats(seeds, arm, &CycleSeries::sparsity, C);
+  L.accuracy = cycle_stats(seeds, arm, &CycleSeries::accuracy, C, hash, path + ".accuracy");
+  L.sparsity = cycle_stats(seeds, arm, &CycleSeries::sparsity, C, hash, path + ".sparsity");
   std::vector<double> drops, relapse_at;
   for (const auto& r : seeds) {
     const CycleSeries& s = cycles_of(r, arm);
@@ -59,10 +63,27 @@ CycleSummary cycle_summary(const StudySpec& spec, const std::vector<SeedRecord>&
     L.relapse_cycles.push_back(s.relapse_cycle);
     if (s.relapse_cycle) relapse_at.push_back(double(*s.relapse_cycle));
   }
-  L.total_drop = stats(drops);
+  L.total_drop = stats(drops, bootstrap_key(hash, path + ".total_drop"));
   L.relapsed = relapse_at.size();
-  L.relapse_cycle = stats(relapse_at);
+  L.relapse_cycle = stats(relapse_at, bootstrap_key(hash, path + ".relapse_cycle"));
   return L;
+}
+
+// One arm's per-seed values for the clinical statistics (NaN for null).
+ArmSeries arm_series(const std::vector<SeedRecord>& seeds, const std::string& arm, const std::set<std::string>& names) {
+  ArmSeries out;
+  for (const auto& r : seeds) {
+    const ArmRecord& a = r.arms.at(arm);
+    for (const auto& name : names) {
+      const auto it = a.metrics.find(name);
+      out.metrics[name].push_back(it != a.metrics.end() && it->second ? *it->second : kNaN);
+    }
+    if (!a.longitudinal) continue;
+    std::vector<double> acc;
+    for (const Value& v : a.longitudinal->accuracy) acc.push_back(v ? *v : kNaN);
+    out.accuracy.push_back(std::move(acc));
+  }
+  return out;
 }
 
 }  // namespace
@@ -76,6 +97,7 @@ Summary summarize(const StudySpec& spec, const std::vector<SeedRecord>& seeds, c
   s.threads = info.threads;
   s.wall_seconds = std::round(info.wall_seconds * 1000.0) / 1000.0;
   for (const auto& r : seeds) s.seeds.push_back(r.seed);
+  std::map<std::string, ArmSeries> series;
   for (const auto& arm : spec.arms) {
     std::set<std::string> names;  // the union over seeds
     auto& diverged = s.diverged[arm.name];
@@ -91,10 +113,12 @@ Summary summarize(const StudySpec& spec, const std::vector<SeedRecord>& seeds, c
         const auto& m = r.arms.at(arm.name).metrics;
         if (const auto it = m.find(name); it != m.end() && it->second) xs.push_back(*it->second);
       }
-      metrics[name] = stats(xs);
+      metrics[name] = stats(xs, bootstrap_key(info.config_hash, "arms." + arm.name + "." + name));
     }
-    if (arm.follow_up) s.longitudinal[arm.name] = cycle_summary(spec, seeds, arm.name);
+    if (arm.follow_up) s.longitudinal[arm.name] = cycle_summary(spec, seeds, arm.name, info.config_hash);
+    series[arm.name] = arm_series(seeds, arm.name, names);
   }
+  s.clinical = clinical_statistics(spec, series, s.arms, info.config_hash);
   return s;
 }
 

@@ -109,6 +109,7 @@ struct Summary {
   std::map<std::string, std::map<std::string, Stat>> arms;  ///< arm -> metric -> statistics
   std::map<std::string, CycleSummary> longitudinal;
   std::map<std::string, std::vector<std::uint64_t>> diverged;  ///< arm -> seeds
+  ClinicalSummary clinical;  ///< outcomes, survival, logrank, paired, dose
 };
 
 nlohmann::json to_json(const Summary& summary);

@@ -168,6 +168,9 @@ SeedRecord seed_from_json(const json& doc) {
 std::vector<std::string> expected_metrics(const StudySpec& spec, const ArmSpec& arm) {
   std::vector<std::string> names{metric::sparsity, metric::clean, metric::standard, metric::combined};
   for (float s : spec.measure.stress_levels) names.push_back(metric::stress(s));
+  for (const char* m : {metric::dose_l1, metric::dose_l2, metric::dose_turnover, metric::dose_sparsity_change,
+                        metric::pretreatment_combined})
+    names.push_back(m);
   if (!arm.follow_up) return names;
   for (const char* m : {metric::relapse_before, metric::relapse_after, metric::relapse_drop, metric::relapse_sparsity})
     names.push_back(m);

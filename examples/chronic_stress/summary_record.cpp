@@ -4,6 +4,7 @@
 #include "results_model.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 namespace chronic_stress {
@@ -16,25 +17,41 @@ namespace {
 
 constexpr const char* kStatKeys[] = {"mean", "sd", "min", "max"};
 
+json interval_json(double lo, double hi) {
+  if (!std::isfinite(lo) || !std::isfinite(hi)) return nullptr;
+  return json::array({lo, hi});
+}
+
 json stat_json(const Stat& s) {
-  if (s.n == 0) return {{"mean", nullptr}, {"sd", nullptr}, {"min", nullptr}, {"max", nullptr}, {"n", 0}};
-  return {{"mean", s.mean}, {"sd", s.sd}, {"min", s.min}, {"max", s.max}, {"n", s.n}};
+  if (s.n == 0)
+    return {{"mean", nullptr}, {"sd", nullptr}, {"min", nullptr}, {"max", nullptr}, {"n", 0}, {"ci95", nullptr}};
+  return {{"mean", s.mean}, {"sd", s.sd}, {"min", s.min}, {"max", s.max}, {"n", s.n},
+          {"ci95", interval_json(s.ci_lo, s.ci_hi)}};
 }
 
 // Per-cycle statistics as parallel lists: {"mean": [...], "sd": [...], ...}.
 json cycle_stats_json(const std::vector<Stat>& cycles) {
   json out = json::object();
-  for (const char* k : kStatKeys) out[k] = json::array();
-  out["n"] = json::array();
+  for (const char* k : {"mean", "sd", "min", "max", "n", "ci95"}) out[k] = json::array();
   for (const Stat& s : cycles) {
     const json one = stat_json(s);
-    for (const char* k : {"mean", "sd", "min", "max", "n"}) out[k].push_back(one[k]);
+    for (const char* k : {"mean", "sd", "min", "max", "n", "ci95"}) out[k].push_back(one[k]);
   }
   return out;
 }
 
-// n = 0 with every value null, or n > 0 with every value a number.
-Stat stat_of(const json& mean, const json& sd, const json& min, const json& max, const json& n,
+// [lo, hi] with lo <= hi, or null.
+void interval_from(const json& j, const std::string& path, double& lo, double& hi) {
+  if (j.is_null()) return;
+  if (array(j, path).size() != 2) bad(path, "is not [lo, hi]");
+  lo = number(j[0], at(path, 0));
+  hi = number(j[1], at(path, 1));
+  if (!(lo <= hi)) bad(path, "has lo > hi");
+}
+
+// n = 0 with every value null, or n > 0 with every value a number (the
+// interval too: a summary holds one beside every mean).
+Stat stat_of(const json& mean, const json& sd, const json& min, const json& max, const json& n, const json& ci95,
              const std::string& path) {
   Stat s;
   s.n = count(n, at(path, "n"));
@@ -44,22 +61,26 @@ Stat stat_of(const json& mean, const json& sd, const json& min, const json& max,
     if (s.n == 0 && !in[i]->is_null()) bad(at(path, kStatKeys[i]), "is not null although n = 0");
     if (s.n > 0) *out[i] = number(*in[i], at(path, kStatKeys[i]));
   }
+  if (s.n == 0 && !ci95.is_null()) bad(at(path, "ci95"), "is not null although n = 0");
+  if (s.n > 0 && ci95.is_null()) bad(at(path, "ci95"), "is null although n > 0");
+  interval_from(ci95, at(path, "ci95"), s.ci_lo, s.ci_hi);
   return s;
 }
 
 Stat stat_from(const json& j, const std::string& path) {
-  object(j, path, {"mean", "sd", "min", "max", "n"});
-  return stat_of(j.at("mean"), j.at("sd"), j.at("min"), j.at("max"), j.at("n"), path);
+  object(j, path, {"mean", "sd", "min", "max", "n", "ci95"});
+  return stat_of(j.at("mean"), j.at("sd"), j.at("min"), j.at("max"), j.at("n"), j.at("ci95"), path);
 }
 
 std::vector<Stat> cycle_stats_from(const json& j, const std::string& path) {
-  object(j, path, {"mean", "sd", "min", "max", "n"});
+  object(j, path, {"mean", "sd", "min", "max", "n", "ci95"});
   const std::size_t size = array(j.at("mean"), at(path, "mean")).size();
-  for (const char* k : {"sd", "min", "max", "n"})
+  for (const char* k : {"sd", "min", "max", "n", "ci95"})
     if (array(j.at(k), at(path, k)).size() != size) bad(at(path, k), "is not as long as " + at(path, "mean"));
   std::vector<Stat> out;
   for (std::size_t c = 0; c < size; ++c)
-    out.push_back(stat_of(j["mean"][c], j["sd"][c], j["min"][c], j["max"][c], j["n"][c], at(path, c)));
+    out.push_back(
+        stat_of(j["mean"][c], j["sd"][c], j["min"][c], j["max"][c], j["n"][c], j["ci95"][c], at(path, c)));
   return out;
 }
 
@@ -92,6 +113,95 @@ CycleSummary cycle_summary_from(const json& j, const std::string& path) {
   return L;
 }
 
+// ---- the clinical sections: outcomes, survival, logrank, paired, dose --------
+
+json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+
+double number_from(const json& j, const std::string& path) { return j.is_null() ? kNaN : number(j, path); }
+
+json clinical_json(const ClinicalSummary& c, json& doc) {
+  json outcomes = json::object(), survival = json::object(), logrank = json::object(), paired = json::object(),
+       dose = json::object();
+  for (const auto& [arm, o] : c.outcomes)
+    outcomes[arm] = {{"responders", o.responders}, {"non_responders", o.non_responders}, {"relapsed", o.relapsed},
+                     {"sustained", o.sustained},   {"first_crossing", o.first_crossing}, {"excluded", o.excluded}};
+  for (const auto& [arm, k] : c.survival) {
+    json estimate = json::array();
+    for (double e : k.estimate) estimate.push_back(number_or_null(e));
+    survival[arm] = {{"cycle", k.cycle},       {"at_risk", k.at_risk}, {"events", k.events},
+                     {"censored", k.censored}, {"estimate", estimate}};
+  }
+  for (const auto& [a, bs] : c.logrank)
+    for (const auto& [b, r] : bs) logrank[a][b] = {{"chi2", number_or_null(r.chi2)}, {"p", number_or_null(r.p)}};
+  for (const auto& [a, bs] : c.paired)
+    for (const auto& [b, ms] : bs)
+      for (const auto& [m, d] : ms)
+        paired[a][b][m] = {{"mean", number_or_null(d.mean)}, {"ci95", interval_json(d.ci_lo, d.ci_hi)}, {"n", d.n}};
+  for (const auto& [arm, entries] : c.dose)
+    for (const auto& [k, st] : entries) dose[arm][k] = stat_json(st);
+  doc["outcomes"] = outcomes;
+  doc["survival"] = survival;
+  doc["logrank"] = logrank;
+  doc["paired"] = paired;
+  doc["dose"] = dose;
+  return doc;
+}
+
+std::vector<std::size_t> counts_from(const json& j, const std::string& path) {
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < array(j, path).size(); ++i) out.push_back(count(j[i], at(path, i)));
+  return out;
+}
+
+SurvivalSummary survival_from(const json& j, const std::string& path) {
+  object(j, path, {"cycle", "at_risk", "events", "censored", "estimate"});
+  SurvivalSummary k;
+  for (std::size_t c : counts_from(j.at("cycle"), at(path, "cycle"))) k.cycle.push_back(int(std::min<std::size_t>(c, 1 << 30)));
+  k.at_risk = counts_from(j.at("at_risk"), at(path, "at_risk"));
+  k.events = counts_from(j.at("events"), at(path, "events"));
+  k.censored = counts_from(j.at("censored"), at(path, "censored"));
+  for (std::size_t i = 0; i < array(j.at("estimate"), at(path, "estimate")).size(); ++i)
+    k.estimate.push_back(number_from(j["estimate"][i], at(at(path, "estimate"), i)));
+  const std::size_t n = k.cycle.size();
+  if (k.at_risk.size() != n || k.events.size() != n || k.censored.size() != n || k.estimate.size() != n)
+    bad(path, "holds lists of different lengths");
+  return k;
+}
+
+ClinicalSummary clinical_from(const json& doc) {
+  ClinicalSummary c;
+  for (const auto& [arm, o] : named_object(doc.at("outcomes"), "outcomes").items()) {
+    const std::string path = "outcomes." + arm;
+    object(o, path, {"responders", "non_responders", "relapsed", "sustained", "first_crossing", "excluded"});
+    OutcomeSummary& x = c.outcomes[arm];
+    std::size_t* out[] = {&x.responders, &x.non_responders, &x.relapsed, &x.sustained, &x.first_crossing, &x.excluded};
+    const char* keys[] = {"responders", "non_responders", "relapsed", "sustained", "first_crossing", "excluded"};
+    for (std::size_t i = 0; i < 6; ++i) *out[i] = count(o.at(keys[i]), at(path, keys[i]));
+  }
+  for (const auto& [arm, k] : named_object(doc.at("survival"), "survival").items())
+    c.survival[arm] = survival_from(k, "survival." + arm);
+  for (const auto& [a, bs] : named_object(doc.at("logrank"), "logrank").items())
+    for (const auto& [b, r] : named_object(bs, "logrank." + a).items()) {
+      const std::string path = "logrank." + a + "." + b;
+      object(r, path, {"chi2", "p"});
+      c.logrank[a][b] = {number_from(r.at("chi2"), at(path, "chi2")), number_from(r.at("p"), at(path, "p"))};
+    }
+  for (const auto& [a, bs] : named_object(doc.at("paired"), "paired").items())
+    for (const auto& [b, ms] : named_object(bs, "paired." + a).items())
+      for (const auto& [m, d] : named_object(ms, "paired." + a + "." + b).items()) {
+        const std::string path = "paired." + a + "." + b + "." + m;
+        object(d, path, {"mean", "ci95", "n"});
+        PairedSummary& x = c.paired[a][b][m];
+        x.mean = number_from(d.at("mean"), at(path, "mean"));
+        x.n = count(d.at("n"), at(path, "n"));
+        interval_from(d.at("ci95"), at(path, "ci95"), x.ci_lo, x.ci_hi);
+      }
+  for (const auto& [arm, entries] : named_object(doc.at("dose"), "dose").items())
+    for (const auto& [k, st] : named_object(entries, "dose." + arm).items())
+      c.dose[arm][k] = stat_from(st, "dose." + arm + "." + k);
+  return c;
+}
+
 std::vector<std::uint64_t> seed_list(const json& j, const std::string& path) {
   std::vector<std::uint64_t> out;
   for (std::size_t i = 0; i < array(j, path).size(); ++i) out.push_back(count(j[i], at(path, i)));
@@ -108,10 +218,11 @@ json to_json(const Summary& s) {
   }
   for (const auto& [arm, L] : s.longitudinal) longitudinal[arm] = cycle_summary_json(L);
   for (const auto& [arm, seeds] : s.diverged) diverged[arm] = seeds;
-  return {{"schema", kSummarySchema},   {"library_version", s.library_version}, {"config_hash", s.config_hash},
-          {"config", s.config},         {"epoch_scale", s.epoch_scale},         {"seeds", s.seeds},
-          {"threads", s.threads},       {"wall_seconds", s.wall_seconds},       {"arms", arms},
-          {"longitudinal", longitudinal}, {"diverged", diverged}};
+  json doc = {{"schema", kSummarySchema},   {"library_version", s.library_version}, {"config_hash", s.config_hash},
+              {"config", s.config},         {"epoch_scale", s.epoch_scale},         {"seeds", s.seeds},
+              {"threads", s.threads},       {"wall_seconds", s.wall_seconds},       {"arms", arms},
+              {"longitudinal", longitudinal}, {"diverged", diverged}};
+  return clinical_json(s.clinical, doc);
 }
 
 Summary summary_from_json(const json& doc) {
@@ -119,7 +230,8 @@ Summary summary_from_json(const json& doc) {
     bad("schema", "is " + (doc.is_object() ? doc.value("schema", json()).dump() : "missing") + ", expected \"" +
                       kSummarySchema + "\"");
   object(doc, "", {"schema", "library_version", "config_hash", "config", "epoch_scale", "seeds", "threads",
-                   "wall_seconds", "arms", "longitudinal", "diverged"});
+                   "wall_seconds", "arms", "longitudinal", "diverged", "outcomes", "survival", "logrank", "paired",
+                   "dose"});
   Summary s;
   s.library_version = string(doc.at("library_version"), "library_version");
   s.config_hash = string(doc.at("config_hash"), "config_hash");
@@ -136,6 +248,7 @@ Summary summary_from_json(const json& doc) {
     s.longitudinal[arm] = cycle_summary_from(L, "longitudinal." + arm);
   for (const auto& [arm, seeds] : named_object(doc.at("diverged"), "diverged").items())
     s.diverged[arm] = seed_list(seeds, "diverged." + arm);
+  s.clinical = clinical_from(doc);
   return s;
 }
 
@@ -153,6 +266,56 @@ std::string cycles_mismatch(const CycleSummary& L, const StudySpec& spec, std::s
   }
   if (L.relapsed != relapsed) return path + ".relapsed is not the number of relapse cycles";
   if (L.threshold != spec.longitudinal.threshold) return path + ".threshold is not the configuration's";
+  return "";
+}
+
+template <class Map>
+std::string unknown_arm(const Map& m, const std::set<std::string>& arms, const std::string& section) {
+  for (const auto& kv : m)
+    if (!arms.count(kv.first)) return section + "." + kv.first + " is not an arm it may hold";
+  return "";
+}
+
+std::string clinical_mismatch(const ClinicalSummary& c, const StudySpec& spec, std::size_t seeds) {
+  std::set<std::string> all, follow;
+  for (const auto& arm : spec.arms) {
+    all.insert(arm.name);
+    if (arm.follow_up) follow.insert(arm.name);
+  }
+  for (const auto& why : {unknown_arm(c.outcomes, follow, "outcomes"), unknown_arm(c.survival, follow, "survival"),
+                          unknown_arm(c.logrank, follow, "logrank"), unknown_arm(c.paired, all, "paired"),
+                          unknown_arm(c.dose, all, "dose")})
+    if (!why.empty()) return why;
+  for (const auto& [a, bs] : c.logrank)
+    if (auto why = unknown_arm(bs, follow, "logrank." + a); !why.empty()) return why;
+  for (const auto& [a, bs] : c.paired) {
+    if (auto why = unknown_arm(bs, all, "paired." + a); !why.empty()) return why;
+    for (const auto& [b, ms] : bs)
+      for (const auto& [m, d] : ms)
+        if (std::find(paired_metrics().begin(), paired_metrics().end(), m) == paired_metrics().end() || d.n > seeds)
+          return "paired." + a + "." + b + "." + m + " is not a paired difference of this run";
+  }
+  for (const auto& arm : spec.arms) {
+    const auto d = c.dose.find(arm.name);
+    if (d == c.dose.end() || !d->second.count("gain") || !d->second.count("efficacy"))
+      return "dose." + arm.name + " is missing or incomplete";
+    for (const auto& [k, st] : d->second)
+      if (std::find(dose_entries().begin(), dose_entries().end(), k) == dose_entries().end())
+        return "dose." + arm.name + "." + k + " is not a dose entry";
+    if (!arm.follow_up) continue;
+    const auto o = c.outcomes.find(arm.name);
+    const auto k = c.survival.find(arm.name);
+    if (o == c.outcomes.end() || k == c.survival.end()) return "outcomes or survival lacks " + arm.name;
+    const OutcomeSummary& x = o->second;
+    if (x.responders + x.non_responders + x.excluded != seeds || x.relapsed + x.sustained != x.responders ||
+        x.first_crossing > seeds)
+      return "outcomes." + arm.name + " does not add up to the run's seeds";
+    if (k->second.cycle.size() != std::size_t(spec.longitudinal.cycles))
+      return "survival." + arm.name + " does not hold one entry per cycle 1-" +
+             std::to_string(spec.longitudinal.cycles);
+    for (std::size_t i = 0; i < k->second.cycle.size(); ++i)
+      if (k->second.cycle[i] != int(i) + 1) return "survival." + arm.name + ".cycle is not 1, 2, ...";
+  }
   return "";
 }
 
@@ -182,7 +345,7 @@ std::string summary_mismatch(const Summary& s, const StudySpec& spec) {
     if (auto why = cycles_mismatch(L->second, spec, s.seeds.size(), "longitudinal." + arm.name); !why.empty())
       return why;
   }
-  return "";
+  return clinical_mismatch(s.clinical, spec, s.seeds.size());
 }
 
 }  // namespace chronic_stress

@@ -33,7 +33,11 @@
 #include <rewire/prune/magnitude.hpp>
 #include <rewire/prune/regrow.hpp>
 
+#include <rewire/protocol/dose.hpp>
 #include <rewire/protocol/measure.hpp>
 #include <rewire/protocol/steps.hpp>
 #include <rewire/protocol/study.hpp>
 #include <rewire/protocol/subject.hpp>
+#include <rewire/stats/bootstrap.hpp>
+#include <rewire/stats/outcomes.hpp>
+#include <rewire/stats/survival.hpp>

@@ -68,6 +68,38 @@ execute_process(COMMAND "${CHECK}" expect "${out}/summary.json"
   "${L}/relapse_cycle/n=2"
   # Diverged seeds per arm.
   "/diverged/treated=[2]" "/diverged/untreated=[]" "/seeds=[0, 1, 2]"
+  # Bootstrap intervals where every resample gives the same answer: three
+  # equal values -> [95, 95]; the relapse cycles 1 and 0 -> resample means
+  # 0, 0.5, 1 with probability 1/4, 1/2, 1/4, so of 10,000 resamples well over
+  # 2.5 % are 0 and over 2.5 % are 1: the interval is [0, 1].
+  "${u}/sparsity/ci95=[95, 95]" "${L}/relapse_cycle/ci95=[0, 1]"
+  # Outcomes at threshold 80 (cycle 0 = 90, 88, 77): seeds 0 and 1 respond,
+  # seed 2 does not; seed 1 relapses at cycle 1 (79), seed 0 is sustained.
+  # The first-crossing count (cycle >= 0) is 2: seeds 1 and 2.
+  "/outcomes/treated/responders=2" "/outcomes/treated/non_responders=1" "/outcomes/treated/relapsed=1"
+  "/outcomes/treated/sustained=1" "/outcomes/treated/first_crossing=2" "/outcomes/treated/excluded=0"
+  # Kaplan-Meier over the two responders: cycle 1, 2 at risk, 1 relapse ->
+  # S = 1/2; cycle 2, 1 at risk, censored (never relapsed) -> S stays 1/2.
+  "/survival/treated/cycle=[1, 2]" "/survival/treated/at_risk=[2, 1]" "/survival/treated/events=[1, 0]"
+  "/survival/treated/censored=[0, 1]" "/survival/treated/estimate=[0.5, 0.5]"
+  # One arm with follow-up: no pair to test.
+  "/logrank={}"
+  # Paired untreated - treated per seed: combined 28-92, 28-86, 31-80 =
+  # -64, -58, -49 -> mean -57; clean 25-100, 50-100, 30-100 -> mean -65.
+  "/paired/untreated/treated/combined/mean=-57" "/paired/untreated/treated/combined/n=3"
+  "/paired/untreated/treated/clean/mean=-65"
+  # Dose of treated: dose_l2 31, 20, 0 -> mean 17; gain = combined -
+  # pretreatment_combined = 92-30, 86-26, 80-30 = 62, 60, 50 -> mean 172/3;
+  # efficacy = gain / dose_l2 over the seeds with a dose: 62/31 = 2 and
+  # 60/20 = 3 (seed 2, dose 0, left out) -> mean 2.5, SD 0.5, n 2, and [2, 3]
+  # as for the relapse cycles above.
+  "/dose/treated/l2/mean=17" "/dose/treated/gain/mean=57.333333333333336" "/dose/treated/gain/n=3"
+  "/dose/treated/efficacy/mean=2.5" "/dose/treated/efficacy/sd=0.5" "/dose/treated/efficacy/n=2"
+  "/dose/treated/efficacy/ci95=[2, 3]"
+  # Untreated: no dose, so no efficacy (n = 0, null); gain 28-27, 28-29,
+  # 31-31 = 1, -1, 0 -> mean 0, SD sqrt(2/3).
+  "/dose/untreated/efficacy/n=0" "/dose/untreated/efficacy/mean=null" "/dose/untreated/efficacy/ci95=null"
+  "/dose/untreated/gain/mean=0" "/dose/untreated/gain/sd=0.816496580927726"
   RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "summary.json statistics differ from the hand-computed values")

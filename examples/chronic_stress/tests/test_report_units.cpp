@@ -225,3 +225,54 @@ TEST_CASE("png_complete accepts a whole PNG and refuses a truncated one") {
   CHECK_FALSE(complete(png + "junk", why));
   CHECK_FALSE(complete("GIF89a", why));
 }
+
+namespace {
+// A summary with one value in each clinical section (values made up: only
+// their way through JSON is under test).
+Summary clinical_summary() {
+  Summary s;
+  s.config = json::object();
+  Stat st = stats({1.0, 2.0, 4.0});
+  st.ci_lo = 1.25;
+  st.ci_hi = 3.5;
+  s.arms["a"]["combined"] = st;
+  ClinicalSummary& c = s.clinical;
+  c.outcomes["a"] = {3, 1, 2, 1, 3, 0};
+  c.survival["a"] = {{1, 2}, {3, 2}, {1, 0}, {0, 2}, {2.0 / 3.0, 2.0 / 3.0}};
+  c.survival["b"] = {{1, 2}, {0, 0}, {0, 0}, {0, 0}, {kNaN, kNaN}};  // no responder: null estimates
+  c.logrank["a"]["b"] = {16.79, 4.2e-5};
+  c.logrank["a"]["c"] = {};  // nothing to test: nulls
+  c.paired["a"]["b"]["combined"] = {-57.0, -60.5, -52.0, 3};
+  c.dose["a"]["efficacy"] = stats({});
+  c.dose["a"]["gain"] = st;
+  return s;
+}
+}  // namespace
+
+TEST_CASE("the clinical sections of summary.json read back as written") {
+  const json doc = json::parse(to_json(clinical_summary()).dump());
+  CHECK(doc["arms"]["a"]["combined"]["ci95"] == json::array({1.25, 3.5}));
+  CHECK(doc["dose"]["a"]["efficacy"]["ci95"].is_null());
+  CHECK(doc["survival"]["b"]["estimate"] == json::array({nullptr, nullptr}));
+  CHECK(doc["logrank"]["a"]["c"]["chi2"].is_null());
+  const Summary back = summary_from_json(doc);
+  CHECK(to_json(back) == doc);
+  CHECK(back.clinical.outcomes.at("a").relapsed == 2);
+  CHECK(back.clinical.paired.at("a").at("b").at("combined").ci_lo == -60.5);
+}
+
+TEST_CASE("a summary with a broken interval or a missing section is refused, naming the field") {
+  json doc = json::parse(to_json(clinical_summary()).dump());
+  json bad = doc;
+  bad["arms"]["a"]["combined"]["ci95"] = json::array({3.5, 1.25});
+  CHECK_THROWS_WITH(summary_from_json(bad), Contains("arms.a.combined.ci95 has lo > hi"));
+  bad = doc;
+  bad["arms"]["a"]["combined"]["ci95"] = nullptr;
+  CHECK_THROWS_WITH(summary_from_json(bad), Contains("arms.a.combined.ci95 is null although n > 0"));
+  bad = doc;
+  bad.erase("survival");
+  CHECK_THROWS_WITH(summary_from_json(bad), Contains("survival is missing"));
+  bad = doc;
+  bad["survival"]["a"]["events"] = json::array({1});
+  CHECK_THROWS_WITH(summary_from_json(bad), Contains("survival.a holds lists of different lengths"));
+}

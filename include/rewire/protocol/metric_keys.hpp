@@ -24,6 +24,14 @@ inline constexpr const char* relapse_after = "relapse_after";        ///< combin
 inline constexpr const char* relapse_drop = "relapse_drop";          ///< before - after (points)
 inline constexpr const char* relapse_sparsity = "relapse_sparsity";  ///< sparsity after the pruning
 
+// Dose of the treatment (dose.hpp): how far it moved the weights from the
+// pre-treatment (pruned) state, and the accuracy it started from.
+inline constexpr const char* dose_l1 = "dose_l1";  ///< 100 ||W_after - W_before||_1 / ||W_before||_1
+inline constexpr const char* dose_l2 = "dose_l2";  ///< the same with the L2 (Frobenius) norm
+inline constexpr const char* dose_turnover = "dose_turnover";  ///< % of surviving weights changed > 10 %
+inline constexpr const char* dose_sparsity_change = "dose_sparsity_change";  ///< sparsity after - before (points)
+inline constexpr const char* pretreatment_combined = "pretreatment_combined";  ///< combined accuracy before treatment
+
 /// Prefix of the stress-sweep metrics: stress_<sigma>.
 inline constexpr const char* stress_prefix = "stress_";
 

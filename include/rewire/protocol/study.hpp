@@ -11,6 +11,7 @@
 #include <rewire/core/error.hpp>
 #include <rewire/core/float_env.hpp>
 #include <rewire/data/clusters.hpp>
+#include <rewire/protocol/dose.hpp>
 #include <rewire/protocol/measure.hpp>
 #include <rewire/protocol/metric_keys.hpp>
 #include <rewire/protocol/steps.hpp>
@@ -298,8 +299,10 @@ inline ArmResult run_arm(const StudySpec& spec, std::size_t arm_index, const Sub
   if (state.next_cycle < 0) {
     result.arm = arm.name;
     result.baseline_diverged = depressed.diverged;
+    const DoseReference pretreatment = dose_reference(subject, data, spec.measure);
     for (const auto& step : arm.treatment) apply(subject, step, data.train, batch, on_epoch);
     result.metrics = measure_panel(subject, data, spec.measure, kPhasePanel);
+    add_dose_metrics(result.metrics, pretreatment, subject.net);
     result.diverged = subject.diverged;
     if (arm.follow_up) {
       measure_relapse(spec, arm_index, subject, data, result);
