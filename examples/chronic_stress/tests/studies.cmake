@@ -50,3 +50,16 @@ foreach(study IN LISTS studies)
     math(EXPR i "${i} + 1")
   endwhile()
 endforeach()
+
+# The paper's config keeps the hash it had before schedules, sweeps and the
+# task shape existed (fb0ecf17ed7b2bee, printed by the program of that time):
+# its canonical form must not change, or every saved paper run would be
+# recomputed. The severity study's 0.95 point is the paper's study itself.
+execute_process(COMMAND "${EXE}" --print-config OUTPUT_VARIABLE paper RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0 OR NOT paper MATCHES "config_hash fb0ecf17ed7b2bee ")
+  message(FATAL_ERROR "the built-in paper.toml no longer hashes to fb0ecf17ed7b2bee")
+endif()
+print_config("${STUDIES}/severity.toml" severity)
+if(NOT severity MATCHES "# ---- sweep point-03\n[^\n]*\n[^\n]*config_hash fb0ecf17ed7b2bee ")
+  message(FATAL_ERROR "severity.toml point-03 (target 0.95) is not the paper's config")
+endif()
