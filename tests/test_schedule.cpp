@@ -168,7 +168,7 @@ TEST_CASE("discontinue returns the network to ReLU and damping 1", "[schedule][s
   CHECK(describe(Step{Discontinue{}}) == "discontinue(activation relu, damping 1)");
 }
 
-TEST_CASE("the cluster task in any dimension: the 2-D default draws as it always did", "[schedule][data]") {
+TEST_CASE("the cluster task in any dimension, the 2-D default drawing as it always did", "[schedule][data]") {
   // The generator as it was for the plane, written out: label, then x, then y.
   Rng ref(11), rng(11);
   const ClusterCentres paper = paper_centres();
@@ -187,7 +187,7 @@ TEST_CASE("the cluster task in any dimension: the 2-D default draws as it always
     for (Index j = 0; j < 5; ++j) CHECK(e.inputs(k, j) == c3[std::size_t(e.labels[k])][std::size_t(j)]);
 }
 
-TEST_CASE("a study on a 5-D, 3-class task runs; shapes that do not fit are refused", "[schedule][data]") {
+TEST_CASE("a study on a 5-D, 3-class task runs, and shapes that do not fit are refused", "[schedule][data]") {
   StudySpec spec = tiny_spec(1);
   spec.data.centres = {{4, 0, 0, 0, 0}, {0, 4, 0, 0, 0}, {0, 0, 4, 0, 0}};
   spec.widths = {5, 32, 3};

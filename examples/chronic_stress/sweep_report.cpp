@@ -14,6 +14,7 @@
 #include <rewire/protocol/metric_keys.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <string>
 
@@ -109,8 +110,12 @@ bool write_figure(const fs::path& dir, const KeyMetric& m, const std::vector<Swe
   const auto styles = figure_kit::arm_styles(arms);
   std::string gp = figure_kit::gp_header(name, m.title, "# Data: sweep_" + std::string(m.name) +
                                                             ".dat, one block per arm: x mean band_lo band_hi point\n");
+  // The key path as the x label, reduced to the characters a path has.
+  std::string key;
+  for (char c : points.front().values.front().first)
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '[' || c == ']') key += c;
   gp += fmt::format("set title \"{}\"\nset xlabel \"{}\"\n", m.title,
-                    numeric ? "swept value" : "sweep point (labels: the values of the point)");
+                    numeric ? key : "sweep point (labels: the values of the point)");
   if (!numeric) gp += "set xtics rotate by -30\n";
   gp += "set offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05\n";
   std::vector<std::string> parts;
