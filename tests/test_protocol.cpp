@@ -66,7 +66,7 @@ ArmSpec make_arm(const std::string& name, std::vector<Step> treatment, std::vect
   a.name = name;
   a.treatment = std::move(treatment);
   a.follow_up = true;
-  a.maintenance = std::move(maintenance);
+  if (!maintenance.empty()) a.maintenance = {MaintenanceBlock{std::move(maintenance), {}}};  // every cycle
   a.probes = std::move(probes);
   return a;
 }

@@ -22,7 +22,7 @@ using Catch::Matchers::Contains;
 // A study small enough to run in milliseconds: 2-8-4, a few dozen points.
 StudySpec tiny_study() {
   StudySpec spec;
-  spec.data = {64, 32, 32, 0.8f, 0.0f, 16};
+  spec.data = {64, 32, 32, 0.8f, 0.0f, 16, {}};
   spec.widths = {2, 8, 4};
   spec.baseline = {Train{2, 1e-2f}, PruneTo{0.5}};
   spec.measure = {1.0f, 0.5f, {0.0f, 1.5f}};
@@ -31,7 +31,7 @@ StudySpec tiny_study() {
   ArmSpec arm;
   arm.name = "a";
   arm.treatment = {Train{1, 1e-3f}};
-  arm.maintenance = {Train{1, 1e-3f}};
+  arm.maintenance = {MaintenanceBlock{{Train{1, 1e-3f}}, {}}};
   arm.probes = {{"off", Modulate{Activation::relu, 1.0f}}};
   spec.arms = {arm};
   return spec;
@@ -50,12 +50,14 @@ TEST_CASE("every step kind has its name, epochs and description", "[steps]") {
   const std::vector<std::pair<Step, std::string>> cases{
       {Train{15, 5e-4f}, "train(15, lr 0.0005)"},
       {TrainWithStress{100, 1e-5f, 0.5f}, "train_with_stress(100, lr 0.00001, sigma0 0.5)"},
+      {TrainWithNoise{20, 1e-4f, 0.25f}, "train_with_noise(20, lr 0.0001, sigma 0.25)"},
       {Regrow{regrow}, "regrow(30 batches, fraction 0.5, sd 0.03, ties random)"},
       {Modulate{Activation::tanh, 0.7f}, "modulate(activation tanh, damping 0.7)"},
+      {Discontinue{}, "discontinue(activation relu, damping 1)"},
       {PruneTo{0.95}, "prune_to(0.95)"},
       {PruneRemaining{0.4, 0.99}, "prune_remaining(0.4, cap 0.99)"}};
   REQUIRE(cases.size() == std::variant_size_v<Step>);  // one case per kind
-  const std::vector<int> epochs{15, 100, 0, 0, 0, 0};
+  const std::vector<int> epochs{15, 100, 20, 0, 0, 0, 0, 0};
   for (std::size_t k = 0; k < cases.size(); ++k) {
     CHECK(cases[k].first.index() == k);
     CHECK(describe(cases[k].first) == cases[k].second);
@@ -116,13 +118,13 @@ TEST_CASE("scale_epochs rounds half away from zero, at least 1, training steps o
   StudySpec spec = tiny_study();
   spec.baseline = {Train{5, 1e-3f}, PruneTo{0.5}};
   spec.arms[0].treatment = {TrainWithStress{3, 1e-3f, 0.5f}, Modulate{Activation::tanh, {}}};
-  spec.arms[0].maintenance = {Train{1, 1e-3f}};
+  spec.arms[0].maintenance = {MaintenanceBlock{{Train{1, 1e-3f}}, {}}};
   scale_epochs(spec, 0.5);
   // 5 * 0.5 = 2.5 -> 3; 3 * 0.5 = 1.5 -> 2; 1 * 0.5 = 0.5 -> 1 (and never below 1).
   CHECK(std::get<Train>(spec.baseline[0]).epochs == 3);
   CHECK(std::get<PruneTo>(spec.baseline[1]).target == 0.5);
   CHECK(std::get<TrainWithStress>(spec.arms[0].treatment[0]).epochs == 2);
-  CHECK(std::get<Train>(spec.arms[0].maintenance[0]).epochs == 1);
+  CHECK(std::get<Train>(spec.arms[0].maintenance[0].steps[0]).epochs == 1);
   scale_epochs(spec, 0.01);  // 3 * 0.01 = 0.03 -> 0 -> at least 1
   CHECK(std::get<Train>(spec.baseline[0]).epochs == 1);
 }
@@ -215,7 +217,7 @@ TEST_CASE("an arm records exactly the documented metric keys", "[steps][metrics]
 
 TEST_CASE("stream-key constants keep the study's numbering", "[steps][streams]") {
   // The study's program seeded its data sets s*1000+100, +200, +300.
-  DataSpec d{40, 30, 20, 0.8f, 0.0f, 8};
+  DataSpec d{40, 30, 20, 0.8f, 0.0f, 8, {}};
   const StudyData data = make_study_data(d, 7);
   Rng train_rng(stream_key(7100, Purpose::data));
   Rng standard_rng(stream_key(7200, Purpose::data));
@@ -262,10 +264,10 @@ TEST_CASE("StudySpec::validate names the arm, the list, the step and the value",
   StudySpec spec = tiny_study();
   ArmSpec b;
   b.name = "b";
-  b.maintenance = {Train{1, 1e-3f}, TrainWithStress{2, 0.0f, 0.3f}};
+  b.maintenance = {MaintenanceBlock{{Train{1, 1e-3f}, TrainWithStress{2, 0.0f, 0.3f}}, {}}};
   spec.arms.push_back(b);
-  CHECK_THROWS_WITH(spec.validate(), Contains("arms[1] (b).maintenance[1]: lr = 0"));
-  spec.arms[1].maintenance[1] = TrainWithStress{2, 1e-3f, 0.3f};
+  CHECK_THROWS_WITH(spec.validate(), Contains("arms[1] (b).maintenance[0].steps[1]: lr = 0"));
+  spec.arms[1].maintenance[0].steps[1] = TrainWithStress{2, 1e-3f, 0.3f};
   spec.baseline[1] = PruneTo{2.0};
   CHECK_THROWS_WITH(spec.validate(), Contains("baseline[1]: target sparsity = 2"));
   spec.baseline[1] = PruneTo{0.5};

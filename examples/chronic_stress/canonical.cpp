@@ -7,6 +7,7 @@
 // result changes it.
 #include "config.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
@@ -24,6 +25,63 @@ ojson steps_json(const std::vector<Step>& steps) {
   ojson a = ojson::array();
   for (const auto& s : steps) a.push_back(step_to_json(s));
   return a;
+}
+
+// A cycle selector as the schema spells it: `at`, or `cycles` and `every`
+// (the end of the range capped at the last cycle, which selects the same).
+void selector_json(const CycleSelector& sel, int cycles, ojson& j) {
+  if (!sel.at.empty()) {
+    j["at"] = sel.at;
+    return;
+  }
+  j["cycles"] = {sel.from, std::min(sel.to, std::max(cycles, sel.from))};
+  j["every"] = sel.every;
+}
+
+// Maintenance that runs the same steps in every cycle is written as the plain
+// array of steps it always was (so paper configs keep their canonical text
+// and hash); any cycle-dependent schedule as an array of blocks.
+ojson maintenance_json(const std::vector<MaintenanceBlock>& blocks, int cycles) {
+  const bool uniform = std::all_of(blocks.begin(), blocks.end(),
+                                   [cycles](const MaintenanceBlock& b) { return b.cycles.every_cycle(cycles); });
+  if (uniform) {
+    std::vector<Step> steps;
+    for (const auto& b : blocks) steps.insert(steps.end(), b.steps.begin(), b.steps.end());
+    return steps_json(steps);
+  }
+  ojson a = ojson::array();
+  for (const auto& b : blocks) {
+    ojson j;
+    selector_json(b.cycles, cycles, j);
+    j["steps"] = steps_json(b.steps);
+    a.push_back(j);
+  }
+  return a;
+}
+
+ojson stress_json(const std::vector<StressBlock>& blocks, int cycles) {
+  ojson a = ojson::array();
+  for (const auto& b : blocks) {
+    ojson j;
+    selector_json(b.cycles, cycles, j);
+    j["remove_fraction"] = b.prune.fraction;
+    j["cap"] = b.prune.cap;
+    j["scope"] = to_string(b.prune.scope);
+    a.push_back(j);
+  }
+  return a;
+}
+
+ojson arm_json(const ArmSpec& arm, int cycles) {
+  ojson probes = ojson::array();
+  for (const auto& p : arm.probes) probes.push_back(probe_to_json(p));
+  ojson j = {{"name", arm.name},
+             {"follow_up", arm.follow_up},
+             {"treatment", steps_json(arm.treatment)},
+             {"maintenance", maintenance_json(arm.maintenance, cycles)}};
+  if (!arm.stress.empty()) j["stress"] = stress_json(arm.stress, cycles);  // absent: the study's stressor
+  j["probes"] = probes;
+  return j;
 }
 
 // ---- TOML text -------------------------------------------------------------
@@ -54,7 +112,8 @@ std::string toml_string(const std::string& s) {
   return out + "\"";
 }
 
-std::string toml_value(const ojson& v) {
+// `inline_only`: inside an inline table, where TOML allows no line break.
+std::string toml_value(const ojson& v, bool inline_only = false) {
   switch (v.type()) {
     case ojson::value_t::boolean: return v.get<bool>() ? "true" : "false";
     case ojson::value_t::number_integer:
@@ -66,7 +125,7 @@ std::string toml_value(const ojson& v) {
       std::string out = "{ ";
       bool first = true;
       for (const auto& [k, x] : v.items()) {
-        out += (first ? "" : ", ") + k + " = " + toml_value(x);
+        out += (first ? "" : ", ") + k + " = " + toml_value(x, true);
         first = false;
       }
       return out + " }";
@@ -74,11 +133,11 @@ std::string toml_value(const ojson& v) {
     case ojson::value_t::array: {
       if (v.empty()) return "[]";
       // One inline table per line (steps, probes); scalars on one line.
-      const bool tables = v.front().is_object();
+      const bool tables = v.front().is_object() && !inline_only;
       std::string out = tables ? "[\n" : "[";
       for (std::size_t i = 0; i < v.size(); ++i) {
         if (tables) out += "  " + toml_value(v[i]) + ",\n";
-        else out += (i ? ", " : "") + toml_value(v[i]);
+        else out += (i ? ", " : "") + toml_value(v[i], inline_only);
       }
       return out + "]";
     }
@@ -100,6 +159,15 @@ nlohmann::ordered_json config_to_json(const StudySpec& spec) {
   j["data"] = {{"train_size", d.train_size},  {"standard_size", d.standard_size},
                {"clean_size", d.clean_size},  {"sigma", short_float(d.sigma)},
                {"clean_sigma", short_float(d.clean_sigma)}, {"batch_size", d.batch_size}};
+  if (!d.centres.empty()) {  // absent: the paper's task (config.cpp stores the paper's centres so)
+    ojson centres = ojson::array();
+    for (const auto& c : d.centres) {
+      ojson point = ojson::array();
+      for (float x : c) point.push_back(short_float(x));
+      centres.push_back(point);
+    }
+    j["data"]["centres"] = centres;
+  }
   j["network"] = {{"widths", spec.widths}};
   j["baseline"] = {{"steps", steps_json(spec.baseline)}};
   ojson levels = ojson::array();
@@ -117,15 +185,7 @@ nlohmann::ordered_json config_to_json(const StudySpec& spec) {
                        {"threshold", L.threshold}};
   j["numerics"] = {{"flush_denormals", spec.flush_denormals}};
   ojson arms = ojson::array();
-  for (const auto& arm : spec.arms) {
-    ojson probes = ojson::array();
-    for (const auto& p : arm.probes) probes.push_back(probe_to_json(p));
-    arms.push_back({{"name", arm.name},
-                    {"follow_up", arm.follow_up},
-                    {"treatment", steps_json(arm.treatment)},
-                    {"maintenance", steps_json(arm.maintenance)},
-                    {"probes", probes}});
-  }
+  for (const auto& arm : spec.arms) arms.push_back(arm_json(arm, L.cycles));
   j["arms"] = arms;
   return j;
 }

@@ -2,8 +2,7 @@
 // library would refuse later (or silently misread) BEFORE any work starts:
 // unknown keys, wrong types, out-of-range values. Every message names the
 // source, line:column, the dotted key path and what is allowed there.
-#include "config.hpp"
-#include "toml_reader.hpp"
+#include "config_internal.hpp"
 
 #include <rewire/data/clusters.hpp>
 
@@ -17,18 +16,13 @@
 #include <vector>
 
 namespace chronic_stress {
+namespace config_detail {
 namespace {
 
 using namespace rewire;
 using namespace rewire::protocol;
 using namespace toml_reader;
 using ojson = nlohmann::ordered_json;
-
-// Upper bounds no sane study reaches; they keep every count far from int
-// overflow (also after --epoch-scale, which is capped at 1000).
-constexpr std::int64_t kMaxEpochs = 100000;
-constexpr std::int64_t kMaxSetSize = 10000000;
-constexpr std::int64_t kMaxWidth = 65536;
 
 // ---- steps: one codec per step type ---------------------------------------
 // Everything the TOML schema knows about a step type sits in its Codec: its
@@ -63,6 +57,26 @@ struct Codec<TrainWithStress> {
     j["lr"] = short_float(s.lr);
     j["sigma0"] = short_float(s.sigma0);
   }
+};
+
+template <>
+struct Codec<TrainWithNoise> {
+  static std::vector<std::string> keys() { return {"op", "epochs", "lr", "sigma"}; }
+  static TrainWithNoise read(const Table& t) {
+    return TrainWithNoise{read_epochs(t), t.real_f("lr", kLearningRate), t.real_f("sigma", kNonNegative)};
+  }
+  static void write(const TrainWithNoise& s, ojson& j) {
+    j["epochs"] = s.epochs;
+    j["lr"] = short_float(s.lr);
+    j["sigma"] = short_float(s.sigma);
+  }
+};
+
+template <>
+struct Codec<Discontinue> {
+  static std::vector<std::string> keys() { return {"op"}; }
+  static Discontinue read(const Table&) { return Discontinue{}; }
+  static void write(const Discontinue&, ojson&) {}
 };
 
 template <>
@@ -148,6 +162,8 @@ Step read_step_as(const std::string& op, const toml::node& n, const std::string&
   }
 }
 
+}  // namespace
+
 Step read_step(const std::string& src, const toml::node& n, const std::string& path) {
   const std::string what = "a step table such as { op = \"train\", epochs = 10, lr = 5e-4 }";
   const auto* t = n.as_table();
@@ -170,6 +186,17 @@ std::vector<Step> read_steps(const Table& t, std::string_view key, bool required
   return steps;
 }
 
+Modulate read_modulation(const Table& t) { return Codec<Modulate>::read(t); }
+
+// The prune of [relapse] or [longitudinal]. Without a cap even in paper.toml,
+// there is none (PruneRemaining's default, 1).
+PruneRemaining read_removal(const Table& t, const PruneRemaining* paper) {
+  return PruneRemaining{t.real("remove_fraction", kSparsity, paper ? std::optional<double>(paper->fraction) : std::nullopt),
+                        t.real("cap", kCap, paper ? paper->cap : PruneRemaining{}.cap), t.scope()};
+}
+
+namespace {
+
 // ---- sections --------------------------------------------------------------
 // The library has no study defaults; the schema's are the built-in
 // paper.toml's: a key a file omits takes the paper's value. `paper` is null
@@ -181,6 +208,31 @@ std::optional<T> paper_value(const S* paper, T S::*field) {
   return paper->*field;
 }
 
+// Class centres: 2 to 4096 classes, all of one dimension (1 to 4096). The
+// paper's own centres are stored as "none given", so that spelling them out
+// leaves the canonical form (and the hash) of a paper config unchanged.
+ClusterCentres read_centres(const std::string& src, const toml::node& n, const std::string& path) {
+  const std::string what = "class centres such as [[-3.0, -3.0], [3.0, 3.0]], one array per class";
+  const auto& a = read_array(src, n, path, what);
+  if (a.size() < 2 || a.size() > 4096)
+    fail(src, &n, path + " has " + std::to_string(a.size()) + " centres: expected 2 to 4096 (one per class)");
+  ClusterCentres centres;
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    const std::string at = path + "[" + std::to_string(k) + "]";
+    const auto& c = read_array(src, a[k], at, "coordinates");
+    if (c.empty() || c.size() > 4096) fail(src, &a[k], at + " has " + std::to_string(c.size()) + " coordinates: expected 1 to 4096");
+    if (k > 0 && c.size() != centres[0].size())
+      fail(src, &a[k], at + " has " + std::to_string(c.size()) + " coordinates, " + path + "[0] has " +
+                           std::to_string(centres[0].size()) + ": every centre needs the same dimension");
+    std::vector<float> centre;
+    for (std::size_t j = 0; j < c.size(); ++j)
+      centre.push_back(read_float(src, c[j], at + "[" + std::to_string(j) + "]", kFinite));
+    centres.push_back(std::move(centre));
+  }
+  if (centres == paper_centres()) return {};
+  return centres;
+}
+
 void read_data(const Table& t, DataSpec& d, const DataSpec* paper) {
   d.train_size = t.integer("train_size", 1, kMaxSetSize, paper_value(paper, &DataSpec::train_size));
   d.standard_size = t.integer("standard_size", 1, kMaxSetSize, paper_value(paper, &DataSpec::standard_size));
@@ -188,6 +240,7 @@ void read_data(const Table& t, DataSpec& d, const DataSpec* paper) {
   d.sigma = t.real_f("sigma", kNonNegative, paper_value(paper, &DataSpec::sigma));
   d.clean_sigma = t.real_f("clean_sigma", kNonNegative, paper_value(paper, &DataSpec::clean_sigma));
   d.batch_size = t.integer("batch_size", 1, kMaxSetSize, paper_value(paper, &DataSpec::batch_size));
+  if (const auto* n = t.get("centres")) d.centres = read_centres(t.source(), *n, t.at("centres"));
 }
 
 void read_network(const Table& t, std::vector<Index>& widths, bool required) {
@@ -203,15 +256,37 @@ void read_network(const Table& t, std::vector<Index>& widths, bool required) {
   widths.clear();
   for (std::size_t i = 0; i < a.size(); ++i)
     widths.push_back(read_integer(t.source(), a[i], t.at("widths") + "[" + std::to_string(i) + "]", 1, kMaxWidth));
-  const Index classes = Index(paper_centres().size());
-  if (widths.front() != 2)
-    fail(t.source(), &a[0], t.at("widths") + "[0] = " + std::to_string(widths.front()) +
-                                 ": the input layer must have 2 units (the data are points in the plane)");
-  if (widths.back() != classes)
-    fail(t.source(), &a[a.size() - 1], t.at("widths") + "[" + std::to_string(a.size() - 1) + "] = " +
-                                           std::to_string(widths.back()) + ": the output layer must have " +
-                                           std::to_string(classes) + " units (the data have " +
-                                           std::to_string(classes) + " classes)");
+}
+
+// The network's input and output widths must fit the task: the dimension of
+// the class centres and their count. Named at widths if the file gives them,
+// else at data.centres (the widths then are the paper's).
+void check_task_shape(const Table& top, const StudySpec& spec) {
+  const ClusterCentres centres = spec.data.task_centres();
+  const auto dims = Index(centres.front().size());
+  const auto classes = Index(centres.size());
+  const std::string origin = spec.data.centres.empty() ? " (the paper's task)" : " (data.centres)";
+  const toml::node* network = top.get("network");
+  const toml::node* widths = network && network->as_table() ? network->as_table()->get("widths") : nullptr;
+  if (!widths) {
+    const toml::node* data = top.get("data");
+    const toml::node* at = data && data->as_table() ? data->as_table()->get("centres") : nullptr;
+    if (spec.widths.front() != dims || spec.widths.back() != classes)
+      fail(top.source(), at, "data.centres: " + std::to_string(classes) + " classes in " + std::to_string(dims) +
+                                 " dimensions need network.widths from " + std::to_string(dims) + " to " +
+                                 std::to_string(classes) + " units; give [network] widths");
+    return;
+  }
+  const auto& a = *widths->as_array();
+  if (spec.widths.front() != dims)
+    fail(top.source(), &a[0], "network.widths[0] = " + std::to_string(spec.widths.front()) +
+                                  ": the input layer must have " + std::to_string(dims) + " units (the dimension of the data" +
+                                  origin + ")");
+  if (spec.widths.back() != classes)
+    fail(top.source(), &a[a.size() - 1], "network.widths[" + std::to_string(a.size() - 1) + "] = " +
+                                             std::to_string(spec.widths.back()) + ": the output layer must have " +
+                                             std::to_string(classes) + " units (the data have " +
+                                             std::to_string(classes) + " classes" + origin + ")");
 }
 
 void read_stress_levels(const Table& t, std::vector<float>& levels, bool required) {
@@ -245,73 +320,10 @@ void read_evaluation(const Table& t, MeasureSpec& m, const MeasureSpec* paper) {
   read_stress_levels(t, m.stress_levels, !paper);
 }
 
-// The prune of [relapse] or [longitudinal]. Without a cap even in paper.toml,
-// there is none (PruneRemaining's default, 1).
-PruneRemaining read_removal(const Table& t, const PruneRemaining* paper) {
-  return PruneRemaining{t.real("remove_fraction", kSparsity, paper_value(paper, &PruneRemaining::fraction)),
-                        t.real("cap", kCap, paper ? paper->cap : PruneRemaining{}.cap), t.scope()};
-}
-
 void read_longitudinal(const Table& t, LongitudinalSpec& L, const LongitudinalSpec* paper) {
   L.cycles = int(t.integer("cycles", 0, 1000, paper_value(paper, &LongitudinalSpec::cycles)));
   L.prune = read_removal(t, paper ? &paper->prune : nullptr);
   L.threshold = t.real("threshold", kPercent, paper_value(paper, &LongitudinalSpec::threshold));
-}
-
-std::vector<Probe> read_probes(const std::string& src, const toml::node& n, const std::string& path) {
-  const auto& a = read_array(src, n, path, "probe tables");
-  if (a.size() > kMaxProbes)
-    fail(src, &n, path + " has " + std::to_string(a.size()) + " entries: expected at most " +
-                      std::to_string(kMaxProbes));
-  std::vector<Probe> probes;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    Table pt(a[i], path + "[" + std::to_string(i) + "]", src, {"name", "activation", "damping"},
-             "a probe table such as { name = \"off\", activation = \"relu\", damping = 1.0 }");
-    const auto* pn = pt.get("name");
-    if (!pn) pt.missing("name", "a name such as \"off\"");
-    Probe probe{read_name(src, *pn, pt.at("name")), Codec<Modulate>::read(pt)};
-    for (const auto& other : probes)
-      if (other.name == probe.name) fail(src, pn, pt.at("name") + " = \"" + probe.name + "\" is used twice in " + path);
-    probes.push_back(std::move(probe));
-  }
-  return probes;
-}
-
-ArmSpec read_arm(const std::string& src, const toml::node& n, const std::string& path) {
-  Table t(n, path, src, {"name", "treatment", "follow_up", "maintenance", "probes"});
-  ArmSpec arm;
-  const auto* name = t.get("name");
-  if (!name) t.missing("name", "a name such as \"ketamine\"");
-  arm.name = read_name(src, *name, t.at("name"));
-  arm.treatment = read_steps(t, "treatment", false);
-  arm.follow_up = t.boolean("follow_up", true);
-  arm.maintenance = read_steps(t, "maintenance", false);
-  if (const auto* p = t.get("probes")) arm.probes = read_probes(src, *p, t.at("probes"));
-  // Follow-up-only settings would be silently ignored: refuse them.
-  if (!arm.follow_up)
-    for (const char* key : {"maintenance", "probes"})
-      if (const auto* k = t.get(key); k && !(k->as_array() && k->as_array()->empty()))
-        fail(src, k, t.at(key) + " has no effect when " + t.at("follow_up") + " = false; remove it");
-  return arm;
-}
-
-std::vector<ArmSpec> read_arms(const Table& top) {
-  const std::string& source = top.source();
-  const auto* arms = top.get("arms");
-  if (!arms) top.missing("arms", "at least one [[arms]] table");
-  const auto& a = read_array(source, *arms, "arms", "[[arms]] tables");
-  if (a.empty() || a.size() > 64)
-    fail(source, arms, "arms has " + std::to_string(a.size()) + " entries: expected 1 to 64");
-  std::vector<ArmSpec> out;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const std::string path = "arms[" + std::to_string(i) + "]";
-    out.push_back(read_arm(source, a[i], path));
-    for (std::size_t j = 0; j < i; ++j)
-      if (out[j].name == out[i].name)
-        fail(source, a[i].as_table()->get("name"),
-             path + ".name = \"" + out[i].name + "\" is already used by arms[" + std::to_string(j) + "]");
-  }
-  return out;
 }
 
 toml::table parse_toml(std::string_view toml_text, const std::string& source) {
@@ -339,9 +351,11 @@ StudySpec read_study(std::string_view toml_text, const std::string& source, cons
     }
     return Table(*n, key, source, std::move(keys));
   };
-  if (auto t = section("data", {"train_size", "standard_size", "clean_size", "sigma", "clean_sigma", "batch_size"}))
+  if (auto t = section("data", {"train_size", "standard_size", "clean_size", "sigma", "clean_sigma", "batch_size",
+                                "centres"}))
     read_data(*t, spec.data, paper ? &paper->data : nullptr);
   if (auto t = section("network", {"widths"})) read_network(*t, spec.widths, !paper);
+  check_task_shape(top, spec);
   const auto* baseline = top.get("baseline");
   if (!baseline) top.missing("baseline", "a [baseline] table with 'steps'");
   spec.baseline = read_steps(Table(*baseline, "baseline", source, {"steps"}), "steps", true);
@@ -353,7 +367,7 @@ StudySpec read_study(std::string_view toml_text, const std::string& source, cons
     read_longitudinal(*t, spec.longitudinal, paper ? &paper->longitudinal : nullptr);
   if (auto t = section("numerics", {"flush_denormals"}))
     spec.flush_denormals = t->boolean("flush_denormals", paper_value(paper, &StudySpec::flush_denormals));
-  spec.arms = read_arms(top);
+  spec.arms = read_arms(top, spec.longitudinal.cycles);
   // The library's own checks, as a net under ours (they should never fire).
   try {
     spec.validate();
@@ -364,17 +378,21 @@ StudySpec read_study(std::string_view toml_text, const std::string& source, cons
 }
 
 }  // namespace
+}  // namespace config_detail
+
+using namespace rewire::protocol;
+using ojson = nlohmann::ordered_json;
 
 StudySpec parse_config(std::string_view toml_text, const std::string& source) {
-  static const StudySpec paper = read_study(paper_config(), kPaperConfigName, nullptr);
-  return read_study(toml_text, source, &paper);
+  static const StudySpec paper = config_detail::read_study(paper_config(), kPaperConfigName, nullptr);
+  return config_detail::read_study(toml_text, source, &paper);
 }
 
 ojson step_to_json(const Step& step) {
   return std::visit(
       [](const auto& s) {
         ojson j{{"op", s.name}};
-        Codec<std::decay_t<decltype(s)>>::write(s, j);
+        config_detail::Codec<std::decay_t<decltype(s)>>::write(s, j);
         return j;
       },
       step);
@@ -382,7 +400,7 @@ ojson step_to_json(const Step& step) {
 
 ojson probe_to_json(const Probe& probe) {
   ojson j{{"name", probe.name}};
-  Codec<Modulate>::write(probe.modulation, j);
+  config_detail::Codec<Modulate>::write(probe.modulation, j);
   return j;
 }
 

@@ -8,6 +8,7 @@
 #include "config.hpp"
 #include "console.hpp"
 #include "study_run.hpp"
+#include "sweep.hpp"
 
 #include <common/atomic_file.hpp>
 #include <rewire/protocol/metric_keys.hpp>
@@ -78,6 +79,27 @@ std::string config_text(const Options& o) {
   }
 }
 
+// A study file with a [sweep]: every point under --out/point-NN, then
+// sweep.json and sweep.md (sweep.hpp).
+int run_sweep_command(const Options& o, const std::string& text, const std::string& source) {
+  if (o.print_config) {
+    for (const auto& point : expand_sweep(text, source))
+      std::printf("# ---- sweep %s\n%s", point.dir.c_str(),
+                  config_file_text(prepare_study(point.toml_text, source + " (sweep " + point.dir + ")", o.epoch_scale))
+                      .c_str());
+    return 0;
+  }
+  Console console(!o.quiet && isatty(fileno(stderr)), !o.quiet);
+  StudyRequest request{fs::path(o.out), {}, o.threads, !o.no_report};
+  for (std::uint64_t s = 0; s < o.seeds; ++s) request.seeds.push_back(o.first_seed + s);
+  if (!run_sweep(text, source, o.epoch_scale, request, console)) {
+    console.warn("interrupted: finished seeds are saved under " + o.out + "; run the same command again to continue");
+    return 130;
+  }
+  if (!o.quiet) std::printf("sweep finished; comparison in %s\n", (fs::path(o.out) / "sweep.md").string().c_str());
+  return 0;
+}
+
 int run(int argc, char** argv) {
   Options o;
   CLI::App app{"chronic_stress: the pruning-plasticity study of Cheung (2026), doi:10.5281/zenodo.18295517,\n"
@@ -119,7 +141,9 @@ int run(int argc, char** argv) {
 
   // Everything is checked before anything is created.
   const std::string source = o.config.empty() ? kPaperConfigName : o.config;
-  const PreparedStudy study = prepare_study(config_text(o), source, o.epoch_scale);
+  const std::string text = config_text(o);
+  if (has_sweep(text, source)) return run_sweep_command(o, text, source);
+  const PreparedStudy study = prepare_study(text, source, o.epoch_scale);
   if (o.print_config) {
     std::fputs(config_file_text(study).c_str(), stdout);
     return 0;

@@ -229,7 +229,8 @@ class Pool {
     long n = 0;
     for (const auto& s : arm.treatment) n += epochs_of(s);
     if (arm.follow_up)
-      for (const auto& s : arm.maintenance) n += long(std::max(next - 1, 0)) * epochs_of(s);
+      for (int c = 1; c < next; ++c)
+        for (const auto& s : steps_in_cycle(arm.maintenance, c)) n += epochs_of(s);
     return std::min(n, spec_.arm_epochs(a));
   }
 

@@ -44,6 +44,7 @@ struct Range {
     return std::isfinite(v) && (lo_open ? v > lo : v >= lo) && (hi_open ? v < hi : v <= hi);
   }
   std::string describe() const {
+    if (lo == -kInf && hi == kInf) return "a finite number";
     if (hi == kInf) return std::string("a finite number ") + (lo_open ? "> " : ">= ") + num(lo);
     return std::string("a number in ") + (lo_open ? "(" : "[") + num(lo) + ", " + num(hi) +
            (hi_open ? ")" : "]");
@@ -55,6 +56,7 @@ inline constexpr Range kSparsity{0, 1, false, true};         // [0, 1): 1 would 
 inline constexpr Range kCap{0, 1, true, false};              // (0, 1]: 1 = no cap
 inline constexpr Range kLearningRate{0, 1, true, false};     // (0, 1]
 inline constexpr Range kPercent{0, 100, false, false};
+inline constexpr Range kFinite{-kInf, kInf, true, true};
 
 [[noreturn]] inline void fail(const std::string& source, const toml::node* node, const std::string& message) {
   std::string where = source;

@@ -1,10 +1,10 @@
 // rewire/protocol/steps.hpp - the vocabulary of an experimental protocol.
 //
 // A protocol is a sequence of steps applied to a Subject (a network with its
-// own random streams): train, train under a tapering noise schedule, regrow,
-// modulate the hidden units, prune to a sparsity, or prune a fraction of the
-// surviving weights. Treatments, maintenance and stress are all just lists
-// of steps, so a new protocol needs data, not code.
+// own random streams): train, train under tapering or constant noise,
+// regrow, modulate the hidden units or end a modulation, prune to a sparsity,
+// or prune a fraction of the surviving weights. Treatments, maintenance and
+// stress are all just lists of steps, so a new protocol needs data, not code.
 //
 // Each step type carries all of its operations (the StepType interface
 // below); the free functions over `Step` only forward to them through
@@ -134,6 +134,32 @@ struct TrainWithStress {
   }
 };
 
+/// `train_with_noise(epochs, lr, sigma)`: internal noise of constant sigma in
+/// every epoch (a steady stressor, beside the tapering train_with_stress).
+struct TrainWithNoise {
+  static constexpr const char* name = "train_with_noise";
+  int epochs = 1;
+  float lr = 1e-3f;  ///< Adam's customary learning rate
+  float sigma = 0.0f;
+
+  void validate() const {
+    TrainOptions{epochs, lr, 1}.validate();
+    detail::require_non_negative(sigma, "sigma");
+  }
+  int training_epochs() const { return epochs; }
+  void scale_epochs(double factor) { epochs = detail::scaled_epochs(epochs, factor); }
+  std::string describe() const {
+    return std::string(name) + "(" + std::to_string(epochs) + ", lr " + detail::short_number(lr) + ", sigma " +
+           detail::short_number(sigma) + ")";
+  }
+  TrainStatus apply(Subject& subject, const StepInputs& in) const {
+    const float s = sigma;
+    return train_scheduled(subject.net, in.train_set, {epochs, lr, in.batch_size}, [s](int, int) { return s; },
+                           subject.shuffle, &subject.train_noise, in.on_epoch)
+        .status;
+  }
+};
+
 /// Gradient-guided regrowth (prune/regrow.hpp). Its batch size is the study's.
 struct Regrow {
   static constexpr const char* name = "regrow";
@@ -180,6 +206,23 @@ struct Modulate {
   }
 };
 
+/// Ends a modulating treatment: back to ReLU and damping 1 (the state of a
+/// network never modulated). Stays until changed again.
+struct Discontinue {
+  static constexpr const char* name = "discontinue";
+
+  void validate() const {}
+  int training_epochs() const { return 0; }
+  void scale_epochs(double) {}
+  std::string describe() const { return std::string(name) + "(activation relu, damping 1)"; }
+  TrainStatus apply(Subject& subject, const StepInputs&) const {
+    const Modulation untouched;
+    subject.net.modulation().activation = untouched.activation;
+    subject.net.modulation().damping = untouched.damping;
+    return TrainStatus::ok;
+  }
+};
+
 /// Magnitude pruning to an absolute sparsity target.
 struct PruneTo {
   static constexpr const char* name = "prune_to";
@@ -220,7 +263,8 @@ struct PruneRemaining {
 };
 
 /// One protocol step.
-using Step = std::variant<Train, TrainWithStress, Regrow, Modulate, PruneTo, PruneRemaining>;
+using Step =
+    std::variant<Train, TrainWithStress, TrainWithNoise, Regrow, Modulate, Discontinue, PruneTo, PruneRemaining>;
 
 /// True if `S` has every operation of a step type (the list above).
 template <class S, class = void>

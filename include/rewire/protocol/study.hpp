@@ -14,6 +14,7 @@
 #include <rewire/protocol/dose.hpp>
 #include <rewire/protocol/measure.hpp>
 #include <rewire/protocol/metric_keys.hpp>
+#include <rewire/protocol/schedule.hpp>
 #include <rewire/protocol/steps.hpp>
 #include <rewire/protocol/stream_keys.hpp>
 #include <rewire/protocol/subject.hpp>
@@ -38,6 +39,10 @@ struct DataSpec {
   float sigma = 0.0f;        ///< cluster sigma of the training and standard sets
   float clean_sigma = 0.0f;  ///< cluster sigma of the clean set
   Index batch_size = 0;      ///< mini-batch size of every training and regrowth step
+  ClusterCentres centres;    ///< one per class; empty: paper_centres() (2-D, 4 classes)
+
+  /// The class centres the data sets are drawn around.
+  ClusterCentres task_centres() const { return centres.empty() ? paper_centres() : centres; }
 };
 
 /// A temporary change of modulation under which a subject is measured
@@ -52,9 +57,10 @@ struct Probe {
 struct ArmSpec {
   std::string name;
   std::vector<Step> treatment;    ///< applied to a copy of the depressed state
-  bool follow_up = true;          ///< acute relapse, probes and longitudinal cycles
-  std::vector<Step> maintenance;  ///< after each longitudinal pruning
-  std::vector<Probe> probes;      ///< at most kMaxProbes
+  bool follow_up = true;                     ///< acute relapse, probes and longitudinal cycles
+  std::vector<MaintenanceBlock> maintenance;  ///< after each cycle's stressor, by cycle (schedule.hpp)
+  std::vector<StressBlock> stress;            ///< the arm's own stressor in some cycles (schedule.hpp)
+  std::vector<Probe> probes;                  ///< at most kMaxProbes
 };
 
 /// The acute relapse test: prune a share of the surviving weights once.
@@ -108,6 +114,13 @@ struct StudySpec {
     detail::require(widths.size() >= 2, "network widths need at least input and output");
     for (Index w : widths) detail::require(w > 0, "network widths must be > 0");
     detail::require(widths.back() >= 2, "the output layer needs at least 2 classes");
+    const ClusterCentres centres = data.task_centres();
+    detail::require(widths.front() == Index(centres.front().size()),
+                    "network widths[0] = " + std::to_string(widths.front()) + " but the data have " +
+                        std::to_string(centres.front().size()) + " input dimensions");
+    detail::require(widths.back() == Index(centres.size()), "network widths[last] = " +
+                                                                std::to_string(widths.back()) + " but the data have " +
+                                                                std::to_string(centres.size()) + " classes");
     validate_steps(baseline, "baseline");
   }
 
@@ -118,7 +131,8 @@ struct StudySpec {
     long n = 0;
     for (const auto& s : arm.treatment) n += epochs_of(s);
     if (arm.follow_up)
-      for (const auto& s : arm.maintenance) n += long(longitudinal.cycles) * epochs_of(s);
+      for (int c = 1; c <= longitudinal.cycles; ++c)
+        for (const auto& s : steps_in_cycle(arm.maintenance, c)) n += epochs_of(s);
     return n;
   }
 
@@ -146,6 +160,7 @@ struct StudySpec {
     positive(data.batch_size, "batch_size");
     detail::require_non_negative(data.sigma, "data.sigma");
     detail::require_non_negative(data.clean_sigma, "data.clean_sigma");
+    if (!data.centres.empty()) detail::in_context("data.centres", [&] { validate_centres(data.centres); });
   }
 
   static void validate_steps(const std::vector<Step>& steps, const std::string& where) {
@@ -160,7 +175,16 @@ struct StudySpec {
       detail::require(arm.name != arms[b].name, "arm name '" + arm.name + "' is used twice");
     const std::string where = arm_path(a);
     validate_steps(arm.treatment, where + ".treatment");
-    validate_steps(arm.maintenance, where + ".maintenance");
+    for (std::size_t b = 0; b < arm.maintenance.size(); ++b) {
+      const std::string block = where + ".maintenance[" + std::to_string(b) + "]";
+      detail::in_context(block, [&] { arm.maintenance[b].cycles.validate(longitudinal.cycles); });
+      validate_steps(arm.maintenance[b].steps, block + ".steps");
+    }
+    for (std::size_t b = 0; b < arm.stress.size(); ++b)
+      detail::in_context(where + ".stress[" + std::to_string(b) + "]", [&] {
+        arm.stress[b].cycles.validate(longitudinal.cycles);
+        arm.stress[b].prune.validate();
+      });
     detail::require(arm.probes.size() <= kMaxProbes, where + " has " + std::to_string(arm.probes.size()) +
                                                          " probes, at most " + std::to_string(kMaxProbes) +
                                                          " are allowed");
@@ -189,7 +213,9 @@ inline void scale_epochs(StudySpec& spec, double factor) {
   scale(scaled.baseline, "baseline");
   for (std::size_t a = 0; a < scaled.arms.size(); ++a) {
     scale(scaled.arms[a].treatment, scaled.arm_path(a) + ".treatment");
-    scale(scaled.arms[a].maintenance, scaled.arm_path(a) + ".maintenance");
+    auto& blocks = scaled.arms[a].maintenance;
+    for (std::size_t b = 0; b < blocks.size(); ++b)
+      scale(blocks[b].steps, scaled.arm_path(a) + ".maintenance[" + std::to_string(b) + "].steps");
   }
   spec = std::move(scaled);
 }
@@ -199,9 +225,10 @@ inline StudyData make_study_data(const DataSpec& spec, std::uint64_t seed) {
   Rng train_rng(stream_key(data_stream_seed(seed, kTrainDataOffset), Purpose::data));
   Rng standard_rng(stream_key(data_stream_seed(seed, kStandardDataOffset), Purpose::data));
   Rng clean_rng(stream_key(data_stream_seed(seed, kCleanDataOffset), Purpose::data));
-  return {make_gaussian_clusters(spec.train_size, spec.sigma, train_rng),
-          make_gaussian_clusters(spec.standard_size, spec.sigma, standard_rng),
-          make_gaussian_clusters(spec.clean_size, spec.clean_sigma, clean_rng)};
+  const ClusterCentres centres = spec.task_centres();
+  return {make_gaussian_clusters(spec.train_size, spec.sigma, train_rng, centres),
+          make_gaussian_clusters(spec.standard_size, spec.sigma, standard_rng, centres),
+          make_gaussian_clusters(spec.clean_size, spec.clean_sigma, clean_rng, centres)};
 }
 
 /// Builds and initialises the network, then applies the baseline steps.
@@ -265,6 +292,17 @@ inline void measure_probes(const StudySpec& spec, const ArmSpec& arm, Subject& s
   }
 }
 
+/// Longitudinal cycle c >= 1 of `arm` (run_arm): the cycle's stressor, then
+/// every maintenance step scheduled for the cycle.
+inline void run_cycle(const StudySpec& spec, const ArmSpec& arm, int cycle, Subject& subject, const StudyData& data,
+                      const EpochCallback& on_epoch) {
+  const Index batch = spec.data.batch_size;
+  apply(subject, stressor_in_cycle(arm.stress, spec.longitudinal.prune, cycle), data.train, batch);
+  for (const auto& block : arm.maintenance)
+    if (block.cycles.selects(cycle))
+      for (const auto& step : block.steps) apply(subject, step, data.train, batch, on_epoch);
+}
+
 /// Where a running arm stands at a checkpoint: its subject (network and
 /// streams), what it has measured so far, and the next longitudinal cycle.
 /// `next_cycle` -1: nothing is done yet (a fresh arm); 0: treatment, panel,
@@ -315,10 +353,7 @@ inline ArmResult run_arm(const StudySpec& spec, std::size_t arm_index, const Sub
 
   // Longitudinal: cycle 0 is the post-treatment state, measured afresh.
   for (int c = state.next_cycle; c <= L.cycles; ++c) {
-    if (c > 0) {
-      apply(subject, L.prune, data.train, batch);
-      for (const auto& step : arm.maintenance) apply(subject, step, data.train, batch, on_epoch);
-    }
+    if (c > 0) run_cycle(spec, arm, c, subject, data, on_epoch);
     const double acc = combined_accuracy(subject, data, spec.measure, kPhaseCycle + std::uint64_t(c));
     result.cycle_sparsity.push_back(100.0 * subject.net.sparsity());
     result.cycle_accuracy.push_back(acc);

@@ -1,0 +1,40 @@
+// config_internal.hpp - what config.cpp (steps, sections, the whole study)
+// and config_arms.cpp (arms, their schedules and probes) share. Not part of
+// the program's interface: config.hpp is.
+#pragma once
+
+#include "config.hpp"
+#include "toml_reader.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace chronic_stress::config_detail {
+
+// Upper bounds no sane study reaches; they keep every count far from int
+// overflow (also after --epoch-scale, which is capped at 1000).
+inline constexpr std::int64_t kMaxEpochs = 100000;
+inline constexpr std::int64_t kMaxSetSize = 10000000;
+inline constexpr std::int64_t kMaxWidth = 65536;
+
+/// The array of steps under `key` of `t` (empty if absent and not required).
+std::vector<rewire::protocol::Step> read_steps(const toml_reader::Table& t, std::string_view key, bool required);
+
+/// One step table at `path`.
+rewire::protocol::Step read_step(const std::string& src, const toml::node& n, const std::string& path);
+
+/// The activation/damping pair of a modulate step or a probe.
+rewire::protocol::Modulate read_modulation(const toml_reader::Table& t);
+
+/// The prune of [relapse], [longitudinal] or an arm's stress block: the keys
+/// remove_fraction, cap, scope. `fallback` supplies omitted fraction and cap.
+rewire::protocol::PruneRemaining read_removal(const toml_reader::Table& t,
+                                              const rewire::protocol::PruneRemaining* fallback);
+
+/// The [[arms]] of the top-level table; `cycles` is the study's cycle count
+/// (cycle selectors are checked against it).
+std::vector<rewire::protocol::ArmSpec> read_arms(const toml_reader::Table& top, int cycles);
+
+}  // namespace chronic_stress::config_detail
