@@ -3,6 +3,7 @@
 // unknown keys, wrong types, out-of-range values. Every message names the
 // source, line:column, the dotted key path and what is allowed there.
 #include "config.hpp"
+#include "toml_guard.hpp"
 #include "toml_reader.hpp"
 
 #include <rewire/data/clusters.hpp>
@@ -315,6 +316,7 @@ std::vector<ArmSpec> read_arms(const Table& top) {
 }
 
 toml::table parse_toml(std::string_view toml_text, const std::string& source) {
+  require_ascii_outside_comments(toml_text, source);
   try {
     return toml::parse(toml_text, source);
   } catch (const toml::parse_error& e) {
