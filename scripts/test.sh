@@ -42,18 +42,27 @@ for preset in "${presets[@]}"; do
   ctest --preset "$preset" -j2
 done
 
-# The checkpoint reader under libFuzzer (clang++), a bounded run from the
-# seed corpus (fuzz/corpus/checkpoint): about a minute with the build. A
-# finding stops the script; its reproducer (build/fuzz/findings/) belongs in
-# fuzz/regressions/checkpoint/, which ctest replays.
+# The readers of untrusted files under libFuzzer (clang++): the checkpoint
+# reader, chronic_stress's TOML config reader and its seed/summary readers,
+# each a bounded run from its seed corpus (fuzz/corpus/<target>). About 2-3
+# minutes with the build on 2 cores. A finding stops the script; its
+# reproducer (build/fuzz/findings/) belongs in fuzz/regressions/<target>/,
+# which ctest replays (fuzz_regression_<target>). -max_len caps an input a
+# little above the largest seed (a checkpoint of the corpus, paper.toml, the
+# paper protocol's summary.json), so the time goes into mutating inputs of
+# the size the program meets rather than ever longer ones.
 echo
 echo "=== test.sh: fuzzers (clang++) ==="
 cmake -S . -B build/fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Release -DREWIRE_BUILD_FUZZERS=ON \
   -DREWIRE_BUILD_TESTS=OFF -DREWIRE_BUILD_EXAMPLES=OFF -DREWIRE_BUILD_BENCH=OFF -DREWIRE_INSTALL=OFF
-cmake --build build/fuzz --target fuzz_checkpoint -j2
-rm -rf build/fuzz/corpus-checkpoint && mkdir -p build/fuzz/corpus-checkpoint build/fuzz/findings
-build/fuzz/fuzz/fuzz_checkpoint -max_total_time=40 -max_len=8192 -artifact_prefix=build/fuzz/findings/ \
-  build/fuzz/corpus-checkpoint fuzz/corpus/checkpoint
+cmake --build build/fuzz --target fuzz_checkpoint fuzz_config fuzz_results -j2
+mkdir -p build/fuzz/findings
+for run in checkpoint:8192 config:4096 results:20000; do
+  target=${run%%:*}
+  rm -rf "build/fuzz/corpus-$target" && mkdir -p "build/fuzz/corpus-$target"
+  "build/fuzz/fuzz/fuzz_$target" -max_total_time=30 -max_len="${run##*:}" \
+    -artifact_prefix="build/fuzz/findings/$target-" "build/fuzz/corpus-$target" "fuzz/corpus/$target"
+done
 
 echo
 echo "=== test.sh: all tests passed (presets: ${presets[*]}) ==="

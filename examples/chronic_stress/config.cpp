@@ -3,6 +3,7 @@
 // unknown keys, wrong types, out-of-range values. Every message names the
 // source, line:column, the dotted key path and what is allowed there.
 #include "config_internal.hpp"
+#include "toml_guard.hpp"
 
 #include <rewire/data/clusters.hpp>
 
@@ -327,6 +328,7 @@ void read_longitudinal(const Table& t, LongitudinalSpec& L, const LongitudinalSp
 }
 
 toml::table parse_toml(std::string_view toml_text, const std::string& source) {
+  require_ascii_outside_comments(toml_text, source);
   try {
     return toml::parse(toml_text, source);
   } catch (const toml::parse_error& e) {

@@ -30,9 +30,11 @@ inline std::string shown(const std::string& key) { return is_valid_name(key) ? k
 /// `j` must be an object holding exactly `keys`.
 inline const json& object(const json& j, const std::string& path, std::initializer_list<const char*> keys) {
   if (!j.is_object()) bad(path.empty() ? "the document" : path, "is not an object");
-  for (const auto& [k, v] : j.items())
+  for (const auto& item : j.items()) {
+    const std::string& k = item.key();  // not a structured binding: clang 14 cannot capture one
     if (std::none_of(keys.begin(), keys.end(), [&](const char* x) { return k == x; }))
       bad(at(path, shown(k)), "is not a field here");
+  }
   for (const char* k : keys)
     if (!j.contains(k)) bad(at(path, k), "is missing");
   return j;

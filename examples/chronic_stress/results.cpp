@@ -147,14 +147,15 @@ std::string results_csv(const StudySpec& spec, const std::vector<SeedRecord>& se
   return out;
 }
 
-json read_json_file(const std::filesystem::path& path) {
-  const std::string text = examples::read_file(path);
+json parse_json_text(const std::string& text, const std::string& name) {
   try {
     return json::parse(text);
   } catch (const json::exception& e) {
-    throw std::runtime_error("'" + path.string() + "' is not valid JSON: " + e.what());
+    throw std::runtime_error("'" + name + "' is not valid JSON: " + e.what());
   }
 }
+
+json read_json_file(const std::filesystem::path& path) { return parse_json_text(examples::read_file(path), path.string()); }
 
 std::optional<SeedRecord> read_seed_file(const std::filesystem::path& path, std::uint64_t seed,
                                          const std::string& config_hash, const std::string& library_version,

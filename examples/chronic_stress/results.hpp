@@ -40,6 +40,10 @@ std::string results_csv(const rewire::protocol::StudySpec& spec, const std::vect
 /// Shortest text that reads back as exactly `v` ("" for non-finite).
 std::string format_number(double v);
 
+/// Parses JSON text; std::runtime_error naming `name` if it cannot (any
+/// nlohmann error: a syntax error, or a number beyond double's range).
+nlohmann::json parse_json_text(const std::string& text, const std::string& name);
+
 /// Parses a JSON file; std::runtime_error naming the file if it cannot.
 nlohmann::json read_json_file(const std::filesystem::path& path);
 

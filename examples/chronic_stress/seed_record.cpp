@@ -196,9 +196,11 @@ std::string seed_mismatch(const SeedRecord& r, std::uint64_t seed, const std::st
     return "it was computed with config " + shown(r.config_hash) + ", this run's is " + config_hash;
   if (r.library_version != library_version)
     return "it was computed by rewire " + shown(r.library_version) + ", this is rewire " + library_version;
-  for (const auto& [name, a] : r.arms)
+  for (const auto& entry : r.arms) {
+    const std::string& name = entry.first;  // not a structured binding: clang 14 cannot capture one
     if (std::none_of(spec.arms.begin(), spec.arms.end(), [&](const ArmSpec& arm) { return arm.name == name; }))
       return "arms." + name + " is not an arm of this configuration";
+  }
   for (const auto& arm : spec.arms) {
     const auto it = r.arms.find(arm.name);
     if (it == r.arms.end()) return "arms." + arm.name + " is missing";

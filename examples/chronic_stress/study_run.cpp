@@ -12,7 +12,9 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <stdexcept>
+#include <system_error>
 
 namespace chronic_stress {
 
@@ -54,6 +56,10 @@ StudyResult run_study(const PreparedStudy& study, const StudyRequest& request, C
   run.keep_checkpoints = request.keep_checkpoints;
   result.outcome = run_seeds(study.spec, study.hash, run, console);
   if (result.outcome.interrupted) return result;
+  if (!request.keep_checkpoints) {  // each finished seed removed its own; the directory is now empty
+    std::error_code not_empty;       // (a checkpoint someone else put there is left alone)
+    std::filesystem::remove(request.out / "checkpoints", not_empty);
+  }
 
   RunInfo info;
   info.config_hash = study.hash;

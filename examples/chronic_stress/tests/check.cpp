@@ -111,6 +111,9 @@ void check_arms(const rewire::protocol::StudySpec& spec, const json& summary, co
 void check_outputs(const fs::path& dir, bool paper_trajectory) {
   for (const char* f : {"summary.json", "results.csv", "config.toml", "report.md"})
     check(fs::is_regular_file(dir / f), std::string(f) + " exists");
+  // A finished run without --keep-checkpoints leaves no checkpoint behind,
+  // not even the empty directory that held them.
+  check(!fs::exists(dir / "checkpoints"), "no checkpoints/ after a finished run");
   const json summary = read_json_file(dir / "summary.json");
   check(summary.value("schema", json()) == kSummarySchema, "summary schema");
   check(summary.value("library_version", json()) == rewire::version, "summary library_version");
