@@ -7,9 +7,7 @@
 // (nothing is created then), 130 interrupted (finished seeds are saved).
 #include "config.hpp"
 #include "console.hpp"
-#include "report.hpp"
-#include "results.hpp"
-#include "runner.hpp"
+#include "study_run.hpp"
 
 #include <common/atomic_file.hpp>
 #include <rewire/protocol/metric_keys.hpp>
@@ -17,7 +15,6 @@
 
 #include <CLI/CLI.hpp>
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -30,7 +27,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace chronic_stress;
-using nlohmann::json;
 
 /// A bad command line (exit status 2, like a bad config).
 struct UsageError : std::runtime_error {
@@ -46,17 +42,6 @@ struct Options {
   double epoch_scale = 1.0;
   bool no_report = false, quiet = false, print_config = false;
 };
-
-// config.toml: a header (comments, so not hashed) over the canonical body.
-std::string config_file_text(const std::string& body, const std::string& hash, double epoch_scale) {
-  char scale[64];
-  std::snprintf(scale, sizeof scale, "%g", epoch_scale);
-  return "# Effective configuration of a chronic_stress run (rewire " + std::string(rewire::version) +
-         "): every default spelled out,\n# epoch counts already multiplied by --epoch-scale " + scale +
-         ". config_hash " + hash + " is the FNV-1a 64\n# hash of the text below this header. Rerun with "
-         "`chronic_stress --config config.toml`.\n\n" +
-         body;
-}
 
 void print_table(const rewire::protocol::StudySpec& spec, const Summary& summary) {
   namespace metric = rewire::protocol::metric;
@@ -81,24 +66,14 @@ void print_table(const rewire::protocol::StudySpec& spec, const Summary& summary
   }
 }
 
-// The configuration (--config or the built-in paper.toml) after --epoch-scale.
-rewire::protocol::StudySpec effective_config(const Options& o, const std::string& source) {
-  std::string text = std::string(paper_config());
-  if (!o.config.empty()) {
-    try {
-      text = examples::read_file(o.config);
-    } catch (const std::exception&) {
-      throw UsageError("cannot read config file '" + o.config + "'");
-    }
-  }
-  rewire::protocol::StudySpec spec = parse_config(text, source);
+// The text of --config, or the built-in paper.toml.
+std::string config_text(const Options& o) {
+  if (o.config.empty()) return std::string(paper_config());
   try {
-    rewire::protocol::scale_epochs(spec, o.epoch_scale);
-    spec.validate();
-  } catch (const std::invalid_argument& e) {
-    throw ConfigError(source + ": " + e.what());
+    return examples::read_file(o.config);
+  } catch (const std::exception&) {
+    throw UsageError("cannot read config file '" + o.config + "'");
   }
-  return spec;
 }
 
 int run(int argc, char** argv) {
@@ -136,50 +111,33 @@ int run(int argc, char** argv) {
 
   // Everything is checked before anything is created.
   const std::string source = o.config.empty() ? kPaperConfigName : o.config;
-  const rewire::protocol::StudySpec spec = effective_config(o, source);
-  const std::string body = canonical_toml(spec);
-  const std::string hash = fnv1a64_hex(body);
+  const PreparedStudy study = prepare_study(config_text(o), source, o.epoch_scale);
   if (o.print_config) {
-    std::fputs(config_file_text(body, hash, o.epoch_scale).c_str(), stdout);
+    std::fputs(config_file_text(study).c_str(), stdout);
     return 0;
   }
 
-  const auto start = std::chrono::steady_clock::now();
   const fs::path out(o.out);
   Console console(!o.quiet && isatty(fileno(stderr)), !o.quiet);
-  RunOptions run_options{out, {}, o.threads};
-  for (std::uint64_t s = 0; s < o.seeds; ++s) run_options.seeds.push_back(o.first_seed + s);
+  StudyRequest request{out, {}, o.threads, !o.no_report};
+  for (std::uint64_t s = 0; s < o.seeds; ++s) request.seeds.push_back(o.first_seed + s);
   const std::string range = o.seeds == 1 ? "seed " + std::to_string(o.first_seed)
                                          : "seeds " + std::to_string(o.first_seed) + "-" +
                                                std::to_string(o.first_seed + o.seeds - 1);
   console.info("chronic_stress: " + range + ", " + std::to_string(o.threads) + " threads, config " + source +
-               " (hash " + hash + "), output " + out.string());
-  fs::create_directories(out);
-  examples::write_file_atomically(out / "config.toml", config_file_text(body, hash, o.epoch_scale));
-
-  const RunOutcome outcome = run_seeds(spec, hash, run_options, console);
+               " (hash " + study.hash + "), output " + out.string());
+  const StudyResult result = run_study(study, request, console);
+  const RunOutcome& outcome = result.outcome;
   if (outcome.interrupted) {
     console.warn("interrupted: " + std::to_string(outcome.reused + outcome.computed) + " of " +
                  std::to_string(o.seeds) + " seeds are finished and saved in " + (out / "seeds").string() +
                  "; run the same command again to continue");
     return 130;
   }
-  RunInfo info;
-  info.config_hash = hash;
-  info.config = json::parse(config_to_json(spec).dump());
-  info.epoch_scale = o.epoch_scale;
-  info.threads = o.threads;
-  info.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const Summary summary = summarize(spec, outcome.seeds, info);
-  examples::write_file_atomically(out / "summary.json", to_json(summary).dump(2) + "\n");
-  examples::write_file_atomically(out / "results.csv", results_csv(spec, outcome.seeds));
-  if (!o.no_report)
-    for (const auto& w : write_report(out, ReportInputs{spec, summary, outcome.seeds})) console.warn(w);
-
   if (!o.quiet) {
-    print_table(spec, summary);
+    print_table(study.spec, *result.summary);
     std::printf("%d seed%s (%d computed, %d reused) in %.1f s; results in %s\n", int(o.seeds),
-                o.seeds == 1 ? "" : "s", outcome.computed, outcome.reused, info.wall_seconds, out.string().c_str());
+                o.seeds == 1 ? "" : "s", outcome.computed, outcome.reused, result.wall_seconds, out.string().c_str());
   }
   return 0;
 }

@@ -1,0 +1,67 @@
+// study_run.cpp - see study_run.hpp.
+#include "study_run.hpp"
+
+#include "config.hpp"
+#include "report.hpp"
+#include "results.hpp"
+
+#include <common/atomic_file.hpp>
+#include <rewire/version.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <stdexcept>
+
+namespace chronic_stress {
+
+PreparedStudy prepare_study(const std::string& toml_text, const std::string& source, double epoch_scale) {
+  PreparedStudy study;
+  study.spec = parse_config(toml_text, source);
+  try {
+    rewire::protocol::scale_epochs(study.spec, epoch_scale);
+    study.spec.validate();
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(source + ": " + e.what());
+  }
+  study.canonical = canonical_toml(study.spec);
+  study.hash = fnv1a64_hex(study.canonical);
+  study.epoch_scale = epoch_scale;
+  return study;
+}
+
+std::string config_file_text(const PreparedStudy& study) {
+  char scale[64];
+  std::snprintf(scale, sizeof scale, "%g", study.epoch_scale);
+  return "# Effective configuration of a chronic_stress run (rewire " + std::string(rewire::version) +
+         "): every default spelled out,\n# epoch counts already multiplied by --epoch-scale " + scale +
+         ". config_hash " + study.hash + " is the FNV-1a 64\n# hash of the text below this header. Rerun with "
+         "`chronic_stress --config config.toml`.\n\n" +
+         study.canonical;
+}
+
+StudyResult run_study(const PreparedStudy& study, const StudyRequest& request, Console& console) {
+  const auto start = std::chrono::steady_clock::now();
+  std::filesystem::create_directories(request.out);
+  examples::write_file_atomically(request.out / "config.toml", config_file_text(study));
+
+  StudyResult result;
+  result.outcome = run_seeds(study.spec, study.hash, RunOptions{request.out, request.seeds, request.threads}, console);
+  if (result.outcome.interrupted) return result;
+
+  RunInfo info;
+  info.config_hash = study.hash;
+  info.config = nlohmann::json::parse(config_to_json(study.spec).dump());
+  info.epoch_scale = study.epoch_scale;
+  info.threads = request.threads;
+  info.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.wall_seconds = info.wall_seconds;
+  const Summary& summary = result.summary.emplace(summarize(study.spec, result.outcome.seeds, info));
+  examples::write_file_atomically(request.out / "summary.json", to_json(summary).dump(2) + "\n");
+  examples::write_file_atomically(request.out / "results.csv", results_csv(study.spec, result.outcome.seeds));
+  if (request.report)
+    for (const auto& w : write_report(request.out, ReportInputs{study.spec, summary, result.outcome.seeds}))
+      console.warn(w);
+  return result;
+}
+
+}  // namespace chronic_stress

@@ -1,0 +1,60 @@
+// study_run.hpp - one study from configuration text to its output directory:
+// the flow the chronic_stress program runs (and any other front end that
+// wants the same files): parse and check the configuration, run or reuse the
+// seeds, then write summary.json, results.csv and the report.
+#pragma once
+
+#include "console.hpp"
+#include "results_model.hpp"
+#include "runner.hpp"
+
+#include <rewire/protocol/study.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace chronic_stress {
+
+/// A configuration checked and ready to run: the spec after the epoch scale,
+/// its canonical TOML and that text's hash (the run's identity).
+struct PreparedStudy {
+  rewire::protocol::StudySpec spec;
+  std::string canonical;  ///< canonical TOML: config.toml's body
+  std::string hash;       ///< fnv1a64_hex(canonical)
+  double epoch_scale = 1.0;
+};
+
+/// Parses `toml_text` (`source` names it in messages), multiplies every
+/// epoch count by `epoch_scale` and validates the result. Throws ConfigError
+/// naming the source and the key; creates nothing.
+PreparedStudy prepare_study(const std::string& toml_text, const std::string& source, double epoch_scale);
+
+/// config.toml's text: a comment header (not hashed) over the canonical body.
+std::string config_file_text(const PreparedStudy& study);
+
+/// Where and how to run a prepared study.
+struct StudyRequest {
+  std::filesystem::path out;         ///< output directory (created if missing)
+  std::vector<std::uint64_t> seeds;  ///< in order
+  unsigned threads = 1;              ///< worker threads, >= 1
+  bool report = true;                ///< write report.md and figures/
+};
+
+/// What run_study did. `summary` is empty when the run was interrupted
+/// (finished seeds are saved under out/seeds and a rerun continues).
+struct StudyResult {
+  RunOutcome outcome;
+  std::optional<Summary> summary;
+  double wall_seconds = 0.0;
+};
+
+/// Writes out/config.toml, runs every seed that has no valid finished file
+/// (run_seeds), then summary.json, results.csv and, if asked, the report.
+/// Report warnings (e.g. gnuplot missing) go to `console`. Throws
+/// std::runtime_error on a failed task or an unwritable directory.
+StudyResult run_study(const PreparedStudy& study, const StudyRequest& request, Console& console);
+
+}  // namespace chronic_stress
