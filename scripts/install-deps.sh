@@ -17,6 +17,8 @@ packages=(
   libcli11-dev         # examples/
   nlohmann-json3-dev   # examples/
   gnuplot-nox          # plotting of example results (pngcairo terminal)
+  libopenmpi-dev       # chronic_stress_mpi (REWIRE_WITH_MPI, on in CI)
+  openmpi-bin          # mpirun for the chronic_stress.mpi test
 )
 
 is_installed() {

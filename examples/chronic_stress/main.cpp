@@ -7,6 +7,7 @@
 // (nothing is created then), 130 interrupted (finished seeds are saved).
 #include "config.hpp"
 #include "console.hpp"
+#include "scale_out.hpp"
 #include "study_run.hpp"
 
 #include <common/atomic_file.hpp>
@@ -18,9 +19,11 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 #include <unistd.h>
 
 namespace {
@@ -41,6 +44,8 @@ struct Options {
   std::string out = "results/chronic_stress";
   double epoch_scale = 1.0;
   bool no_report = false, quiet = false, print_config = false;
+  std::string shard;                    // "i/n": run only that share of the seeds
+  std::vector<std::string> merge_dirs;  // `merge`: the shard directories
 };
 
 void print_table(const rewire::protocol::StudySpec& spec, const Summary& summary) {
@@ -76,6 +81,36 @@ std::string config_text(const Options& o) {
   }
 }
 
+// `--shard i/n`: the seed files of one share; the summary comes from `merge`.
+int run_shard_main(const PreparedStudy& study, const StudyRequest& request, const Shard& shard, Console& console) {
+  const RunOutcome outcome = run_shard(study, request, shard, console);
+  if (outcome.interrupted) {
+    console.warn("interrupted: finished seeds are saved in " + (request.out / "seeds").string() +
+                 "; run the same command again to continue");
+    return 130;
+  }
+  console.info("shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count) + ": " +
+               std::to_string(outcome.computed) + " seeds computed, " + std::to_string(outcome.reused) +
+               " reused; combine the shards with `chronic_stress merge --out DIR SHARD_DIR...`");
+  return 0;
+}
+
+int run_merge(const Options& o) {
+  Console console(false, !o.quiet);
+  std::vector<fs::path> dirs(o.merge_dirs.begin(), o.merge_dirs.end());
+  StudyResult result;
+  try {
+    result = merge_shards(dirs, StudyRequest{fs::path(o.out), {}, o.threads, !o.no_report}, console);
+  } catch (const MergeError& e) {
+    std::fprintf(stderr, "chronic_stress merge: error: %s\n", e.what());
+    return 2;
+  }
+  if (!o.quiet)
+    std::printf("%zu seeds merged from %zu shard directories; results in %s\n", result.outcome.seeds.size(),
+                dirs.size(), o.out.c_str());
+  return 0;
+}
+
 int run(int argc, char** argv) {
   Options o;
   CLI::App app{"chronic_stress: the pruning-plasticity study of Cheung (2026), doi:10.5281/zenodo.18295517,\n"
@@ -97,7 +132,17 @@ int run(int argc, char** argv) {
   app.add_flag("--quiet,-q", o.quiet, "no progress and no messages except warnings and errors");
   app.add_flag("--print-config", o.print_config,
                "print the effective configuration (after --epoch-scale) as TOML and exit");
-  app.set_version_flag("--version", std::string("chronic_stress (rewire ") + rewire::version + ")");
+  app.add_option("--shard", o.shard,
+                 "run only share I of N of the seeds (seeds at positions I, I+N, ...; 0 <= I < N) into --out, "
+                 "for a job array; combine the shards with `chronic_stress merge`");
+  CLI::App* merge = app.add_subcommand("merge", "combine shard directories (--shard) into the output of one run");
+  merge->add_option("shard_dirs", o.merge_dirs, "the shard directories (each a shard's --out)")->required();
+  merge->add_option("--out", o.out, "output directory")->required();
+  merge->add_option("--threads", o.threads, "threads (only recorded)")->check(CLI::Range(1u, 1024u));
+  merge->add_flag("--no-report", o.no_report, "do not write report.md and figures/");
+  merge->add_flag("--quiet,-q", o.quiet, "no messages except warnings and errors");
+  app.set_version_flag("--version", std::string("chronic_stress (rewire ") + rewire::version + ", " + REWIRE_CODEGEN +
+                                        ")");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -107,6 +152,16 @@ int run(int argc, char** argv) {
     char value[64];
     std::snprintf(value, sizeof value, "%g", o.epoch_scale);
     throw UsageError(std::string("--epoch-scale ") + value + " is outside the allowed range (0, 1000]");
+  }
+
+  if (merge->parsed()) return run_merge(o);
+  std::optional<Shard> shard;
+  if (!o.shard.empty()) {
+    try {
+      shard = parse_shard(o.shard);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
   }
 
   // Everything is checked before anything is created.
@@ -126,6 +181,7 @@ int run(int argc, char** argv) {
                                                std::to_string(o.first_seed + o.seeds - 1);
   console.info("chronic_stress: " + range + ", " + std::to_string(o.threads) + " threads, config " + source +
                " (hash " + study.hash + "), output " + out.string());
+  if (shard) return run_shard_main(study, request, *shard, console);
   const StudyResult result = run_study(study, request, console);
   const RunOutcome& outcome = result.outcome;
   if (outcome.interrupted) {
