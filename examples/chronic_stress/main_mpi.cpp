@@ -25,6 +25,7 @@
 #include <CLI/CLI.hpp>
 #include <mpi.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -148,17 +149,29 @@ int run(const Options& o) {
     examples::write_file_atomically(fs::path(o.out) / "config.toml", config_file_text(study));
   }
   MPI_Barrier(MPI_COMM_WORLD);
-  const auto files = gather_seed_files(compute_seeds(study, o, seeds));
+  const auto start = std::chrono::steady_clock::now();
+  const auto mine = compute_seeds(study, o, seeds);
+  // How the counter spread the seeds (a check of the balance), on rank 0.
+  int size = 0;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  const int count = int(mine.size());
+  std::vector<int> counts(std::size_t(size), 0);
+  MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, MPI_COMM_WORLD);
+  const auto files = gather_seed_files(mine);
   if (rank != 0) return 0;
   for (const auto& [seed, text] : files) {  // no shared file system needed
     const fs::path path = seed_path(o.out, seed);
     if (!fs::exists(path) || examples::read_file(path) != text) examples::write_file_atomically(path, text);
   }
   Console console(false, !o.quiet);
-  const StudyResult result = run_study(study, StudyRequest{o.out, seeds, o.threads, !o.no_report}, console);
-  if (!o.quiet)
-    std::printf("%zu seeds (%zu computed by the ranks) in %.1f s; results in %s\n", seeds.size(), files.size(),
-                result.wall_seconds, o.out.c_str());
+  run_study(study, StudyRequest{o.out, seeds, o.threads, !o.no_report}, console);
+  if (!o.quiet) {
+    std::string per_rank;
+    for (int r = 0; r < size; ++r) per_rank += (r ? ", " : "") + std::to_string(counts[std::size_t(r)]);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf("%zu seeds (%zu computed; per rank: %s) in %.1f s; results in %s\n", seeds.size(), files.size(),
+                per_rank.c_str(), seconds, o.out.c_str());
+  }
   return 0;
 }
 
