@@ -169,7 +169,7 @@ int run(const Options& o) {
     std::string per_rank;
     for (int r = 0; r < size; ++r) per_rank += (r ? ", " : "") + std::to_string(counts[std::size_t(r)]);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("%zu seeds (%zu computed; per rank: %s) in %.1f s; results in %s\n", seeds.size(), files.size(),
+    std::printf("%zu seeds (%zu from the ranks; per rank: %s) in %.1f s; results in %s\n", seeds.size(), files.size(),
                 per_rank.c_str(), seconds, o.out.c_str());
   }
   return 0;

@@ -12,6 +12,11 @@ foreach(pass first rerun)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "${pass} run: exit status ${rc}\n${out}\n${err}")
   endif()
+  # Every seed came from the ranks, and rank 0's summary step reused them
+  # all (it would silently recompute a lost or damaged one).
+  if(NOT out MATCHES "2 seeds \\(2 from the ranks; per rank: [0-2], [0-2]\\)" OR "${out}${err}" MATCHES "recomputing")
+    message(FATAL_ERROR "${pass} run: the seeds did not all come from the ranks\n${out}\n${err}")
+  endif()
   execute_process(COMMAND "${CHECK}" same "${SINGLE}" "${WORK}/out" RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "${pass} run: output differs from the single-process run\n${out}\n${err}")
