@@ -94,8 +94,7 @@ elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
 else()
   set(REWIRE_CODEGEN "default")
 endif()
-# The programs print it (--version) and record it, so a result can be traced
-# to the code generation that produced it.
+# Available to the programs as a string (not yet printed or recorded).
 target_compile_definitions(rewire_native INTERFACE "REWIRE_CODEGEN=\"${REWIRE_CODEGEN}\"")
 message(STATUS "rewire: code generation for examples and benchmarks: ${REWIRE_CODEGEN}")
 

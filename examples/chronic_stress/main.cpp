@@ -141,8 +141,7 @@ int run(int argc, char** argv) {
   merge->add_option("--threads", o.threads, "threads (only recorded)")->check(CLI::Range(1u, 1024u));
   merge->add_flag("--no-report", o.no_report, "do not write report.md and figures/");
   merge->add_flag("--quiet,-q", o.quiet, "no messages except warnings and errors");
-  app.set_version_flag("--version", std::string("chronic_stress (rewire ") + rewire::version + ", " + REWIRE_CODEGEN +
-                                        ")");
+  app.set_version_flag("--version", std::string("chronic_stress (rewire ") + rewire::version + ")");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
