@@ -27,6 +27,9 @@ using namespace rewire;
 
 constexpr Index kBatch = 128;
 const std::vector<Index> kWidths{2, 512, 512, 256, 4};
+// Time the products with the blocking the study runs with (the study runner
+// pins it the same way; rewire/core/gemm_blocking.hpp).
+[[maybe_unused]] const bool kBlockingPinned = (pin_gemm_blocking(), true);
 
 /// A freshly initialised paper network, pruned per layer to `sparsity`.
 Mlp make_network(double sparsity, KernelPath path) {

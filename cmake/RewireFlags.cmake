@@ -9,8 +9,10 @@
 #   -----------------  -------------------------  ------------------------------
 #   rewire_warnings    tests, examples, bench     -Wall -Wextra -Wpedantic
 #                                                 (+ -Werror if REWIRE_WERROR)
-#   rewire_native      examples, bench            -march=native -fno-math-errno
-#                                                 (if REWIRE_NATIVE) + sanitizers
+#   rewire_native      examples, bench            code generation: -march=x86-64-v3
+#                                                 (portable, default) or -march=native
+#                                                 (REWIRE_NATIVE), -ffp-contract=off,
+#                                                 -fno-math-errno + sanitizers
 #   rewire_test_flags  tests                      -fno-math-errno + sanitizers
 #   rewire_sanitize    (via the two above)        ASan+UBSan if REWIRE_SANITIZE
 #
@@ -52,24 +54,49 @@ if(REWIRE_SANITIZE)
   unset(_rewire_san_flags)
 endif()
 
-# --- native code generation (examples + benchmarks only) --------------------
-# -march=native makes binaries non-portable, which is fine for programs run
-# on the machine that built them, but not for tests (must run anywhere, e.g.
-# on a CI runner with a different CPU than a cached build) and never for the
-# public target (it would leak into every consumer).
+# --- code generation (examples + benchmarks only) -------------------------
+# Two modes, both only for programs (never the public target: flags would
+# leak into every consumer; never the tests, which must run on any x86-64):
+#
+#   portable (default)  -march=x86-64-v3: AVX2 + FMA, 8-float vectors. The
+#                       same machine code on every x86-64 CPU that can run
+#                       it, so the study's numbers are bit-identical on all
+#                       of them (with Eigen's GEMM blocking pinned, see
+#                       rewire/core/gemm_blocking.hpp). Other architectures
+#                       get the compiler's default target.
+#   native (REWIRE_NATIVE=ON, opt-in for speed)  -march=native: may use
+#                       AVX-512, whose wider vectors change the order of
+#                       Eigen's reductions and products: same numbers only
+#                       on the same CPU model.
+#
+# FMA policy (both modes): the compiler never contracts a*b+c into an FMA
+# (-ffp-contract=off; GCC's default in GNU mode is "fast", i.e. wherever the
+# optimiser likes, which may differ between compiler versions). The only
+# fused multiply-adds are the ones Eigen writes explicitly in its vector
+# kernels (pmadd), which x86-64-v3 guarantees.
 # -fno-math-errno lets std::sqrt/exp etc. vectorise; rewire never reads errno.
 add_library(rewire_native INTERFACE)
 target_link_libraries(rewire_native INTERFACE rewire_sanitize)
+target_compile_options(rewire_native INTERFACE
+  "$<${_rewire_gcc_like}:-fno-math-errno;-ffp-contract=off>")
 if(REWIRE_NATIVE)
-  target_compile_options(rewire_native INTERFACE
-    "$<${_rewire_gcc_like}:-march=native;-fno-math-errno>")
+  set(REWIRE_CODEGEN "native")
+  target_compile_options(rewire_native INTERFACE "$<${_rewire_gcc_like}:-march=native>")
   # GCC 12 reports a false -Wmaybe-uninitialized inside Eigen's AVX-512 GEMM
   # packing code (GCC bug 105593) whenever -march enables AVX-512; with
   # -Werror that would break every native build. Not our code, not a real
   # problem: silence exactly that warning, for exactly those compilers.
   target_compile_options(rewire_native INTERFACE
     "$<$<AND:$<CXX_COMPILER_ID:GNU>,$<VERSION_LESS:$<CXX_COMPILER_VERSION>,13>>:-Wno-maybe-uninitialized>")
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
+  set(REWIRE_CODEGEN "x86-64-v3")
+  target_compile_options(rewire_native INTERFACE "$<${_rewire_gcc_like}:-march=x86-64-v3>")
+else()
+  set(REWIRE_CODEGEN "default")
 endif()
+# Available to the programs as a string (not yet printed or recorded).
+target_compile_definitions(rewire_native INTERFACE "REWIRE_CODEGEN=\"${REWIRE_CODEGEN}\"")
+message(STATUS "rewire: code generation for examples and benchmarks: ${REWIRE_CODEGEN}")
 
 # --- test flags -------------------------------------------------------------
 # Same math semantics as the examples (-fno-math-errno) so tests exercise the

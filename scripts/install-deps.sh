@@ -28,6 +28,8 @@ packages=(
   python3-ipykernel    # examples/notebooks: the kernel nbclient starts
   clang-14             # fuzz/ (libFuzzer targets need clang++)
   libfuzzer-14-dev     # fuzz/ (libFuzzer runtime)
+  libopenmpi-dev       # chronic_stress_mpi (REWIRE_WITH_MPI, on in CI)
+  openmpi-bin          # mpirun for the chronic_stress.mpi test
 )
 
 is_installed() {

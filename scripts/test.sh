@@ -37,7 +37,10 @@ for preset in "${presets[@]}"; do
   if [ "$clean" -eq 1 ]; then
     rm -rf "build/$preset"
   fi
-  cmake --preset "$preset"
+  # The release preset also builds and tests the MPI study program.
+  extra=()
+  if [ "$preset" = release ]; then extra=(-DREWIRE_WITH_MPI=ON); fi
+  cmake --preset "$preset" "${extra[@]}"
   cmake --build --preset "$preset" -j2
   ctest --preset "$preset" -j2
 done

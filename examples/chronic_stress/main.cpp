@@ -7,6 +7,7 @@
 // (nothing is created then), 130 interrupted (finished seeds are saved).
 #include "config.hpp"
 #include "console.hpp"
+#include "scale_out.hpp"
 #include "study_run.hpp"
 #include "sweep.hpp"
 
@@ -19,9 +20,11 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 #include <unistd.h>
 
 namespace {
@@ -44,6 +47,8 @@ struct Options {
   int checkpoint_every = 1;
   bool keep_checkpoints = false;
   bool no_report = false, quiet = false, print_config = false;
+  std::string shard;                    // "i/n": run only that share of the seeds
+  std::vector<std::string> merge_dirs;  // `merge`: the shard directories
 };
 
 void print_table(const rewire::protocol::StudySpec& spec, const Summary& summary) {
@@ -90,13 +95,43 @@ int run_sweep_command(const Options& o, const std::string& text, const std::stri
     return 0;
   }
   Console console(!o.quiet && isatty(fileno(stderr)), !o.quiet);
-  StudyRequest request{fs::path(o.out), {}, o.threads, !o.no_report};
+  StudyRequest request{fs::path(o.out), {}, o.threads, !o.no_report, o.checkpoint_every, o.keep_checkpoints};
   for (std::uint64_t s = 0; s < o.seeds; ++s) request.seeds.push_back(o.first_seed + s);
   if (!run_sweep(text, source, o.epoch_scale, request, console)) {
     console.warn("interrupted: finished seeds are saved under " + o.out + "; run the same command again to continue");
     return 130;
   }
   if (!o.quiet) std::printf("sweep finished; comparison in %s\n", (fs::path(o.out) / "sweep.md").string().c_str());
+  return 0;
+}
+
+// `--shard i/n`: the seed files of one share; the summary comes from `merge`.
+int run_shard_main(const PreparedStudy& study, const StudyRequest& request, const Shard& shard, Console& console) {
+  const RunOutcome outcome = run_shard(study, request, shard, console);
+  if (outcome.interrupted) {
+    console.warn("interrupted: finished seeds are saved in " + (request.out / "seeds").string() +
+                 "; run the same command again to continue");
+    return 130;
+  }
+  console.info("shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count) + ": " +
+               std::to_string(outcome.computed) + " seeds computed, " + std::to_string(outcome.reused) +
+               " reused; combine the shards with `chronic_stress merge --out DIR SHARD_DIR...`");
+  return 0;
+}
+
+int run_merge(const Options& o) {
+  Console console(false, !o.quiet);
+  std::vector<fs::path> dirs(o.merge_dirs.begin(), o.merge_dirs.end());
+  StudyResult result;
+  try {
+    result = merge_shards(dirs, StudyRequest{fs::path(o.out), {}, o.threads, !o.no_report}, console);
+  } catch (const MergeError& e) {
+    std::fprintf(stderr, "chronic_stress merge: error: %s\n", e.what());
+    return 2;
+  }
+  if (!o.quiet)
+    std::printf("%zu seeds merged from %zu shard directories; results in %s\n", result.outcome.seeds.size(),
+                dirs.size(), o.out.c_str());
   return 0;
 }
 
@@ -127,6 +162,15 @@ int run(int argc, char** argv) {
   app.add_flag("--quiet,-q", o.quiet, "no progress and no messages except warnings and errors");
   app.add_flag("--print-config", o.print_config,
                "print the effective configuration (after --epoch-scale) as TOML and exit");
+  app.add_option("--shard", o.shard,
+                 "run only share I of N of the seeds (seeds at positions I, I+N, ...; 0 <= I < N) into --out, "
+                 "for a job array; combine the shards with `chronic_stress merge`");
+  CLI::App* merge = app.add_subcommand("merge", "combine shard directories (--shard) into the output of one run");
+  merge->add_option("shard_dirs", o.merge_dirs, "the shard directories (each a shard's --out)")->required();
+  merge->add_option("--out", o.out, "output directory")->required();
+  merge->add_option("--threads", o.threads, "threads (only recorded)")->check(CLI::Range(1u, 1024u));
+  merge->add_flag("--no-report", o.no_report, "do not write report.md and figures/");
+  merge->add_flag("--quiet,-q", o.quiet, "no messages except warnings and errors");
   app.set_version_flag("--version", std::string("chronic_stress (rewire ") + rewire::version + ")");
   try {
     app.parse(argc, argv);
@@ -139,10 +183,23 @@ int run(int argc, char** argv) {
     throw UsageError(std::string("--epoch-scale ") + value + " is outside the allowed range (0, 1000]");
   }
 
+  if (merge->parsed()) return run_merge(o);
+  std::optional<Shard> shard;
+  if (!o.shard.empty()) {
+    try {
+      shard = parse_shard(o.shard);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+  }
+
   // Everything is checked before anything is created.
   const std::string source = o.config.empty() ? kPaperConfigName : o.config;
   const std::string text = config_text(o);
-  if (has_sweep(text, source)) return run_sweep_command(o, text, source);
+  if (has_sweep(text, source)) {
+    if (shard) throw UsageError("--shard runs one study; " + source + " is a sweep (run each point's config.toml as a shard)");
+    return run_sweep_command(o, text, source);
+  }
   const PreparedStudy study = prepare_study(text, source, o.epoch_scale);
   if (o.print_config) {
     std::fputs(config_file_text(study).c_str(), stdout);
@@ -158,6 +215,7 @@ int run(int argc, char** argv) {
                                                std::to_string(o.first_seed + o.seeds - 1);
   console.info("chronic_stress: " + range + ", " + std::to_string(o.threads) + " threads, config " + source +
                " (hash " + study.hash + "), output " + out.string());
+  if (shard) return run_shard_main(study, request, *shard, console);
   const StudyResult result = run_study(study, request, console);
   const RunOutcome& outcome = result.outcome;
   if (outcome.interrupted) {

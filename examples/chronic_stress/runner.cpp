@@ -5,6 +5,7 @@
 #include "results.hpp"
 
 #include <common/atomic_file.hpp>
+#include <rewire/core/gemm_blocking.hpp>
 #include <rewire/version.hpp>
 
 #include <algorithm>
@@ -89,6 +90,9 @@ class Pool {
   void run(std::vector<std::unique_ptr<SeedWork>>& work, unsigned threads) {
     for (auto& w : work) queue_.push_back({w.get(), -1});
     Eigen::initParallel();  // harmless without OpenMP; Eigen asks for it before threads start
+    // The same summation order on every CPU, whatever caches it reports
+    // (gemm_blocking.hpp); set before any worker computes.
+    pin_gemm_blocking();
     std::vector<std::thread> pool;
     try {
       for (unsigned i = 0; i < threads; ++i) pool.emplace_back([this] { worker(); });
