@@ -327,16 +327,6 @@ void read_longitudinal(const Table& t, LongitudinalSpec& L, const LongitudinalSp
   L.threshold = t.real("threshold", kPercent, paper_value(paper, &LongitudinalSpec::threshold));
 }
 
-toml::table parse_toml(std::string_view toml_text, const std::string& source) {
-  require_ascii_outside_comments(toml_text, source);
-  try {
-    return toml::parse(toml_text, source);
-  } catch (const toml::parse_error& e) {
-    const auto& b = e.source().begin;
-    throw ConfigError(source + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) +
-                      ": malformed TOML: " + std::string(e.description()));
-  }
-}
 
 // A whole study; `paper` as for the sections above.
 StudySpec read_study(std::string_view toml_text, const std::string& source, const StudySpec* paper) {
@@ -380,6 +370,18 @@ StudySpec read_study(std::string_view toml_text, const std::string& source, cons
 }
 
 }  // namespace
+
+toml::table parse_toml(std::string_view toml_text, const std::string& source) {
+  require_ascii_outside_comments(toml_text, source);
+  try {
+    return toml::parse(toml_text, source);
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    throw ConfigError(source + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) +
+                      ": malformed TOML: " + std::string(e.description()));
+  }
+}
+
 }  // namespace config_detail
 
 using namespace rewire::protocol;

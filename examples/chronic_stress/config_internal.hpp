@@ -19,6 +19,10 @@ inline constexpr std::int64_t kMaxEpochs = 100000;
 inline constexpr std::int64_t kMaxSetSize = 10000000;
 inline constexpr std::int64_t kMaxWidth = 65536;
 
+/// The TOML text as a table; a ConfigError names the source, line:column and
+/// the problem (non-ASCII outside comments is refused first: toml_guard.hpp).
+toml::table parse_toml(std::string_view toml_text, const std::string& source);
+
 /// The array of steps under `key` of `t` (empty if absent and not required).
 std::vector<rewire::protocol::Step> read_steps(const toml_reader::Table& t, std::string_view key, bool required);
 

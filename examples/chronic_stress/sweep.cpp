@@ -2,6 +2,7 @@
 // running the points (sweep.hpp). The comparison of the points (sweep.json,
 // sweep.md, figures) is in sweep_report.cpp.
 #include "sweep.hpp"
+#include "config_internal.hpp"
 #include "sweep_report.hpp"
 #include "toml_reader.hpp"
 
@@ -12,19 +13,10 @@
 namespace chronic_stress {
 namespace {
 
+using config_detail::parse_toml;
 using toml_reader::fail;
 
 constexpr std::size_t kMaxPoints = 256;
-
-toml::table parse(const std::string& text, const std::string& source) {
-  try {
-    return toml::parse(text, source);
-  } catch (const toml::parse_error& e) {
-    const auto& b = e.source().begin;
-    throw ConfigError(source + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) +
-                      ": malformed TOML: " + std::string(e.description()));
-  }
-}
 
 // One segment of a dotted path: a key and the array indices after it
 // ("maintenance[0]" -> maintenance, {0}).
@@ -103,11 +95,11 @@ std::string text_of(const toml::table& root) {
 }  // namespace
 
 bool has_sweep(const std::string& toml_text, const std::string& source) {
-  return parse(toml_text, source).contains("sweep");
+  return parse_toml(toml_text, source).contains("sweep");
 }
 
 std::vector<SweepPoint> expand_sweep(const std::string& toml_text, const std::string& source) {
-  toml::table root = parse(toml_text, source);
+  toml::table root = parse_toml(toml_text, source);
   const toml::node* sweep = root.get("sweep");
   if (!sweep) return {};
   if (!sweep->as_table()) fail(source, sweep, "sweep: expected a table of key paths and value lists");
