@@ -5,7 +5,13 @@
 #   2. a sweep with one seed file of one point deleted resumes: it reuses
 #      every other seed file of every point (says so per point, the files are
 #      untouched), recomputes only the missing seed, and the point's outputs
-#      equal those of the complete run.
+#      equal those of the complete run;
+#   3. sweep.json carries each point's bootstrap ci95 of every key metric:
+#      the same interval as the point's summary.json, and, with 2 seeds, the
+#      interval a percentile bootstrap of a mean of two values must give, the
+#      smaller and the larger value (a quarter of the 10,000 resamples draw
+#      the smaller twice, a quarter the larger twice, so both 2.5% tails sit
+#      on them).
 #   -DEXE=<chronic_stress> -DCHECK=<chronic_stress_check> -DWORK=<scratch dir>
 cmake_minimum_required(VERSION 3.21)
 file(REMOVE_RECURSE "${WORK}")
@@ -93,3 +99,45 @@ foreach(point point-00 point-01)
   check_same("${WORK}/t1/${point}" "${WORK}/t3/${point}")
 endforeach()
 
+# 3. The intervals in sweep.json (run 1's output; 2 longitudinal cycles).
+file(READ "${WORK}/t1/sweep.json" sweep)
+function(expect_equal what got want)
+  if(NOT got EQUAL want)
+    message(FATAL_ERROR "sweep.json ${what}: ${got}, expected ${want}")
+  endif()
+endfunction()
+foreach(p 0 1)
+  file(READ "${WORK}/t1/point-0${p}/summary.json" summary)
+  foreach(arm plain stress)
+    foreach(end 0 1)
+      string(JSON got GET "${sweep}" points ${p} arms ${arm} combined ci95 ${end})
+      string(JSON ci GET "${summary}" arms ${arm} combined ci95 ${end})
+      expect_equal("point ${p} ${arm} combined ci95[${end}]" "${got}" "${ci}")
+      string(JSON got GET "${sweep}" points ${p} arms ${arm} final_accuracy ci95 ${end})
+      string(JSON ci GET "${summary}" longitudinal ${arm} accuracy ci95 2 ${end})
+      expect_equal("point ${p} ${arm} final_accuracy ci95[${end}]" "${got}" "${ci}")
+    endforeach()
+    string(JSON got GET "${sweep}" points ${p} arms ${arm} combined ci95 0)
+    string(JSON lo GET "${summary}" arms ${arm} combined min)
+    string(JSON hi GET "${summary}" arms ${arm} combined max)
+    expect_equal("point ${p} ${arm} combined ci95[0] (the smaller value)" "${got}" "${lo}")
+    string(JSON got GET "${sweep}" points ${p} arms ${arm} combined ci95 1)
+    expect_equal("point ${p} ${arm} combined ci95[1] (the larger value)" "${got}" "${hi}")
+    # relapsed_share is 0 or 100 per seed: [0 if a seed did not relapse else
+    # 100, 100 if a seed relapsed else 0].
+    set(lo 100)
+    set(hi 0)
+    foreach(s 0 1)
+      string(JSON c GET "${summary}" longitudinal ${arm} relapse_cycles ${s})
+      if(c STREQUAL "null" OR c STREQUAL "")  # a seed that never relapsed
+        set(lo 0)
+      else()
+        set(hi 100)
+      endif()
+    endforeach()
+    string(JSON got GET "${sweep}" points ${p} arms ${arm} relapsed_share ci95 0)
+    expect_equal("point ${p} ${arm} relapsed_share ci95[0]" "${got}" "${lo}")
+    string(JSON got GET "${sweep}" points ${p} arms ${arm} relapsed_share ci95 1)
+    expect_equal("point ${p} ${arm} relapsed_share ci95[1]" "${got}" "${hi}")
+  endforeach()
+endforeach()
