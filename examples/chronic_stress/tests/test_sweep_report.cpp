@@ -44,8 +44,8 @@ Stat stat(double mean, double sd, double lo, double hi) {
   Stat s;
   s.mean = mean;
   s.sd = sd;
-  s.min = lo;
-  s.max = hi;
+  s.min = lo - 7.0;  // the range is not the interval either
+  s.max = hi + 7.0;
   s.ci_lo = lo;
   s.ci_hi = hi;
   s.n = 4;
