@@ -2,10 +2,11 @@
 // worker threads, with progress, resume and atomic per-seed output.
 //
 // Work is one queue of tasks over all the studies: "baseline of seed s of
-// study k" and, once that exists, "arm a of seed s of study k". Each arm runs start to end on one thread with its own
-// copy of the pre-treatment subject, and every random stream is keyed by
-// (seed, lineage, purpose), so results are bit-identical for any number of
-// threads and any order of completion.
+// study k" and, once that exists, "arm a of seed s of study k". Each arm
+// runs start to end on one thread with its own copy of the pre-treatment
+// subject, and every random stream is keyed by (seed, lineage, purpose), so
+// results are bit-identical for any number of threads, any order of
+// completion and whichever other studies share the pool.
 #pragma once
 
 #include "console.hpp"
