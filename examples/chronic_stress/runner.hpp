@@ -1,11 +1,12 @@
-// runner.hpp - runs the seeds of a study on a pool of worker threads, with
-// progress, resume and atomic per-seed output.
+// runner.hpp - runs the seeds of one or several studies on one pool of
+// worker threads, with progress, resume and atomic per-seed output.
 //
-// Work is a queue of tasks: "baseline of seed s" and, once that exists,
-// "arm a of seed s". Each arm runs start to end on one thread with its own
-// copy of the pre-treatment subject, and every random stream is keyed by
-// (seed, lineage, purpose), so results are bit-identical for any number of
-// threads and any order of completion.
+// Work is one queue of tasks over all the studies: "baseline of seed s of
+// study k" and, once that exists, "arm a of seed s of study k". Each arm
+// runs start to end on one thread with its own copy of the pre-treatment
+// subject, and every random stream is keyed by (seed, lineage, purpose), so
+// results are bit-identical for any number of threads, any order of
+// completion and whichever other studies share the pool.
 #pragma once
 
 #include "console.hpp"
@@ -39,6 +40,33 @@ struct RunOutcome {
   int computed = 0;                   ///< seeds computed (and written) by this run
   bool interrupted = false;           ///< SIGINT: finished seeds are saved, `seeds` is incomplete
 };
+
+/// One study of a shared run (run_studies): its configuration, identity,
+/// output directory and seeds.
+struct StudyJob {
+  const rewire::protocol::StudySpec* spec = nullptr;  ///< outlives the run
+  std::string config_hash;
+  std::filesystem::path out_dir;     ///< seeds go to out_dir/seeds/seed-NNN.json
+  std::vector<std::uint64_t> seeds;  ///< in order
+  std::string name;                  ///< starts its console lines ("point-03"); "" for a lone study
+};
+
+/// How the shared pool runs (RunOptions without a study's own fields).
+struct PoolOptions {
+  unsigned threads = 1;
+  int checkpoint_every = 1;
+  bool keep_checkpoints = false;
+};
+
+/// Runs every requested seed of every job that has no valid finished file
+/// under its out_dir/seeds, exactly as run_seeds does for one, but with all
+/// the jobs' tasks in one queue on one pool of options.threads threads, so
+/// no thread idles while any job has work. Seeds of earlier jobs start
+/// first; a started seed's arms go before any new baseline, so memory holds
+/// no more seeds than tasks in flight. One outcome per job, in order. On
+/// SIGINT every job whose seeds are not all finished is `interrupted`.
+std::vector<RunOutcome> run_studies(const std::vector<StudyJob>& jobs, const PoolOptions& options,
+                                    Console& console);
 
 /// Runs every requested seed that has no valid finished file under
 /// out_dir/seeds (valid = same config hash and library version, and the

@@ -50,12 +50,22 @@ StudyResult run_study(const PreparedStudy& study, const StudyRequest& request, C
   const examples::DirLock lock(request.out);  // creates the directory
   examples::write_file_atomically(request.out / "config.toml", config_file_text(study));
 
-  StudyResult result;
   RunOptions run{request.out, request.seeds, request.threads};
   run.checkpoint_every = request.checkpoint_every;
   run.keep_checkpoints = request.keep_checkpoints;
-  result.outcome = run_seeds(study.spec, study.hash, run, console);
-  if (result.outcome.interrupted) return result;
+  RunOutcome outcome = run_seeds(study.spec, study.hash, run, console);
+  if (outcome.interrupted) {
+    StudyResult result;
+    result.outcome = std::move(outcome);
+    return result;
+  }
+  return finish_study(study, request, std::move(outcome), start, console);
+}
+
+StudyResult finish_study(const PreparedStudy& study, const StudyRequest& request, RunOutcome outcome,
+                         std::chrono::steady_clock::time_point start, Console& console) {
+  StudyResult result;
+  result.outcome = std::move(outcome);
   if (!request.keep_checkpoints) {  // each finished seed removed its own; the directory is now empty
     std::error_code not_empty;       // (a checkpoint someone else put there is left alone)
     std::filesystem::remove(request.out / "checkpoints", not_empty);

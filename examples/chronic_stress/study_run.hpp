@@ -10,6 +10,7 @@
 
 #include <rewire/protocol/study.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -58,5 +59,12 @@ struct StudyResult {
 /// Report warnings (e.g. gnuplot missing) go to `console`. Throws
 /// std::runtime_error on a failed task or an unwritable directory.
 StudyResult run_study(const PreparedStudy& study, const StudyRequest& request, Console& console);
+
+/// run_study's last part, for seeds already run (`outcome`, not interrupted,
+/// e.g. from run_studies): removes the emptied checkpoints directory, writes
+/// summary.json, results.csv and, if asked, the report. `start` is when the
+/// run began (summary.json's wall_seconds counts from it).
+StudyResult finish_study(const PreparedStudy& study, const StudyRequest& request, RunOutcome outcome,
+                         std::chrono::steady_clock::time_point start, Console& console);
 
 }  // namespace chronic_stress

@@ -3,10 +3,16 @@
 // sweep.md, figures) is in sweep_report.cpp.
 #include "sweep.hpp"
 #include "config_internal.hpp"
+#include "memory_estimate.hpp"
 #include "sweep_report.hpp"
 #include "toml_reader.hpp"
 
+#include <common/atomic_file.hpp>
+#include <common/dir_lock.hpp>
+
+#include <chrono>
 #include <cstdio>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 
@@ -143,23 +149,42 @@ std::vector<SweepPoint> expand_sweep(const std::string& toml_text, const std::st
 
 bool run_sweep(const std::string& toml_text, const std::string& source, double epoch_scale,
                const StudyRequest& request, Console& console) {
+  const auto start = std::chrono::steady_clock::now();
   const std::vector<SweepPoint> points = expand_sweep(toml_text, source);
   std::vector<PreparedStudy> prepared;
+  std::vector<std::string> names;  // "sweep.toml (sweep point-01: key = value)"
   for (const auto& point : points) {
     std::string label;
     for (const auto& [key, value] : point.values) label += (label.empty() ? "" : ", ") + key + " = " + value;
+    names.push_back(source + " (sweep " + point.dir + ": " + label + ")");
     // Every point is checked before any runs; a refusal names the point.
-    prepared.push_back(prepare_study(point.toml_text, source + " (sweep " + point.dir + ": " + label + ")", epoch_scale));
+    prepared.push_back(prepare_study(point.toml_text, names.back(), epoch_scale));
   }
+  for (std::size_t p = 0; p < points.size(); ++p)  // refused before anything is created
+    require_memory(prepared[p].spec, request.threads, request.seeds.size(), names[p], physical_memory());
+
+  // Each point's directory is locked and holds its config.toml, as a single
+  // run's would; then all points' tasks share one pool.
+  std::vector<std::unique_ptr<examples::DirLock>> locks;
+  std::vector<StudyJob> jobs;
+  for (std::size_t p = 0; p < points.size(); ++p) {
+    const std::filesystem::path out = request.out / points[p].dir;
+    locks.push_back(std::make_unique<examples::DirLock>(out));  // creates the directory
+    examples::write_file_atomically(out / "config.toml", config_file_text(prepared[p]));
+    console.info("sweep " + points[p].dir + " (" + std::to_string(p + 1) + " of " + std::to_string(points.size()) +
+                 "), hash " + prepared[p].hash + ", output " + out.string());
+    jobs.push_back(StudyJob{&prepared[p].spec, prepared[p].hash, out, request.seeds, points[p].dir});
+  }
+  const PoolOptions pool{request.threads, request.checkpoint_every, request.keep_checkpoints};
+  std::vector<RunOutcome> outcomes = run_studies(jobs, pool, console);
+  for (const auto& o : outcomes)
+    if (o.interrupted) return false;  // every finished seed is saved; a rerun writes the summaries
+
   std::vector<Summary> summaries;
   for (std::size_t p = 0; p < points.size(); ++p) {
     StudyRequest r = request;
-    r.out = request.out / points[p].dir;
-    console.info("sweep " + points[p].dir + " (" + std::to_string(p + 1) + " of " + std::to_string(points.size()) +
-                 "), hash " + prepared[p].hash + ", output " + r.out.string());
-    const StudyResult result = run_study(prepared[p], r, console);
-    if (!result.summary) return false;
-    summaries.push_back(*result.summary);
+    r.out = jobs[p].out_dir;
+    summaries.push_back(*finish_study(prepared[p], r, std::move(outcomes[p]), start, console).summary);
   }
   write_sweep_results(points, prepared, summaries, request, console);
   return true;

@@ -33,10 +33,13 @@ bool has_sweep(const std::string& toml_text, const std::string& source);
 std::vector<SweepPoint> expand_sweep(const std::string& toml_text, const std::string& source);
 
 /// Prepares every point (so that a bad value is refused before anything
-/// runs: ConfigError naming the point), runs them one after another with
-/// run_study under request.out/<point dir>, then writes request.out/sweep.json
-/// and, if request.report, sweep.md and figures/sweep_<metric>.png.
-/// Returns false if interrupted.
+/// runs: ConfigError naming the point), runs the seeds of all points on one
+/// pool of request.threads threads (run_studies; each point under
+/// request.out/<point dir>, resumed per seed file), then writes each point's
+/// summary.json, results.csv and report as run_study does, and
+/// request.out/sweep.json and, if request.report, sweep.md and
+/// figures/sweep_<metric>.png. Returns false if interrupted (no summaries
+/// are written then).
 bool run_sweep(const std::string& toml_text, const std::string& source, double epoch_scale,
                const StudyRequest& request, Console& console);
 

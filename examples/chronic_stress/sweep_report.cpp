@@ -3,8 +3,11 @@
 // Key metrics per arm and point: post-treatment accuracy on the standard set
 // and under combined stress, and for arms with follow-up the combined
 // accuracy at the last cycle and the share of seeds that relapsed. Bands
-// are a normal-approximation 95% interval of the mean over seeds,
-// mean +- 1.96 s / sqrt(n) with the sample SD s (n >= 2).
+// are each point's percentile-bootstrap 95% interval of the mean over seeds,
+// the `ci95` of the point's summary.json (statistics.hpp), so a sweep shows
+// the same intervals as its points' own reports. The relapsed share is not
+// in summary.json; its interval comes from the same bootstrap, on a stream
+// keyed by the point's config hash.
 #include "sweep_report.hpp"
 #include "figure_kit.hpp"
 #include "gnuplot.hpp"
@@ -46,21 +49,20 @@ std::optional<Stat> key_metric(const Summary& s, const std::string& arm, const s
   if (name == "final_accuracy") return it->second.accuracy.back();
   std::vector<double> relapsed;  // 0 or 100 per seed: the mean is the share in percent
   for (const auto& c : it->second.relapse_cycles) relapsed.push_back(c ? 100.0 : 0.0);
-  return stats(relapsed);
+  return stats(relapsed, bootstrap_key(s.config_hash, "longitudinal." + arm + ".relapsed_share"));
 }
 
-// Normal-approximation 95% interval of the mean; the point itself for n < 2.
+// The band of a point: its bootstrap 95% interval of the mean; the mean
+// itself where there is no interval (n = 0, or a summary without one).
 std::pair<double, double> band(const Stat& s) {
-  if (s.n < 2 || !s.ok()) return {s.mean, s.mean};
-  const double sample_sd = s.sd * std::sqrt(double(s.n) / double(s.n - 1));
-  const double half = 1.96 * sample_sd / std::sqrt(double(s.n));
-  return {s.mean - half, s.mean + half};
+  if (!std::isfinite(s.ci_lo) || !std::isfinite(s.ci_hi)) return {s.mean, s.mean};
+  return {s.ci_lo, s.ci_hi};
 }
 
 json stat_entry(const Stat& s) {
-  const auto [lo, hi] = band(s);
   const auto num = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
-  return {{"mean", num(s.mean)}, {"sd", num(s.sd)}, {"n", s.n}, {"band95", {num(lo), num(hi)}}};
+  const json ci = std::isfinite(s.ci_lo) && std::isfinite(s.ci_hi) ? json{num(s.ci_lo), num(s.ci_hi)} : json(nullptr);
+  return {{"mean", num(s.mean)}, {"sd", num(s.sd)}, {"n", s.n}, {"ci95", ci}};
 }
 
 std::string label(const SweepPoint& p) {
@@ -109,7 +111,7 @@ bool write_figure(const fs::path& dir, const KeyMetric& m, const std::vector<Swe
   examples::write_file_atomically(dir / (name + ".dat"), dat);
   const auto styles = figure_kit::arm_styles(arms);
   std::string gp = figure_kit::gp_header(name, m.title, "# Data: sweep_" + std::string(m.name) +
-                                                            ".dat, one block per arm: x mean band_lo band_hi point\n");
+                                                            ".dat, one block per arm: x mean ci95_lo ci95_hi point\n");
   // The key path as the x label, reduced to the characters a path has.
   std::string key;
   for (char c : points.front().values.front().first)
@@ -138,8 +140,9 @@ std::string markdown(const std::vector<SweepPoint>& points, const std::vector<Pr
                    std::to_string(summaries.front().seeds.size()) + " per point, epoch scale " +
                    fmt::format("{:g}", studies.front().epoch_scale) +
                    ". Each point is a study of its own (its directory holds its config.toml, summary.json and "
-                   "report.md). Values are mean ± SD over seeds; bands in the figures are a normal-approximation "
-                   "95% interval of the mean.\n\n";
+                   "report.md). Values are mean ± SD over seeds with the bootstrap 95% interval of the mean in "
+                   "brackets; the bands in the figures are those intervals (percentile bootstrap over seeds, "
+                   "10,000 resamples: the `ci95` of each point's summary.json).\n\n";
   md += "| point | values | hash |\n|---|---|---|\n";
   for (std::size_t p = 0; p < points.size(); ++p)
     md += "| [" + points[p].dir + "](" + points[p].dir + "/report.md) | `" + label(points[p]) + "` | " +
@@ -157,7 +160,10 @@ std::string markdown(const std::vector<SweepPoint>& points, const std::vector<Pr
       for (const auto& s : summaries) {
         const auto st = key_metric(s, arm, m.name);
         has = has || (st && st->ok());
-        row += st && st->ok() ? fmt::format(" {:.1f} ± {:.1f} |", st->mean, st->sd) : std::string(" - |");
+        if (!st || !st->ok()) row += " - |";
+        else if (const auto [lo, hi] = band(*st); std::isfinite(st->ci_lo))
+          row += fmt::format(" {:.1f} ± {:.1f} [{:.1f}, {:.1f}] |", st->mean, st->sd, lo, hi);
+        else row += fmt::format(" {:.1f} ± {:.1f} |", st->mean, st->sd);
       }
       if (has) table += row + "\n";
       any = any || has;
@@ -176,7 +182,7 @@ void write_sweep_results(const std::vector<SweepPoint>& points, const std::vecto
                          const std::vector<Summary>& summaries, const StudyRequest& request, Console& console) {
   std::vector<std::string> arms;
   for (const auto& arm : studies.front().spec.arms) arms.push_back(arm.name);
-  json doc = {{"schema", "rewire.chronic_stress.sweep/1"}, {"epoch_scale", studies.front().epoch_scale},
+  json doc = {{"schema", "rewire.chronic_stress.sweep/2"}, {"epoch_scale", studies.front().epoch_scale},
               {"seeds", summaries.front().seeds}};
   json keys = json::array();
   for (const auto& [key, value] : points.front().values) keys.push_back(key);

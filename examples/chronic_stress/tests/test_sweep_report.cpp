@@ -1,0 +1,105 @@
+// test_sweep_report.cpp - the sweep comparison (sweep_report.hpp) on
+// hand-made point summaries: its bands and sweep.json's intervals are the
+// points' bootstrap ci95, not an interval computed from mean, SD and n.
+#include "study_run.hpp"
+#include "sweep.hpp"
+#include "sweep_report.hpp"
+
+#include <catch2/catch.hpp>
+#include <common/atomic_file.hpp>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <string>
+#include <unistd.h>
+
+using namespace chronic_stress;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kStudy = R"(
+[data]
+train_size = 256
+standard_size = 128
+clean_size = 64
+batch_size = 64
+
+[network]
+widths = [2, 16, 4]
+
+[baseline]
+steps = [ { op = "train", epochs = 1, lr = 1e-2 } ]
+
+[longitudinal]
+cycles = 1
+
+[[arms]]
+name = "plain"
+maintenance = [ { op = "train", epochs = 1, lr = 1e-3 } ]
+)";
+
+Stat stat(double mean, double sd, double lo, double hi) {
+  Stat s;
+  s.mean = mean;
+  s.sd = sd;
+  s.min = lo - 7.0;  // the range is not the interval either
+  s.max = hi + 7.0;
+  s.ci_lo = lo;
+  s.ci_hi = hi;
+  s.n = 4;
+  return s;
+}
+
+// A point whose intervals are far from any normal approximation
+// mean +- 1.96 * sample SD / sqrt(n) (for SD 10, n 4: mean +- 11.3).
+Summary point_summary(const std::string& hash, double mean, double lo, double hi) {
+  Summary s;
+  s.config_hash = hash;
+  s.seeds = {0, 1, 2, 3};
+  s.arms["plain"]["standard"] = stat(mean, 10.0, lo, hi);
+  CycleSummary& L = s.longitudinal["plain"];
+  L.accuracy = {stat(0, 0, 0, 0), stat(mean - 5.0, 10.0, lo - 5.0, hi - 5.0)};  // cycles 0 and 1
+  L.relapse_cycles = {1, std::nullopt, 1, std::nullopt};  // relapsed shares 100, 0, 100, 0
+  L.relapsed = 2;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("sweep bands and sweep.json intervals are the points' bootstrap ci95") {
+  const fs::path dir = fs::temp_directory_path() / ("rewire-sweep-report-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  const PreparedStudy study = prepare_study(kStudy, "test", 1.0);
+  std::vector<SweepPoint> points(2);
+  points[0] = {{{"longitudinal.remove_fraction", "0.1"}}, "point-00", ""};
+  points[1] = {{{"longitudinal.remove_fraction", "0.2"}}, "point-01", ""};
+  const std::vector<Summary> summaries{point_summary("00000000000000aa", 50.0, 20.0, 60.0),
+                                       point_summary("00000000000000bb", 70.0, 65.0, 71.0)};
+  StudyRequest request;
+  request.out = dir;
+  request.report = true;
+  Console console(false, false);
+  write_sweep_results(points, {study, study}, summaries, request, console);
+
+  const json doc = json::parse(examples::read_file(dir / "sweep.json"));
+  const json& p0 = doc["points"][0]["arms"]["plain"];
+  CHECK(p0["standard"]["ci95"] == json({20.0, 60.0}));
+  CHECK(p0["final_accuracy"]["ci95"] == json({15.0, 55.0}));
+  // Relapsed shares 100, 0, 100, 0: a resample of 4 is all 0 with
+  // probability 1/16 = 6.25% and all 100 likewise, so both 2.5% tails of
+  // the 10,000 resampled means sit at 0 and 100.
+  CHECK(p0["relapsed_share"]["mean"] == 50.0);
+  CHECK(p0["relapsed_share"]["ci95"] == json({0.0, 100.0}));
+  CHECK(doc["points"][1]["arms"]["plain"]["standard"]["ci95"] == json({65.0, 71.0}));
+
+  // The figure's data: x mean band_lo band_hi label, the band being ci95.
+  const std::string dat = examples::read_file(dir / "figures" / "sweep_standard.dat");
+  CHECK_THAT(dat, Catch::Matchers::Contains("0.1000 50.0000 20.0000 60.0000"));
+  CHECK_THAT(dat, Catch::Matchers::Contains("0.2000 70.0000 65.0000 71.0000"));
+  const std::string md = examples::read_file(dir / "sweep.md");
+  CHECK_THAT(md, Catch::Matchers::Contains("50.0 ± 10.0 [20.0, 60.0]"));
+  CHECK_THAT(md, Catch::Matchers::Contains("bootstrap 95% interval"));
+  fs::remove_all(dir);
+}
