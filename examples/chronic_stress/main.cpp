@@ -101,7 +101,9 @@ int run_sweep_command(const Options& o, const std::string& text, const std::stri
     console.warn("interrupted: finished seeds are saved under " + o.out + "; run the same command again to continue");
     return 130;
   }
-  if (!o.quiet) std::printf("sweep finished; comparison in %s\n", (fs::path(o.out) / "sweep.md").string().c_str());
+  if (!o.quiet)
+    std::printf("sweep finished; comparison in %s\n",
+                (fs::path(o.out) / (o.no_report ? "sweep.json" : "sweep.md")).string().c_str());
   return 0;
 }
 
