@@ -67,12 +67,9 @@ inline std::vector<unsigned char> parameter_bytes(const rewire::Mlp& net) {
 
 /// 64-bit FNV-1a of a byte string.
 inline std::uint64_t fnv1a64(const std::vector<unsigned char>& bytes) {
-  std::uint64_t h = 0xCBF29CE484222325ull;
-  for (const unsigned char c : bytes) {
-    h ^= c;
-    h *= 0x100000001B3ull;
-  }
-  return h;
+  rewire::Fnv1a64 f;
+  f.bytes(bytes.data(), bytes.size());
+  return f.value();
 }
 
 /// Bitwise equality of two float matrices (distinguishes -0 from +0 and

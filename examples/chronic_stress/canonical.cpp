@@ -7,6 +7,8 @@
 // result changes it.
 #include "config.hpp"
 
+#include <rewire/core/hash.hpp>
+
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
@@ -204,13 +206,8 @@ std::string canonical_toml(const StudySpec& spec) {
 }
 
 std::string fnv1a64_hex(std::string_view text) {
-  std::uint64_t h = 14695981039346656037ull;  // FNV-1a 64 offset basis
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;  // FNV-1a 64 prime
-  }
   char buffer[17];
-  std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(h));
+  std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(rewire::fnv1a64(text)));
   return buffer;
 }
 

@@ -32,11 +32,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace chronic_stress;
 
-/// A bad command line (exit status 2, like a bad config).
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
 struct Options {
   std::string config;  // empty: the embedded paper.toml
   std::uint64_t seeds = 10;
@@ -71,16 +66,6 @@ void print_table(const rewire::protocol::StudySpec& spec, const Summary& summary
                  std::to_string(summary.seeds.size());
     std::printf("%-14s %9s %16s %16s %9s\n", arm.name.c_str(), cell(metric::sparsity, false).c_str(),
                 cell(metric::standard, true).c_str(), cell(metric::combined, true).c_str(), relapsed.c_str());
-  }
-}
-
-// The text of --config, or the built-in paper.toml.
-std::string config_text(const Options& o) {
-  if (o.config.empty()) return std::string(paper_config());
-  try {
-    return examples::read_file(o.config);
-  } catch (const std::exception&) {
-    throw UsageError("cannot read config file '" + o.config + "'");
   }
 }
 
@@ -196,8 +181,7 @@ int run(int argc, char** argv) {
   }
 
   // Everything is checked before anything is created.
-  const std::string source = o.config.empty() ? kPaperConfigName : o.config;
-  const std::string text = config_text(o);
+  const auto [source, text] = read_config(o.config);
   if (has_sweep(text, source)) {
     if (shard) throw UsageError("--shard runs one study; " + source + " is a sweep (run each point's config.toml as a shard)");
     return run_sweep_command(o, text, source);

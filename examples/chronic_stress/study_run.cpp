@@ -18,6 +18,15 @@
 
 namespace chronic_stress {
 
+ConfigInput read_config(const std::string& path) {
+  if (path.empty()) return {kPaperConfigName, std::string(paper_config())};
+  try {
+    return {path, examples::read_file(path)};
+  } catch (const std::exception&) {
+    throw UsageError("cannot read config file '" + path + "'");
+  }
+}
+
 PreparedStudy prepare_study(const std::string& toml_text, const std::string& source, double epoch_scale) {
   PreparedStudy study;
   study.spec = parse_config(toml_text, source);

@@ -14,10 +14,29 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace chronic_stress {
+
+/// A bad command line, or a --config that cannot be read: exit status 2, like
+/// a bad configuration.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// A configuration as the command line gives it, before any check.
+struct ConfigInput {
+  std::string source;  ///< the --config path, or kPaperConfigName (messages name it)
+  std::string text;    ///< the TOML text
+};
+
+/// Reads the --config file `path`, or takes the built-in paper.toml when
+/// `path` is empty: every front end reads its configuration here, so its
+/// messages and config hash are the same. Throws UsageError if the file
+/// cannot be read.
+ConfigInput read_config(const std::string& path);
 
 /// A configuration checked and ready to run: the spec after the epoch scale,
 /// its canonical TOML and that text's hash (the run's identity).

@@ -7,6 +7,7 @@
 #include <rewire/core/error.hpp>
 #include <rewire/core/float_env.hpp>
 #include <rewire/core/gemm_blocking.hpp>
+#include <rewire/core/hash.hpp>
 #include <rewire/core/types.hpp>
 
 #include <rewire/random/noise_source.hpp>

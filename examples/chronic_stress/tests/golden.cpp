@@ -15,6 +15,7 @@
 
 #include <common/atomic_file.hpp>
 #include <rewire/core/gemm_blocking.hpp>
+#include <rewire/core/hash.hpp>
 #include <rewire/protocol/study.hpp>
 
 #include <cinttypes>
@@ -28,15 +29,15 @@ namespace {
 using namespace rewire;
 using namespace rewire::protocol;
 
+// FNV-1a 64 (rewire/core/hash.hpp) over exact bits; a text is preceded by
+// its length, so names cannot run into each other.
 struct Fnv {
-  std::uint64_t h = 1469598103934665603ull;
-  void bytes(const void* p, std::size_t n) {
-    const auto* c = static_cast<const unsigned char*>(p);
-    for (std::size_t i = 0; i < n; ++i) h = (h ^ c[i]) * 1099511628211ull;
-  }
+  Fnv1a64 f;
+  void bytes(const void* p, std::size_t n) { f.bytes(p, n); }
   template <typename T>
   void value(T v) { bytes(&v, sizeof v); }
   void text(const std::string& s) { value(std::uint64_t(s.size())); bytes(s.data(), s.size()); }
+  std::uint64_t digest() const { return f.value(); }
 };
 
 // Weights, biases and masks of every layer, plus the modulation state.
@@ -51,7 +52,7 @@ std::uint64_t network_digest(const Mlp& net) {
     f.bytes(layer.bias().data(), sizeof(float) * std::size_t(layer.bias().size()));
     f.bytes(layer.mask().data(), sizeof(float) * std::size_t(layer.mask().size()));
   }
-  return f.h;
+  return f.digest();
 }
 
 // Every number of an arm's seed-file record (the map is ordered by name).
@@ -65,7 +66,7 @@ std::uint64_t result_digest(const ArmResult& r) {
   for (double v : r.cycle_accuracy) f.value(v);
   f.value(std::int64_t(r.relapse_cycle.value_or(-1)));
   f.value(int(r.diverged));
-  return f.h;
+  return f.digest();
 }
 
 int run(const char* config, long seeds, double epoch_scale) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <rewire/core/error.hpp>
+#include <rewire/core/hash.hpp>
 #include <rewire/random/rng.hpp>
 
 #include <algorithm>
@@ -29,15 +30,8 @@ struct Interval {
   double hi = std::numeric_limits<double>::quiet_NaN();
 };
 
-/// FNV-1a 64 of `text`: a stream key from a name.
-inline std::uint64_t text_key(std::string_view text) {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
+/// FNV-1a 64 of `text` (rewire/core/hash.hpp): a stream key from a name.
+inline std::uint64_t text_key(std::string_view text) { return fnv1a64(text); }
 
 /// The p-quantile (0 <= p <= 1) of sorted values, interpolating linearly
 /// between order statistics (Hyndman & Fan type 7, R's default).
