@@ -8,34 +8,8 @@
 #   -DEXE=<chronic_stress> -DWORK=<scratch dir>
 cmake_minimum_required(VERSION 3.21)
 file(REMOVE_RECURSE "${WORK}")
-file(WRITE "${WORK}/sweep.toml" [=[
-[data]
-train_size = 256
-standard_size = 128
-clean_size = 64
-batch_size = 64
-
-[network]
-widths = [2, 16, 4]
-
-[baseline]
-steps = [ { op = "train", epochs = 2, lr = 1e-2 }, { op = "prune_to", target = 0.5 } ]
-
-[longitudinal]
-cycles = 2
-
-[[arms]]
-name = "plain"
-maintenance = [ { op = "train", epochs = 1, lr = 1e-3 } ]
-
-[[arms]]
-name = "stress"
-treatment = [ { op = "train_with_stress", epochs = 2, lr = 1e-3, sigma0 = 0.5 } ]
-maintenance = [ { op = "train", epochs = 1, lr = 1e-3 } ]
-
-[sweep]
-"longitudinal.remove_fraction" = [0.05, 0.2]
-]=])
+file(MAKE_DIRECTORY "${WORK}")
+file(COPY_FILE "${CMAKE_CURRENT_LIST_DIR}/tiny_sweep.toml" "${WORK}/sweep.toml")
 set(out "${WORK}/out")
 # --epoch-scale 400: about a second in all on 2 threads, the first seed
 # file after a fraction of it.
