@@ -24,6 +24,7 @@
 #include "console.hpp"
 #include "results.hpp"
 #include "study_run.hpp"
+#include "sweep.hpp"
 
 #include <common/atomic_file.hpp>
 #include <rewire/version.hpp>
@@ -194,6 +195,10 @@ std::optional<PreparedStudy> prepare_on_every_rank(const Options& o) {
   std::string error;
   try {
     const ConfigInput input = read_config(o.config);
+    // A sweep's points are not spread over ranks (yet): say so rather than
+    // fail on the [sweep] table as an unknown key.
+    if (has_sweep(input.text, input.source))
+      throw UsageError(input.source + " is a sweep; chronic_stress_mpi runs one study (run a sweep with chronic_stress)");
     study = prepare_study(input.text, input.source, o.epoch_scale);
   } catch (const UsageError& e) {
     error = std::string("error: ") + e.what() + " (see --help)";

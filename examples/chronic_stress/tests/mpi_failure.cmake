@@ -22,6 +22,18 @@ if(NOT rc EQUAL 2 OR NOT times EQUAL 1 OR EXISTS "${WORK}/none"
   message(FATAL_ERROR "unreadable config: expected exit status 2 and one message, got ${rc}\n${out}\n${err}")
 endif()
 
+# A sweep: refused (exit status 2, once, naming the file) before anything
+# is created; chronic_stress runs sweeps.
+file(WRITE "${WORK}/sweep.toml" "[sweep]\n\"longitudinal.remove_fraction\" = [0.05, 0.2]\n")
+execute_process(COMMAND ${mpirun} "${EXE}" --config "${WORK}/sweep.toml" --out "${WORK}/none" TIMEOUT 60
+  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+string(REGEX MATCHALL "is a sweep" said "${err}")
+list(LENGTH said times)
+if(NOT rc EQUAL 2 OR NOT times EQUAL 1 OR EXISTS "${WORK}/none"
+   OR NOT err MATCHES "chronic_stress_mpi: error: [^\n]*sweep\\.toml is a sweep; chronic_stress_mpi runs one study")
+  message(FATAL_ERROR "sweep config: expected exit status 2 and one message, got ${rc}\n${out}\n${err}")
+endif()
+
 set(obstacle "${WORK}/out/seeds/seed-001.json")
 file(MAKE_DIRECTORY "${obstacle}")
 file(WRITE "${obstacle}/keep" "a directory where a seed file belongs\n")
