@@ -11,28 +11,25 @@
 file(REMOVE_RECURSE "${WORK}")
 set(mpirun "${MPIEXEC}" -np 2 --allow-run-as-root --oversubscribe)
 
-# A --config no rank can read: refused as chronic_stress refuses it (exit
-# status 2, the same message, once), before anything is created.
-execute_process(COMMAND ${mpirun} "${EXE}" --config "${WORK}/missing.toml" --out "${WORK}/none" TIMEOUT 60
-  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-string(REGEX MATCHALL "cannot read config file" said "${err}")
-list(LENGTH said times)
-if(NOT rc EQUAL 2 OR NOT times EQUAL 1 OR EXISTS "${WORK}/none"
-   OR NOT err MATCHES "chronic_stress_mpi: error: cannot read config file '[^']*missing\\.toml' \\(see --help\\)")
-  message(FATAL_ERROR "unreadable config: expected exit status 2 and one message, got ${rc}\n${out}\n${err}")
-endif()
+# A configuration refused before anything is created: exit status 2 and
+# one message (not one per rank) that matches `pattern`.
+function(expect_refused what config once pattern)
+  execute_process(COMMAND ${mpirun} "${EXE}" --config "${config}" --out "${WORK}/none" TIMEOUT 60
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  string(REGEX MATCHALL "${once}" said "${err}")
+  list(LENGTH said times)
+  if(NOT rc EQUAL 2 OR NOT times EQUAL 1 OR EXISTS "${WORK}/none" OR NOT err MATCHES "${pattern}")
+    message(FATAL_ERROR "${what}: expected exit status 2 and one message, got ${rc}\n${out}\n${err}")
+  endif()
+endfunction()
 
-# A sweep: refused (exit status 2, once, naming the file) before anything
-# is created; chronic_stress runs sweeps.
+# A --config no rank can read: refused as chronic_stress refuses it.
+expect_refused("unreadable config" "${WORK}/missing.toml" "cannot read config file"
+  "chronic_stress_mpi: error: cannot read config file '[^']*missing\\.toml' \\(see --help\\)")
+# A sweep, named; chronic_stress runs sweeps.
 file(WRITE "${WORK}/sweep.toml" "[sweep]\n\"longitudinal.remove_fraction\" = [0.05, 0.2]\n")
-execute_process(COMMAND ${mpirun} "${EXE}" --config "${WORK}/sweep.toml" --out "${WORK}/none" TIMEOUT 60
-  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-string(REGEX MATCHALL "is a sweep" said "${err}")
-list(LENGTH said times)
-if(NOT rc EQUAL 2 OR NOT times EQUAL 1 OR EXISTS "${WORK}/none"
-   OR NOT err MATCHES "chronic_stress_mpi: error: [^\n]*sweep\\.toml is a sweep; chronic_stress_mpi runs one study")
-  message(FATAL_ERROR "sweep config: expected exit status 2 and one message, got ${rc}\n${out}\n${err}")
-endif()
+expect_refused("sweep config" "${WORK}/sweep.toml" "is a sweep"
+  "chronic_stress_mpi: error: [^\n]*sweep\\.toml is a sweep; chronic_stress_mpi runs one study")
 
 set(obstacle "${WORK}/out/seeds/seed-001.json")
 file(MAKE_DIRECTORY "${obstacle}")
