@@ -29,7 +29,9 @@ struct Cancelled {};  // thrown from the epoch callback to abandon a task
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-std::string duration(double seconds) {
+// "1m05s": short enough for a progress line (markdown.cpp's duration() is the
+// report's longer form).
+std::string compact_duration(double seconds) {
   const long s = long(seconds + 0.5);
   char b[32];
   if (s >= 3600) std::snprintf(b, sizeof b, "%ldh%02ldm", s / 3600, s / 60 % 60);
@@ -230,8 +232,8 @@ class Pool {
     const int done = seeds_done_.fetch_add(1) + 1;
     ++computed_[w.study];
     if (console_.progress_enabled())  // a log file gets no per-seed lines
-      console_.info(where(w) + " done in " + duration(seconds) + " of thread time (" + std::to_string(done) + "/" +
-                    std::to_string(seeds_total_) + ")");
+      console_.info(where(w) + " done in " + compact_duration(seconds) + " of thread time (" +
+                    std::to_string(done) + "/" + std::to_string(seeds_total_) + ")");
   }
 
   std::string progress_line() const {
@@ -245,9 +247,9 @@ class Pool {
     line += ", " + std::to_string(running) + (running == 1 ? " arm" : " arms") + " running | epoch " +
             std::to_string(done) + "/" + std::to_string(epochs_total_);
     if (epochs_total_ > 0) line += " (" + std::to_string(100 * done / epochs_total_) + "%)";
-    line += " | " + duration(elapsed) + " elapsed";
+    line += " | " + compact_duration(elapsed) + " elapsed";
     if (done > 0 && done < epochs_total_)
-      line += ", ETA " + duration(elapsed * double(epochs_total_ - done) / double(done));
+      line += ", ETA " + compact_duration(elapsed * double(epochs_total_ - done) / double(done));
     return line;
   }
 
