@@ -7,8 +7,9 @@
 #
 # Each preset: configure, build (includes the header self-containment check),
 # run ctest (unit tests + package_consumer; with `release` also the Python
-# module's pytest suite and the notebooks, see docs/python.md). Exits
-# non-zero on the first failure.
+# module's pytest suite and the notebooks, see docs/python.md; the module is
+# then installed for python3 by scripts/install-python.sh). Exits non-zero on
+# the first failure.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -19,7 +20,7 @@ for arg in "$@"; do
   case "$arg" in
     --fast)  fast=1 ;;
     --clean) clean=1 ;;
-    -h|--help) sed -n '2,11p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "test.sh: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -43,6 +44,8 @@ for preset in "${presets[@]}"; do
   cmake --preset "$preset" "${extra[@]}"
   cmake --build --preset "$preset" -j2
   ctest --preset "$preset" -j2
+  # The tested module goes where python3 finds it (scripts/install-python.sh).
+  if [ "$preset" = release ]; then bash scripts/install-python.sh "build/$preset"; fi
 done
 
 # The readers of untrusted files under libFuzzer (clang++): the checkpoint
