@@ -7,17 +7,22 @@
 //
 // The result files are checked before anything is written: the summary's
 // configuration must hash to its config_hash and every seed file must belong
-// to it (docs/results-schema.md).
+// to it (docs/results-schema.md). Like a study run, it holds the directory's
+// lock (common/dir_lock.hpp) while it reads and writes, so it never reports a
+// half-written run and a run never starts under it.
 //
 // Exit status: 0 ok (warnings, e.g. gnuplot missing, go to stderr),
 // 2 result files missing or malformed, 1 any other error (e.g. cannot write).
 #include "report.hpp"
+
+#include <common/dir_lock.hpp>
 
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -34,7 +39,10 @@ int main(int argc, char** argv) {
 
   const fs::path dir(out);
   chronic_stress::ReportInputs inputs;
+  std::unique_ptr<examples::DirLock> lock;
   try {
+    // A missing directory is load_report_inputs's to name; the lock would create it.
+    if (fs::is_directory(dir)) lock = std::make_unique<examples::DirLock>(dir);
     inputs = chronic_stress::load_report_inputs(dir);
   } catch (const chronic_stress::ResultsError& e) {  // missing or malformed result files
     std::fprintf(stderr, "chronic_stress_report: %s\n", e.what());

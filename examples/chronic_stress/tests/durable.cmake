@@ -2,10 +2,12 @@
 #  - two runs started together on the same --out: one runs, the other is
 #    refused at once (exit status 1) with a message naming the holder's pid,
 #    and the output is one valid run's;
+#  - chronic_stress_report takes the same lock: run while another process
+#    holds it, it is refused and writes no report;
 #  - impossible sizes are refused before anything is created (exit status 2,
 #    the key named, no output directory); both cases need over 200 GiB, more
 #    than any machine this runs on.
-#   -DEXE=<chronic_stress> -DWORK=<scratch dir>
+#   -DEXE=<chronic_stress> -DREPORT=<chronic_stress_report> -DWORK=<scratch dir>
 cmake_minimum_required(VERSION 3.21)
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
@@ -47,6 +49,19 @@ file(READ "${WORK}/out/summary.json" summary)
 string(JSON seeds LENGTH "${summary}" seeds)  # fails on invalid JSON
 if(NOT seeds EQUAL 2)
   message(FATAL_ERROR "summary.json holds ${seeds} seeds, expected 2")
+endif()
+
+# flock(1) holds the directory's lock (an flock(2) on DIR/.lock, as a run
+# takes it) while the report tool runs under it.
+find_program(FLOCK flock REQUIRED)
+execute_process(COMMAND "${FLOCK}" "${WORK}/out/.lock" "${REPORT}" --out "${WORK}/out"
+  RESULT_VARIABLE rc OUTPUT_VARIABLE o ERROR_VARIABLE e)
+if(NOT rc EQUAL 1 OR NOT e MATCHES "output directory '[^']*out' is in use by another run" OR EXISTS "${WORK}/out/report.md")
+  message(FATAL_ERROR "the report under a held lock: expected exit status 1, 'in use' and no report.md; got ${rc}:\n${o}${e}")
+endif()
+execute_process(COMMAND "${REPORT}" --out "${WORK}/out" RESULT_VARIABLE rc OUTPUT_VARIABLE o ERROR_VARIABLE e)
+if(NOT rc EQUAL 0 OR NOT EXISTS "${WORK}/out/report.md")
+  message(FATAL_ERROR "the report once the lock is free: expected exit status 0 and report.md; got ${rc}:\n${o}${e}")
 endif()
 
 # refused(<name> <stderr regex> <find> <replace>)
