@@ -122,12 +122,9 @@ int run_merge(const Options& o) {
   return 0;
 }
 
-int run(int argc, char** argv) {
-  Options o;
-  CLI::App app{"chronic_stress: the pruning-plasticity study of Cheung (2026), doi:10.5281/zenodo.18295517,\n"
-               "with the protocol of docs/protocol.md (default: the built-in paper.toml).\n"
-               "Runs seeds FIRST..FIRST+N-1 (arms of a seed in parallel too), reuses finished seeds\n"
-               "found under --out, and writes summary.json, results.csv, report.md, config.toml, seeds/."};
+// The command line: the options of a run, and the `merge` subcommand
+// (returned, so the caller can tell whether it was given).
+CLI::App* define_options(CLI::App& app, Options& o) {
   app.add_option("--config", o.config, "TOML configuration (default: the built-in paper.toml)");
   app.add_option("--seeds", o.seeds, "number of seeds")->check(CLI::Range(std::uint64_t(1), std::uint64_t(100000)))
       ->capture_default_str();
@@ -159,6 +156,46 @@ int run(int argc, char** argv) {
   merge->add_flag("--no-report", o.no_report, "do not write report.md and figures/");
   merge->add_flag("--quiet,-q", o.quiet, "no messages except warnings and errors");
   app.set_version_flag("--version", std::string("chronic_stress (rewire ") + rewire::version + ")");
+  return merge;
+}
+
+// One study, or one shard of it, from checked options: progress, the run,
+// then the summary table. Exit status 0, or 130 when interrupted.
+int run_single(const Options& o, const PreparedStudy& study, const std::string& source,
+               const std::optional<Shard>& shard) {
+  const fs::path out(o.out);
+  Console console(!o.quiet && isatty(fileno(stderr)), !o.quiet);
+  StudyRequest request{out, {}, o.threads, !o.no_report, o.checkpoint_every, o.keep_checkpoints};
+  for (std::uint64_t s = 0; s < o.seeds; ++s) request.seeds.push_back(o.first_seed + s);
+  const std::string range = o.seeds == 1 ? "seed " + std::to_string(o.first_seed)
+                                         : "seeds " + std::to_string(o.first_seed) + "-" +
+                                               std::to_string(o.first_seed + o.seeds - 1);
+  console.info("chronic_stress: " + range + ", " + std::to_string(o.threads) + " threads, config " + source +
+               " (hash " + study.hash + "), output " + out.string());
+  if (shard) return run_shard_main(study, request, *shard, console);
+  const StudyResult result = run_study(study, request, console);
+  const RunOutcome& outcome = result.outcome;
+  if (outcome.interrupted) {
+    console.warn("interrupted: " + std::to_string(outcome.reused + outcome.computed) + " of " +
+                 std::to_string(o.seeds) + " seeds are finished and saved in " + (out / "seeds").string() +
+                 "; run the same command again to continue");
+    return 130;
+  }
+  if (!o.quiet) {
+    print_table(study.spec, *result.summary);
+    std::printf("%d seed%s (%d computed, %d reused) in %.1f s; results in %s\n", int(o.seeds),
+                o.seeds == 1 ? "" : "s", outcome.computed, outcome.reused, result.wall_seconds, out.string().c_str());
+  }
+  return 0;
+}
+
+int run(int argc, char** argv) {
+  Options o;
+  CLI::App app{"chronic_stress: the pruning-plasticity study of Cheung (2026), doi:10.5281/zenodo.18295517,\n"
+               "with the protocol of docs/protocol.md (default: the built-in paper.toml).\n"
+               "Runs seeds FIRST..FIRST+N-1 (arms of a seed in parallel too), reuses finished seeds\n"
+               "found under --out, and writes summary.json, results.csv, report.md, config.toml, seeds/."};
+  CLI::App* merge = define_options(app, o);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -192,30 +229,7 @@ int run(int argc, char** argv) {
     return 0;
   }
 
-  const fs::path out(o.out);
-  Console console(!o.quiet && isatty(fileno(stderr)), !o.quiet);
-  StudyRequest request{out, {}, o.threads, !o.no_report, o.checkpoint_every, o.keep_checkpoints};
-  for (std::uint64_t s = 0; s < o.seeds; ++s) request.seeds.push_back(o.first_seed + s);
-  const std::string range = o.seeds == 1 ? "seed " + std::to_string(o.first_seed)
-                                         : "seeds " + std::to_string(o.first_seed) + "-" +
-                                               std::to_string(o.first_seed + o.seeds - 1);
-  console.info("chronic_stress: " + range + ", " + std::to_string(o.threads) + " threads, config " + source +
-               " (hash " + study.hash + "), output " + out.string());
-  if (shard) return run_shard_main(study, request, *shard, console);
-  const StudyResult result = run_study(study, request, console);
-  const RunOutcome& outcome = result.outcome;
-  if (outcome.interrupted) {
-    console.warn("interrupted: " + std::to_string(outcome.reused + outcome.computed) + " of " +
-                 std::to_string(o.seeds) + " seeds are finished and saved in " + (out / "seeds").string() +
-                 "; run the same command again to continue");
-    return 130;
-  }
-  if (!o.quiet) {
-    print_table(study.spec, *result.summary);
-    std::printf("%d seed%s (%d computed, %d reused) in %.1f s; results in %s\n", int(o.seeds),
-                o.seeds == 1 ? "" : "s", outcome.computed, outcome.reused, result.wall_seconds, out.string().c_str());
-  }
-  return 0;
+  return run_single(o, study, source, shard);
 }
 
 }  // namespace
