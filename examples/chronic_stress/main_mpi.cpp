@@ -3,25 +3,30 @@
 //
 //   mpirun -np 8 chronic_stress_mpi --seeds 100 --threads 4 --out results/big
 //
-// Every rank takes the next unstarted seed from a shared counter (an MPI
-// one-sided fetch-and-add on rank 0), so fast and slow ranks balance
-// themselves; a seed runs on its rank's --threads threads (its arms in
-// parallel) and is written to out/seeds as soon as it ends. At the end the
-// seed files are gathered on rank 0 (so no shared file system is needed for
-// them), which writes exactly what one chronic_stress process writes:
-// summary.json, results.csv and the report are computed from the same seed
-// records. Finished seed files are reused by a rerun, as in chronic_stress.
+// The unit of work is the task of the single-process runner: "baseline of
+// seed s" and, once that exists, "arm a of seed s". Rank 0 hands the tasks
+// out one per free thread as the ranks ask (mpi_tasks.hpp), so fast and
+// slow ranks balance themselves and a few seeds still keep many ranks busy;
+// an arm task carries its seed's pre-treatment state, so no baseline is
+// computed twice. The results come back to rank 0, which writes each seed
+// file as soon as its last arm is in (no shared file system is needed) and
+// at the end exactly what one chronic_stress process writes: summary.json,
+// results.csv and the report are computed from the same seed records.
+// Finished seed files are reused by a rerun, as in chronic_stress. Arm
+// checkpoints (chronic_stress --checkpoint-every) are not written: a seed
+// interrupted here is recomputed by the rerun.
 //
-// A seed that fails is reported at once with its rank; that rank takes no
-// further seed (its node may be the cause) while the others finish theirs.
-// Their seed files are gathered and saved as usual, no summary is written,
-// and every rank ends with exit status 1: a rerun of the same command reuses
-// the saved seeds and computes the rest.
+// A task that fails is reported at once with its rank, seed and arm; that
+// rank asks for no further task (its node may be the cause) while the others
+// finish every other seed. Their seed files are saved as usual, no summary
+// is written, and every rank ends with exit status 1: a rerun of the same
+// command reuses the saved seeds and computes the rest.
 //
 // Exit status: 0 ok, 1 a seed failed (named with its rank), 2 usage or
 // configuration error.
 #include "config.hpp"
 #include "console.hpp"
+#include "mpi_tasks.hpp"
 #include "results.hpp"
 #include "study_run.hpp"
 #include "sweep.hpp"
@@ -40,6 +45,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <unistd.h>
 
 namespace {
 
@@ -61,122 +68,27 @@ int rank_of_world() {
   return rank;
 }
 
-// Seeds are handed out by a counter on rank 0: each call returns the next
-// index into the seed list (>= the list's size: nothing left).
-class SeedCounter {
- public:
-  SeedCounter() {
-    MPI_Win_allocate(rank_of_world() == 0 ? sizeof(long) : 0, sizeof(long), MPI_INFO_NULL, MPI_COMM_WORLD, &base_,
-                     &win_);
-    if (rank_of_world() == 0) *base_ = 0;
-    MPI_Barrier(MPI_COMM_WORLD);  // the counter is zero before anyone takes from it
-  }
-  ~SeedCounter() { MPI_Win_free(&win_); }
-  SeedCounter(const SeedCounter&) = delete;
-  SeedCounter& operator=(const SeedCounter&) = delete;
-
-  long next() {
-    const long one = 1;
-    long index = 0;
-    MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, win_);
-    MPI_Fetch_and_op(&one, &index, MPI_LONG, 0, 0, MPI_SUM, win_);
-    MPI_Win_unlock(0, win_);
-    return index;
-  }
-
- private:
-  long* base_ = nullptr;
-  MPI_Win win_ = MPI_WIN_NULL;
-};
-
-// Every rank's `mine`, in rank order, on rank 0 (empty elsewhere).
-std::vector<std::uint64_t> gather_seeds(const std::vector<std::uint64_t>& mine) {
-  int size = 0;
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  const int count = int(mine.size());
-  std::vector<int> counts(std::size_t(size), 0), offsets(std::size_t(size), 0);
-  MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, MPI_COMM_WORLD);
-  std::vector<std::uint64_t> all;
-  if (rank_of_world() == 0) {
-    for (int r = 1; r < size; ++r) offsets[std::size_t(r)] = offsets[std::size_t(r - 1)] + counts[std::size_t(r - 1)];
-    all.resize(std::size_t(offsets.back() + counts.back()));
-  }
-  MPI_Gatherv(mine.data(), count, MPI_UINT64_T, all.data(), counts.data(), offsets.data(), MPI_UINT64_T, 0,
-              MPI_COMM_WORLD);
-  return all;
-}
-
-// Every rank's (seed, seed file text) pairs, on rank 0 (empty elsewhere).
-std::vector<std::pair<std::uint64_t, std::string>> gather_seed_files(
-    const std::vector<std::pair<std::uint64_t, std::string>>& mine) {
-  std::string packed;  // per file: seed, length, text
-  for (const auto& [seed, text] : mine) {
-    packed += std::to_string(seed) + " " + std::to_string(text.size()) + " ";
-    packed += text;
-  }
-  int size = 0;
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  const int length = int(packed.size());
-  std::vector<int> lengths(std::size_t(size), 0), offsets(std::size_t(size), 0);
-  MPI_Gather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, 0, MPI_COMM_WORLD);
-  std::string all;
-  if (rank_of_world() == 0) {
-    for (int r = 1; r < size; ++r) offsets[std::size_t(r)] = offsets[std::size_t(r - 1)] + lengths[std::size_t(r - 1)];
-    all.resize(std::size_t(offsets.back() + lengths.back()));
-  }
-  MPI_Gatherv(packed.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(), MPI_CHAR, 0,
-              MPI_COMM_WORLD);
-  std::vector<std::pair<std::uint64_t, std::string>> files;
-  for (std::size_t at = 0; at < all.size();) {
-    const std::size_t space1 = all.find(' ', at), space2 = all.find(' ', space1 + 1);
-    const std::uint64_t seed = std::stoull(all.substr(at, space1 - at));
-    const std::size_t n = std::stoul(all.substr(space1 + 1, space2 - space1 - 1));
-    files.emplace_back(seed, all.substr(space2 + 1, n));
-    at = space2 + 1 + n;
-  }
-  return files;
-}
-
-// What one rank did.
-struct RankShare {
-  std::vector<std::pair<std::uint64_t, std::string>> files;  ///< finished seeds and their files' text
-  std::vector<std::uint64_t> failed;                        ///< at most one: the rank stops after it
-  int reused = 0;                                           ///< of `files`, read back from an earlier run
-};
-
-// This rank's share: seeds from the counter until none is left. A failure
-// is reported with the rank and the seed; the rank then stops taking seeds,
-// but reaches every collective call after this one, so no rank waits for it
-// forever. Seed files already written stay valid for a rerun.
-RankShare compute_seeds(const PreparedStudy& study, const Options& o, const std::vector<std::uint64_t>& seeds) {
-  const int rank = rank_of_world();
-  Console console(false, !o.quiet && rank == 0);
-  SeedCounter counter;
-  RankShare share;
-  for (long i = counter.next(); i < long(seeds.size()); i = counter.next()) {
-    const std::uint64_t seed = seeds[std::size_t(i)];
-    try {
-      const RunOutcome outcome = run_seeds(study.spec, study.hash, RunOptions{o.out, {seed}, o.threads}, console);
-      if (outcome.interrupted) throw std::runtime_error("interrupted");
-      share.files.emplace_back(seed, examples::read_file(seed_path(o.out, seed)));
-      share.reused += outcome.reused;
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "chronic_stress_mpi: error: rank %d, seed %llu: %s\n", rank, (unsigned long long)seed,
-                   e.what());
-      share.failed.push_back(seed);
-      break;
-    }
-  }
-  return share;
-}
-
-// The gathered seed files, written on rank 0 (so no shared file system is
-// needed) unless an identical file is already there.
-void save_seed_files(const std::string& out, const std::vector<std::pair<std::uint64_t, std::string>>& files) {
-  for (const auto& [seed, text] : files) {
+// The seeds that have no valid finished file (valid = same config hash and
+// library version, and the whole record fits: read_seed_file), saying which
+// are recomputed and why, as chronic_stress does; `reused` counts the rest.
+std::vector<std::uint64_t> seeds_to_compute(const PreparedStudy& study, const std::string& out,
+                                            const std::vector<std::uint64_t>& seeds, Console& console, int& reused) {
+  std::vector<std::uint64_t> todo;
+  reused = 0;
+  for (std::uint64_t seed : seeds) {
     const fs::path path = seed_path(out, seed);
-    if (!fs::exists(path) || examples::read_file(path) != text) examples::write_file_atomically(path, text);
+    if (fs::exists(path)) {
+      std::string reason;
+      if (read_seed_file(path, seed, study.hash, rewire::version, study.spec, reason)) {
+        ++reused;
+        continue;
+      }
+      console.info("seed " + std::to_string(seed) + ": not reusing " + path.string() + " (" + reason +
+                   "): recomputing it, the file will be overwritten");
+    }
+    todo.push_back(seed);
   }
+  return todo;
 }
 
 // "seed 3" or "seeds 3, 7".
@@ -218,6 +130,23 @@ std::optional<PreparedStudy> prepare_on_every_rank(const Options& o) {
   return std::nullopt;
 }
 
+// After a failure: the closing line on rank 0, then every rank returns 1.
+int report_failure(const Options& o, const mpi::TaskReport& report, std::size_t seeds, int reused, int unfinished) {
+  if (rank_of_world() == 0) {
+    const int saved = reused + report.seeds_saved;
+    const std::string left = unfinished ? ", " + std::to_string(unfinished) + " not computed (no rank was left to run them)" : "";
+    std::fprintf(stderr,
+                 "chronic_stress_mpi: error: %zu of %zu seeds failed (%s)%s; %d finished seed file%s saved in %s: run "
+                 "the same command again to reuse the finished seeds and compute the rest\n",
+                 report.failed.size(), seeds, seed_list(report.failed).c_str(), left.c_str(), saved,
+                 saved == 1 ? " is" : "s are", (fs::path(o.out) / "seeds").string().c_str());
+  }
+  // mpirun stops the job at the first non-zero exit: no rank leaves before
+  // rank 0 has said what failed.
+  MPI_Barrier(MPI_COMM_WORLD);
+  return 1;
+}
+
 int run(const Options& o) {
   const int rank = rank_of_world();
   const std::optional<PreparedStudy> prepared = prepare_on_every_rank(o);
@@ -225,48 +154,32 @@ int run(const Options& o) {
   const PreparedStudy& study = *prepared;
   std::vector<std::uint64_t> seeds;
   for (std::uint64_t s = 0; s < o.seeds; ++s) seeds.push_back(o.first_seed + s);
+  Console console(rank == 0 && !o.quiet && isatty(fileno(stderr)), rank == 0 && !o.quiet);
+  std::vector<std::uint64_t> todo;  // rank 0's list; the tasks come from rank 0
+  int reused = 0;
   if (rank == 0) {
     fs::create_directories(fs::path(o.out) / "seeds");
     examples::write_file_atomically(fs::path(o.out) / "config.toml", config_file_text(study));
+    todo = seeds_to_compute(study, o.out, seeds, console, reused);
   }
-  MPI_Barrier(MPI_COMM_WORLD);
   const auto start = std::chrono::steady_clock::now();
-  const RankShare mine = compute_seeds(study, o, seeds);
-  // How the counter spread the seeds (a check of the balance), on rank 0.
-  int size = 0;
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  const int count = int(mine.files.size());
-  std::vector<int> counts(std::size_t(size), 0);
-  MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, MPI_COMM_WORLD);
-  int reused = 0, failures = 0;
-  const int my_failures = int(mine.failed.size());
-  MPI_Reduce(&mine.reused, &reused, 1, MPI_INT, MPI_SUM, 0, MPI_COMM_WORLD);
-  MPI_Allreduce(&my_failures, &failures, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
-  const auto failed = gather_seeds(mine.failed);
-  const auto files = gather_seed_files(mine.files);
-  if (rank == 0) save_seed_files(o.out, files);
-  if (failures) {
-    if (rank == 0)
-      std::fprintf(stderr,
-                   "chronic_stress_mpi: error: %d of %zu seeds failed (%s); %zu finished seed file%s saved in %s: run "
-                   "the same command again to reuse the finished seeds and compute the rest\n",
-                   failures, seeds.size(), seed_list(failed).c_str(), files.size(), files.size() == 1 ? " is" : "s are",
-                   (fs::path(o.out) / "seeds").string().c_str());
-    // mpirun stops the job at the first non-zero exit: no rank leaves
-    // before rank 0 has saved the files and said so.
-    MPI_Barrier(MPI_COMM_WORLD);
-    return 1;
-  }
+  const mpi::TaskReport report = mpi::run_tasks(study, o.out, todo, o.threads, console);
+  // Seeds neither saved nor failed: every rank stopped after a failure.
+  const int unfinished = int(todo.size()) - report.seeds_saved - int(report.failed.size());
+  int failures = int(report.failed.size()) + unfinished;
+  MPI_Bcast(&failures, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  if (failures) return report_failure(o, report, seeds.size(), reused, unfinished);
   if (rank != 0) return 0;
-  Console console(false, !o.quiet);
+  // Every seed file is there now: run_study reuses them all and writes the
+  // summary, results.csv and the report exactly as chronic_stress does.
   run_study(study, StudyRequest{o.out, seeds, o.threads, !o.no_report}, console);
   if (!o.quiet) {
     std::string per_rank;
-    for (int r = 0; r < size; ++r) per_rank += (r ? ", " : "") + std::to_string(counts[std::size_t(r)]);
+    for (std::size_t r = 0; r < report.tasks_per_rank.size(); ++r)
+      per_rank += (r ? ", " : "") + std::to_string(report.tasks_per_rank[r]);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const std::string reuse = reused ? ", " + std::to_string(reused) + " reused from an earlier run" : "";
-    std::printf("%zu seeds (%zu from the ranks; per rank: %s) in %.1f s%s; results in %s\n", seeds.size(),
-                files.size(), per_rank.c_str(), seconds, reuse.c_str(), o.out.c_str());
+    std::printf("%zu seeds (%zu computed, %d reused from an earlier run; tasks per rank: %s) in %.1f s; results in %s\n",
+                seeds.size(), todo.size(), reused, per_rank.c_str(), seconds, o.out.c_str());
   }
   return 0;
 }
@@ -275,7 +188,14 @@ int run(const Options& o) {
 
 int main(int argc, char** argv) {
   int provided = 0;
-  MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);  // MPI only from the main thread
+  // Only each rank's main thread calls MPI; its worker threads compute.
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+  if (provided < MPI_THREAD_FUNNELED) {
+    if (rank_of_world() == 0)
+      std::fprintf(stderr, "chronic_stress_mpi: error: this MPI library does not support threads (MPI_THREAD_FUNNELED)\n");
+    MPI_Finalize();
+    return 2;
+  }
   Options o;
   CLI::App app{"chronic_stress_mpi: chronic_stress over MPI ranks (same options, same output)."};
   app.add_option("--config", o.config, "TOML configuration (default: the built-in paper.toml)");
@@ -286,6 +206,10 @@ int main(int argc, char** argv) {
   app.add_option("--epoch-scale", o.epoch_scale, "multiply every epoch count")->check(CLI::Range(1e-9, 1000.0));
   app.add_flag("--no-report", o.no_report, "do not write report.md and figures/");
   app.add_flag("--quiet,-q", o.quiet, "no messages except warnings and errors");
+  app.footer(
+      "Work goes out in tasks (a seed's baseline, then each of its arms) to every rank's --threads threads as "
+      "they ask. No arm checkpoints are written in MPI mode: a seed interrupted mid-way is recomputed by a rerun, "
+      "which reuses every finished seed file.");
   int rc = 0;
   try {
     app.parse(argc, argv);
