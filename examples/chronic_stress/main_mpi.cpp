@@ -131,9 +131,10 @@ std::optional<PreparedStudy> prepare_on_every_rank(const Options& o) {
 }
 
 // After a failure: the closing line on rank 0, then every rank returns 1.
-int report_failure(const Options& o, const mpi::TaskReport& report, std::size_t seeds, int reused, int unfinished) {
+int report_failure(const Options& o, const mpi::TaskReport& report, std::size_t seeds, int reused) {
   if (rank_of_world() == 0) {
     const int saved = reused + report.seeds_saved;
+    const int unfinished = report.unfinished;
     const std::string left = unfinished ? ", " + std::to_string(unfinished) + " not computed (no rank was left to run them)" : "";
     std::fprintf(stderr,
                  "chronic_stress_mpi: error: %zu of %zu seeds failed (%s)%s; %d finished seed file%s saved in %s: run "
@@ -164,11 +165,9 @@ int run(const Options& o) {
   }
   const auto start = std::chrono::steady_clock::now();
   const mpi::TaskReport report = mpi::run_tasks(study, o.out, todo, o.threads, console);
-  // Seeds neither saved nor failed: every rank stopped after a failure.
-  const int unfinished = int(todo.size()) - report.seeds_saved - int(report.failed.size());
-  int failures = int(report.failed.size()) + unfinished;
+  int failures = int(report.failed.size()) + report.unfinished;
   MPI_Bcast(&failures, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  if (failures) return report_failure(o, report, seeds.size(), reused, unfinished);
+  if (failures) return report_failure(o, report, seeds.size(), reused);
   if (rank != 0) return 0;
   // Every seed file is there now: run_study reuses them all and writes the
   // summary, results.csv and the report exactly as chronic_stress does.

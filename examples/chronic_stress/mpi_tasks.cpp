@@ -31,7 +31,7 @@ struct SeedSlot {
   double seconds = 0.0;         // thread time of its tasks
   std::size_t arms_left = 0;    // results still to come
   std::size_t arms_unsent = 0;  // arms not handed out yet
-  bool failed = false;
+  bool saved = false, failed = false;
 };
 
 struct ArmTask {
@@ -57,6 +57,7 @@ class Coordinator {
   bool finished() const { return byes_ == ranks_; }
   TaskReport report() const {
     TaskReport r = report_;
+    for (const SeedSlot& s : slots_) r.unfinished += !s.saved && !s.failed;
     std::sort(r.failed.begin(), r.failed.end());
     return r;
   }
@@ -208,6 +209,7 @@ void Coordinator::save(SeedSlot& s) {
   std::error_code ignored;
   fs::remove_all(seed_checkpoint_dir(out_, s.seed), ignored);
   s.results.clear();
+  s.saved = true;
   ++report_.seeds_saved;
   console_.info("seed " + std::to_string(s.seed) + " saved (" + progress() + ")");
 }

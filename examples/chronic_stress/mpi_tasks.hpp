@@ -36,6 +36,7 @@ struct TaskReport {
   int tasks_total = 0;                ///< tasks of the seeds to compute
   int seeds_saved = 0;                ///< seed files written
   std::vector<std::uint64_t> failed;  ///< seeds with a failed task or an unwritable file, in order
+  int unfinished = 0;                 ///< seeds neither saved nor failed (every rank stopped after failures)
 };
 
 /// Computes `seeds` (used on rank 0; their files are written to

@@ -28,6 +28,11 @@ if(NOT out MATCHES "1 seeds \\(1 computed, 0 reused from an earlier run; tasks p
 endif()
 set(rank0 "${CMAKE_MATCH_1}")
 set(rank1 "${CMAKE_MATCH_2}")
+# Rank 0's summary step reuses the seed file the ranks made; it would
+# recompute (and say so) a seed file that is missing, incomplete or wrong.
+if("${out}${err}" MATCHES "recomputing")
+  message(FATAL_ERROR "2 ranks: the seed file from the tasks was not reused\n${log}")
+endif()
 math(EXPR tasks "${rank0} + ${rank1}")
 # 1 baseline + 4 arms (smoke.toml), each run exactly once, on both ranks.
 if(NOT tasks EQUAL 5 OR rank0 LESS 1 OR rank1 LESS 1)
