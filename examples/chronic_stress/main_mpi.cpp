@@ -68,50 +68,43 @@ int rank_of_world() {
   return rank;
 }
 
-// The seeds that have no valid finished file (valid = same config hash and
-// library version, and the whole record fits: read_seed_file), saying which
-// are recomputed and why, as chronic_stress does; `reused` counts the rest.
-std::vector<std::uint64_t> seeds_to_compute(const PreparedStudy& study, const std::string& out,
-                                            const std::vector<std::uint64_t>& seeds, Console& console, int& reused) {
-  std::vector<std::uint64_t> todo;
-  reused = 0;
-  for (std::uint64_t seed : seeds) {
-    const fs::path path = seed_path(out, seed);
-    if (fs::exists(path)) {
-      std::string reason;
-      if (read_seed_file(path, seed, study.hash, rewire::version, study.spec, reason)) {
-        ++reused;
-        continue;
-      }
-      console.info("seed " + std::to_string(seed) + ": not reusing " + path.string() + " (" + reason +
-                   "): recomputing it, the file will be overwritten");
-    }
-    todo.push_back(seed);
-  }
-  return todo;
-}
+// The run's studies, the same on every rank: the study, or a sweep's points
+// (each a study of its own under --out/point-NN).
+struct Plan {
+  ConfigInput input;
+  std::vector<SweepPoint> points;      ///< empty unless a sweep
+  std::vector<PreparedStudy> studies;  ///< one per point, or the one study
+  bool sweep() const { return !points.empty(); }
+};
 
-// "seed 3" or "seeds 3, 7".
-std::string seed_list(const std::vector<std::uint64_t>& seeds) {
-  std::string text = seeds.size() == 1 ? "seed " : "seeds ";
-  for (std::size_t i = 0; i < seeds.size(); ++i) text += (i ? ", " : "") + std::to_string(seeds[i]);
-  return text;
+Plan make_plan(const Options& o) {
+  Plan plan;
+  plan.input = read_config(o.config);
+  const std::string& source = plan.input.source;
+  if (!has_sweep(plan.input.text, source)) {
+    plan.studies.push_back(prepare_study(plan.input.text, source, o.epoch_scale));
+    return plan;
+  }
+  plan.points = expand_sweep(plan.input.text, source);
+  for (const auto& point : plan.points) {  // named in messages as chronic_stress names them
+    std::string label;
+    for (const auto& [key, value] : point.values) label += (label.empty() ? "" : ", ") + key + " = " + value;
+    plan.studies.push_back(prepare_study(point.toml_text, source + " (sweep " + point.dir + ": " + label + ")",
+                                         o.epoch_scale));
+  }
+  return plan;
 }
 
 // Every rank reads and checks the configuration the way chronic_stress does
-// (read_config, prepare_study). They agree before any work starts: if one
-// rank cannot (e.g. its node lacks the file), all stop with exit status 2
-// and the lowest such rank says why, instead of the others waiting for it.
-std::optional<PreparedStudy> prepare_on_every_rank(const Options& o) {
-  std::optional<PreparedStudy> study;
+// (read_config, prepare_study, every point of a sweep). They agree before
+// any work starts: if one rank cannot (e.g. its node lacks the file), all
+// stop with exit status 2 and the lowest such rank says why, instead of the
+// others waiting for it.
+std::optional<Plan> prepare_on_every_rank(const Options& o) {
+  std::optional<Plan> plan;
   std::string error;
   try {
-    const ConfigInput input = read_config(o.config);
-    // A sweep's points are not spread over ranks (yet): say so rather than
-    // fail on the [sweep] table as an unknown key.
-    if (has_sweep(input.text, input.source))
-      throw UsageError(input.source + " is a sweep; chronic_stress_mpi runs one study (run a sweep with chronic_stress)");
-    study = prepare_study(input.text, input.source, o.epoch_scale);
+    plan = make_plan(o);
   } catch (const UsageError& e) {
     error = std::string("error: ") + e.what() + " (see --help)";
   } catch (const ConfigError& e) {
@@ -122,7 +115,7 @@ std::optional<PreparedStudy> prepare_on_every_rank(const Options& o) {
   const int rank = rank_of_world(), mine = error.empty() ? size : rank;
   int first_failed = size;
   MPI_Allreduce(&mine, &first_failed, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-  if (first_failed == size) return study;
+  if (first_failed == size) return plan;
   if (rank == first_failed) {
     const std::string where = rank == 0 ? "" : "rank " + std::to_string(rank) + ": ";
     std::fprintf(stderr, "chronic_stress_mpi: %s%s\n", where.c_str(), error.c_str());
@@ -130,17 +123,74 @@ std::optional<PreparedStudy> prepare_on_every_rank(const Options& o) {
   return std::nullopt;
 }
 
+// The seeds of `job` that have no valid finished file (valid = same config
+// hash and library version, and the whole record fits: read_seed_file),
+// saying which are recomputed and why, as chronic_stress does; `reused`
+// counts the others.
+std::vector<std::uint64_t> seeds_to_compute(const mpi::TaskJob& job, const std::vector<std::uint64_t>& seeds,
+                                            Console& console, int& reused) {
+  const std::string prefix = job.name.empty() ? std::string() : job.name + ", ";
+  std::vector<std::uint64_t> todo;
+  for (std::uint64_t seed : seeds) {
+    const fs::path path = seed_path(job.out, seed);
+    if (fs::exists(path)) {
+      std::string reason;
+      if (read_seed_file(path, seed, job.study->hash, rewire::version, job.study->spec, reason)) {
+        ++reused;
+        continue;
+      }
+      console.info(prefix + "seed " + std::to_string(seed) + ": not reusing " + path.string() + " (" + reason +
+                   "): recomputing it, the file will be overwritten");
+    }
+    todo.push_back(seed);
+  }
+  return todo;
+}
+
+// One job per study; on rank 0 each job's directory gets its config.toml
+// and the list of seeds to compute.
+std::vector<mpi::TaskJob> make_jobs(const Plan& plan, const Options& o, const std::vector<std::uint64_t>& seeds,
+                                    Console& console, int& reused) {
+  std::vector<mpi::TaskJob> jobs;
+  for (std::size_t j = 0; j < plan.studies.size(); ++j) {
+    mpi::TaskJob job;
+    job.study = &plan.studies[j];
+    job.out = plan.sweep() ? fs::path(o.out) / plan.points[j].dir : fs::path(o.out);
+    job.name = plan.sweep() ? plan.points[j].dir : std::string();
+    if (rank_of_world() == 0) {
+      fs::create_directories(job.out / "seeds");
+      examples::write_file_atomically(job.out / "config.toml", config_file_text(*job.study));
+      job.seeds = seeds_to_compute(job, seeds, console, reused);
+    }
+    jobs.push_back(std::move(job));
+  }
+  return jobs;
+}
+
+// "seed 3", "seeds 3, 7" or, in a sweep, "point-00 seed 3, point-01 seed 7".
+std::string seed_list(const std::vector<mpi::FailedSeed>& failed, const std::vector<mpi::TaskJob>& jobs) {
+  std::string text = failed.size() == 1 || !jobs[0].name.empty() ? "" : "seeds ";
+  for (std::size_t i = 0; i < failed.size(); ++i) {
+    const std::string& name = jobs[failed[i].job].name;
+    text += (i ? ", " : "") + (name.empty() ? std::string() : name + " ") +
+            (failed.size() == 1 || !name.empty() ? "seed " : "") + std::to_string(failed[i].seed);
+  }
+  return text;
+}
+
 // After a failure: the closing line on rank 0, then every rank returns 1.
-int report_failure(const Options& o, const mpi::TaskReport& report, std::size_t seeds, int reused) {
+int report_failure(const Options& o, const mpi::TaskReport& report, const std::vector<mpi::TaskJob>& jobs,
+                   std::size_t seeds, int reused) {
   if (rank_of_world() == 0) {
     const int saved = reused + report.seeds_saved;
     const int unfinished = report.unfinished;
     const std::string left = unfinished ? ", " + std::to_string(unfinished) + " not computed (no rank was left to run them)" : "";
+    const fs::path where = jobs[0].name.empty() ? fs::path(o.out) / "seeds" : fs::path(o.out);
     std::fprintf(stderr,
                  "chronic_stress_mpi: error: %zu of %zu seeds failed (%s)%s; %d finished seed file%s saved in %s: run "
                  "the same command again to reuse the finished seeds and compute the rest\n",
-                 report.failed.size(), seeds, seed_list(report.failed).c_str(), left.c_str(), saved,
-                 saved == 1 ? " is" : "s are", (fs::path(o.out) / "seeds").string().c_str());
+                 report.failed.size(), seeds * jobs.size(), seed_list(report.failed, jobs).c_str(), left.c_str(), saved,
+                 saved == 1 ? " is" : "s are", where.string().c_str());
   }
   // mpirun stops the job at the first non-zero exit: no rank leaves before
   // rank 0 has said what failed.
@@ -150,35 +200,33 @@ int report_failure(const Options& o, const mpi::TaskReport& report, std::size_t 
 
 int run(const Options& o) {
   const int rank = rank_of_world();
-  const std::optional<PreparedStudy> prepared = prepare_on_every_rank(o);
-  if (!prepared) return 2;
-  const PreparedStudy& study = *prepared;
+  const std::optional<Plan> plan = prepare_on_every_rank(o);
+  if (!plan) return 2;
   std::vector<std::uint64_t> seeds;
   for (std::uint64_t s = 0; s < o.seeds; ++s) seeds.push_back(o.first_seed + s);
   Console console(rank == 0 && !o.quiet && isatty(fileno(stderr)), rank == 0 && !o.quiet);
-  std::vector<std::uint64_t> todo;  // rank 0's list; the tasks come from rank 0
   int reused = 0;
-  if (rank == 0) {
-    fs::create_directories(fs::path(o.out) / "seeds");
-    examples::write_file_atomically(fs::path(o.out) / "config.toml", config_file_text(study));
-    todo = seeds_to_compute(study, o.out, seeds, console, reused);
-  }
+  const std::vector<mpi::TaskJob> jobs = make_jobs(*plan, o, seeds, console, reused);
   const auto start = std::chrono::steady_clock::now();
-  const mpi::TaskReport report = mpi::run_tasks(study, o.out, todo, o.threads, console);
+  const mpi::TaskReport report = mpi::run_tasks(jobs, o.threads, console);
   int failures = int(report.failed.size()) + report.unfinished;
   MPI_Bcast(&failures, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  if (failures) return report_failure(o, report, seeds.size(), reused);
+  if (failures) return report_failure(o, report, jobs, seeds.size(), reused);
   if (rank != 0) return 0;
-  // Every seed file is there now: run_study reuses them all and writes the
-  // summary, results.csv and the report exactly as chronic_stress does.
-  run_study(study, StudyRequest{o.out, seeds, o.threads, !o.no_report}, console);
+  // Every seed file is there now: run_study (run_sweep) reuses them all and
+  // writes the summary, results.csv and the report (and sweep.json and
+  // sweep.md) exactly as chronic_stress does.
+  const StudyRequest request{o.out, seeds, o.threads, !o.no_report};
+  if (plan->sweep()) run_sweep(plan->input.text, plan->input.source, o.epoch_scale, request, console);
+  else run_study(plan->studies[0], request, console);
   if (!o.quiet) {
-    std::string per_rank;
+    std::string per_rank, computed;
     for (std::size_t r = 0; r < report.tasks_per_rank.size(); ++r)
       per_rank += (r ? ", " : "") + std::to_string(report.tasks_per_rank[r]);
+    const std::string what = plan->sweep() ? std::to_string(jobs.size()) + " points x " : std::string();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("%zu seeds (%zu computed, %d reused from an earlier run; tasks per rank: %s) in %.1f s; results in %s\n",
-                seeds.size(), todo.size(), reused, per_rank.c_str(), seconds, o.out.c_str());
+    std::printf("%s%zu seeds (%d computed, %d reused from an earlier run; tasks per rank: %s) in %.1f s; results in %s\n",
+                what.c_str(), seeds.size(), report.seeds_saved, reused, per_rank.c_str(), seconds, o.out.c_str());
   }
   return 0;
 }

@@ -12,8 +12,8 @@ namespace chronic_stress::mpi {
 using namespace rewire::protocol;
 using Clock = std::chrono::steady_clock;
 
-Agent::Agent(const PreparedStudy& study, unsigned threads, Link& link)
-    : study_(study), threads_(threads), link_(link) {
+Agent::Agent(std::vector<const PreparedStudy*> studies, unsigned threads, Link& link)
+    : studies_(std::move(studies)), threads_(threads), link_(link) {
   Eigen::initParallel();  // Eigen asks for it before threads start
   // The same summation order on every CPU, whatever caches it reports
   // (gemm_blocking.hpp): ranks on different nodes give the same bits.
@@ -109,17 +109,20 @@ void Agent::work() {
 Message Agent::execute(const Message& task) const {
   const auto start = Clock::now();
   Message r;
+  r.job = task.job;
   r.seed = task.seed;
   r.arm = task.arm;
   try {
-    const StudySpec& spec = study_.spec;
+    if (task.job < 0 || std::size_t(task.job) >= studies_.size()) throw std::runtime_error("no study " + std::to_string(task.job));
+    const PreparedStudy& study = *studies_[std::size_t(task.job)];
+    const StudySpec& spec = study.spec;
     const StudyData data = make_study_data(spec.data, task.seed);
     if (task.arm < 0) {
-      r.payload = subject_bytes(run_baseline(spec, data, task.seed), study_.hash);
+      r.payload = subject_bytes(run_baseline(spec, data, task.seed), study.hash);
       r.tag = kBaselineDone;
     } else {
       if (std::size_t(task.arm) >= spec.arms.size()) throw std::runtime_error("no arm " + std::to_string(task.arm));
-      const Subject depressed = subject_from_bytes(task.payload, spec, task.seed, study_.hash);
+      const Subject depressed = subject_from_bytes(task.payload, spec, task.seed, study.hash);
       r.payload = arm_result_text(run_arm(spec, std::size_t(task.arm), depressed, data));
       r.tag = kArmDone;
     }

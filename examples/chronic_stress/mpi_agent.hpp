@@ -17,8 +17,9 @@ namespace chronic_stress::mpi {
 
 class Agent {
  public:
-  /// Starts `threads` worker threads (they wait for tasks).
-  Agent(const PreparedStudy& study, unsigned threads, Link& link);
+  /// Starts `threads` worker threads (they wait for tasks). `studies`: the
+  /// run's studies, indexed by a task's `job` (they outlive the agent).
+  Agent(std::vector<const PreparedStudy*> studies, unsigned threads, Link& link);
   ~Agent();
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
@@ -38,7 +39,7 @@ class Agent {
   void work();
   Message execute(const Message& task) const;
 
-  const PreparedStudy& study_;
+  const std::vector<const PreparedStudy*> studies_;
   const unsigned threads_;
   Link& link_;
 

@@ -13,6 +13,7 @@ namespace {
 // order of their own.
 struct Header {
   std::uint64_t seed;
+  std::int32_t job;
   std::int32_t arm;
   double seconds;
 };
@@ -30,6 +31,7 @@ Link::~Link() {
 void Link::send(int rank, const Message& m) {
   Header h{};  // zeroed padding: no uninitialised bytes go out
   h.seed = m.seed;
+  h.job = std::int32_t(m.job);
   h.arm = std::int32_t(m.arm);
   h.seconds = m.seconds;
   if (m.payload.size() > std::size_t(INT_MAX) - sizeof h)
@@ -57,6 +59,7 @@ std::optional<Message> Link::receive() {
   m.tag = status.MPI_TAG;
   m.source = status.MPI_SOURCE;
   m.seed = h.seed;
+  m.job = h.job;
   m.arm = h.arm;
   m.seconds = h.seconds;
   m.payload = bytes.substr(sizeof h);

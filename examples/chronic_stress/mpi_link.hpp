@@ -20,7 +20,7 @@ namespace chronic_stress::mpi {
 /// What a message says (its MPI tag).
 enum Tag : int {
   kRequest = 1,   ///< rank -> 0: one of my threads is free, give it a task
-  kTask,          ///< 0 -> rank: run the baseline (arm < 0) or arm `arm` of `seed` (payload: the subject's state)
+  kTask,          ///< 0 -> rank: run the baseline (arm < 0) or arm `arm` of `seed` of study `job` (payload: the subject's state)
   kNoMore,        ///< 0 -> rank: the answer to a request when no task is left
   kBaselineDone,  ///< rank -> 0: payload: the pre-treatment subject's state
   kArmDone,       ///< rank -> 0: payload: the arm's result (arm_result_text)
@@ -31,6 +31,7 @@ enum Tag : int {
 struct Message {
   int tag = 0;
   int source = 0;  ///< the sending rank (set on receipt)
+  int job = 0;  ///< which study of the run (a sweep's point; 0 for a lone study)
   std::uint64_t seed = 0;
   int arm = -1;  ///< -1: the baseline
   double seconds = 0.0;  ///< thread time of a finished task

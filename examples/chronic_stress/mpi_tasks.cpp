@@ -25,6 +25,7 @@ using rewire::protocol::ArmResult;
 
 // One seed to compute, from its baseline to its seed file.
 struct SeedSlot {
+  std::size_t job = 0;
   std::uint64_t seed = 0;
   std::string depressed;  // the pre-treatment state, until its last arm is handed out
   std::vector<ArmResult> results;
@@ -41,16 +42,17 @@ struct ArmTask {
 
 class Coordinator {
  public:
-  Coordinator(const PreparedStudy& study, const fs::path& out, const std::vector<std::uint64_t>& seeds, int ranks,
-              Link& link, Console& console)
-      : study_(study), out_(out), ranks_(ranks), link_(link), console_(console), retired_(std::size_t(ranks), false) {
-    for (std::uint64_t seed : seeds) {
-      slot_of_[seed] = slots_.size();
-      slots_.push_back(SeedSlot{});
-      slots_.back().seed = seed;
-    }
+  Coordinator(const std::vector<TaskJob>& jobs, int ranks, Link& link, Console& console)
+      : jobs_(jobs), ranks_(ranks), link_(link), console_(console), retired_(std::size_t(ranks), false) {
+    for (std::size_t j = 0; j < jobs.size(); ++j)
+      for (std::uint64_t seed : jobs[j].seeds) {
+        slot_of_[{j, seed}] = slots_.size();
+        slots_.push_back(SeedSlot{});
+        slots_.back().job = j;
+        slots_.back().seed = seed;
+        report_.tasks_total += int(1 + jobs[j].study->spec.arms.size());
+      }
     report_.tasks_per_rank.assign(std::size_t(ranks), 0);
-    report_.tasks_total = int(seeds.size() * (1 + study.spec.arms.size()));
   }
 
   void handle(const Message& m);
@@ -58,7 +60,9 @@ class Coordinator {
   TaskReport report() const {
     TaskReport r = report_;
     for (const SeedSlot& s : slots_) r.unfinished += !s.saved && !s.failed;
-    std::sort(r.failed.begin(), r.failed.end());
+    std::sort(r.failed.begin(), r.failed.end(), [](const FailedSeed& a, const FailedSeed& b) {
+      return a.job != b.job ? a.job < b.job : a.seed < b.seed;
+    });
     return r;
   }
 
@@ -70,17 +74,22 @@ class Coordinator {
   void save(SeedSlot& s);
   void fail(SeedSlot& s, int rank, int arm, const std::string& what);
   void retire(int rank);
+  const rewire::protocol::StudySpec& spec(const SeedSlot& s) const { return jobs_[s.job].study->spec; }
+  // "point-01, seed 7"; a lone study: "seed 7".
+  std::string where(const SeedSlot& s) const {
+    const std::string& name = jobs_[s.job].name;
+    return (name.empty() ? std::string() : name + ", ") + "seed " + std::to_string(s.seed);
+  }
   std::string progress() const {
     return "tasks " + std::to_string(tasks_done_) + "/" + std::to_string(report_.tasks_total) + " done";
   }
 
-  const PreparedStudy& study_;
-  const fs::path out_;
+  const std::vector<TaskJob>& jobs_;
   const int ranks_;
   Link& link_;
   Console& console_;
   std::vector<SeedSlot> slots_;
-  std::map<std::uint64_t, std::size_t> slot_of_;
+  std::map<std::pair<std::size_t, std::uint64_t>, std::size_t> slot_of_;  // (job, seed) -> slot
   std::deque<ArmTask> ready_;  // arms whose baseline is done, in order of their seeds' start
   std::deque<int> waiting_;    // a rank per free thread, in order of request
   std::vector<bool> retired_;  // ranks that had a task fail: they get no further task
@@ -126,11 +135,13 @@ void Coordinator::serve() {
       const ArmTask t = ready_.front();
       ready_.pop_front();
       SeedSlot& s = slots_[t.slot];
+      task.job = int(s.job);
       task.seed = s.seed;
       task.arm = t.arm;
       task.payload = s.depressed;
       if (--s.arms_unsent == 0) std::string().swap(s.depressed);  // the last copy has gone
     } else if (next_baseline_ < slots_.size()) {
+      task.job = int(slots_[next_baseline_].job);
       task.seed = slots_[next_baseline_++].seed;
       task.arm = -1;
     } else if (in_flight_ == 0) {
@@ -146,7 +157,7 @@ void Coordinator::serve() {
 
 void Coordinator::finish_task(const Message& m) {
   --in_flight_;
-  const auto at = slot_of_.find(m.seed);
+  const auto at = slot_of_.find({std::size_t(m.job), m.seed});
   if (at == slot_of_.end()) throw std::runtime_error("rank " + std::to_string(m.source) + " sent a result of an unknown seed");
   SeedSlot& s = slots_[at->second];
   if (m.tag == kFailed) {
@@ -167,8 +178,8 @@ void Coordinator::finish_task(const Message& m) {
 }
 
 void Coordinator::on_baseline(SeedSlot& s, const Message& m) {
-  const auto& spec = study_.spec;
-  const std::size_t arms = spec.arms.size();
+  const auto& sp = spec(s);
+  const std::size_t arms = sp.arms.size();
   s.depressed = m.payload;
   s.results.assign(arms, ArmResult{});
   s.seconds += m.seconds;
@@ -177,8 +188,8 @@ void Coordinator::on_baseline(SeedSlot& s, const Message& m) {
   for (std::size_t a = 0; a < arms; ++a) next.push_back({std::size_t(&s - slots_.data()), int(a)});
   // Longest arms first, as in the single-process runner: the short ones
   // then fill the gaps at the end of the run.
-  std::stable_sort(next.begin(), next.end(), [&spec](const ArmTask& x, const ArmTask& y) {
-    return spec.arm_epochs(std::size_t(x.arm)) > spec.arm_epochs(std::size_t(y.arm));
+  std::stable_sort(next.begin(), next.end(), [&sp](const ArmTask& x, const ArmTask& y) {
+    return sp.arm_epochs(std::size_t(x.arm)) > sp.arm_epochs(std::size_t(y.arm));
   });
   ready_.insert(ready_.end(), next.begin(), next.end());
 }
@@ -186,48 +197,49 @@ void Coordinator::on_baseline(SeedSlot& s, const Message& m) {
 void Coordinator::on_arm(SeedSlot& s, const Message& m) {
   const std::size_t a = std::size_t(m.arm);
   if (a >= s.results.size()) throw std::runtime_error("a result of an unknown arm");
-  s.results[a] = arm_result_from_text(m.payload, study_.spec.arms[a].name);
+  s.results[a] = arm_result_from_text(m.payload, spec(s).arms[a].name);
   s.seconds += m.seconds;
   if (--s.arms_left == 0) save(s);  // the seed's last arm
 }
 
 // Writes the seed file (atomically) as the single-process runner does.
 void Coordinator::save(SeedSlot& s) {
-  const SeedRecord record = seed_record(s.seed, study_.hash, s.seconds, s.results);
+  const TaskJob& job = jobs_[s.job];
+  const SeedRecord record = seed_record(s.seed, job.study->hash, s.seconds, s.results);
   try {
-    examples::write_file_atomically(seed_path(out_, s.seed), to_json(record).dump(2) + "\n");
+    examples::write_file_atomically(seed_path(job.out, s.seed), to_json(record).dump(2) + "\n");
   } catch (const std::exception& e) {
     fail(s, 0, -2, e.what());
     return;
   }
   for (const auto& r : s.results)
     if (r.diverged)
-      console_.warn("seed " + std::to_string(s.seed) + ", arm " + r.arm +
+      console_.warn(where(s) + ", arm " + r.arm +
                     ": training met a non-finite loss (diverged); non-finite values are written as null");
   // Checkpoints of an earlier single-process run of this seed: the seed
   // file now holds everything a rerun needs.
   std::error_code ignored;
-  fs::remove_all(seed_checkpoint_dir(out_, s.seed), ignored);
+  fs::remove_all(seed_checkpoint_dir(job.out, s.seed), ignored);
   s.results.clear();
   s.saved = true;
   ++report_.seeds_saved;
-  console_.info("seed " + std::to_string(s.seed) + " saved (" + progress() + ")");
+  console_.info(where(s) + " saved (" + progress() + ")");
 }
 
 // Says at once which rank, seed and task failed (arm -1: the baseline; -2:
 // writing the seed file) and abandons the seed.
 void Coordinator::fail(SeedSlot& s, int rank, int arm, const std::string& what) {
   const std::string task = arm == -1   ? ", baseline"
-                           : arm >= 0 && std::size_t(arm) < study_.spec.arms.size()
-                               ? ", arm " + study_.spec.arms[std::size_t(arm)].name
+                           : arm >= 0 && std::size_t(arm) < spec(s).arms.size()
+                               ? ", arm " + spec(s).arms[std::size_t(arm)].name
                                : std::string();
   console_.clear_status();
-  std::fprintf(stderr, "chronic_stress_mpi: error: rank %d, seed %llu%s: %s\n", rank, (unsigned long long)s.seed,
-               task.c_str(), what.c_str());
+  std::fprintf(stderr, "chronic_stress_mpi: error: rank %d, %s%s: %s\n", rank, where(s).c_str(), task.c_str(),
+               what.c_str());
   std::fflush(stderr);
   if (s.failed) return;
   s.failed = true;
-  report_.failed.push_back(s.seed);
+  report_.failed.push_back({s.job, s.seed});
   const std::size_t slot = std::size_t(&s - slots_.data());
   ready_.erase(std::remove_if(ready_.begin(), ready_.end(), [slot](const ArmTask& t) { return t.slot == slot; }),
                ready_.end());
@@ -252,15 +264,16 @@ void Coordinator::retire(int rank) {
 
 }  // namespace
 
-TaskReport run_tasks(const PreparedStudy& study, const fs::path& out, const std::vector<std::uint64_t>& seeds,
-                     unsigned threads, Console& console) {
+TaskReport run_tasks(const std::vector<TaskJob>& jobs, unsigned threads, Console& console) {
   int rank = 0, ranks = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &ranks);
   Link link;
   std::optional<Coordinator> coordinator;
-  if (rank == 0) coordinator.emplace(study, out, seeds, ranks, link, console);
-  std::optional<Agent> agent(std::in_place, study, threads, link);
+  if (rank == 0) coordinator.emplace(jobs, ranks, link, console);
+  std::vector<const PreparedStudy*> studies;
+  for (const TaskJob& job : jobs) studies.push_back(job.study);
+  std::optional<Agent> agent(std::in_place, std::move(studies), threads, link);
   bool bye_sent = false;
   for (;;) {
     while (std::optional<Message> m = link.receive()) {

@@ -26,23 +26,38 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <string>
 #include <vector>
 
 namespace chronic_stress::mpi {
 
-/// What the ranks did (filled on rank 0 only).
-struct TaskReport {
-  std::vector<int> tasks_per_rank;    ///< tasks each rank finished
-  int tasks_total = 0;                ///< tasks of the seeds to compute
-  int seeds_saved = 0;                ///< seed files written
-  std::vector<std::uint64_t> failed;  ///< seeds with a failed task or an unwritable file, in order
-  int unfinished = 0;                 ///< seeds neither saved nor failed (every rank stopped after failures)
+/// One study of the run (a lone study, or a sweep's point).
+struct TaskJob {
+  const PreparedStudy* study = nullptr;  ///< outlives the run; prepared on every rank
+  std::filesystem::path out;             ///< seed files go to out/seeds
+  std::vector<std::uint64_t> seeds;      ///< to compute, in order (rank 0's list; other ranks' are ignored)
+  std::string name;                      ///< starts its messages ("point-01"); "" for a lone study
 };
 
-/// Computes `seeds` (used on rank 0; their files are written to
-/// out/seeds) on every rank with `threads` worker threads each. Collective:
-/// every rank calls it. Progress and errors go to `console` (rank 0's).
-TaskReport run_tasks(const PreparedStudy& study, const std::filesystem::path& out,
-                     const std::vector<std::uint64_t>& seeds, unsigned threads, Console& console);
+struct FailedSeed {
+  std::size_t job = 0;
+  std::uint64_t seed = 0;
+};
+
+/// What the ranks did (filled on rank 0 only).
+struct TaskReport {
+  std::vector<int> tasks_per_rank;  ///< tasks each rank finished
+  int tasks_total = 0;              ///< tasks of the seeds to compute
+  int seeds_saved = 0;              ///< seed files written
+  std::vector<FailedSeed> failed;   ///< seeds with a failed task or an unwritable file, in order
+  int unfinished = 0;               ///< seeds neither saved nor failed (every rank stopped after failures)
+};
+
+/// Computes every job's seeds (their files are written to the job's
+/// out/seeds on rank 0) on every rank with `threads` worker threads each;
+/// earlier jobs' seeds start first. Collective: every rank calls it with the
+/// same jobs (seed lists only matter on rank 0). Progress and errors go to
+/// `console` (rank 0's).
+TaskReport run_tasks(const std::vector<TaskJob>& jobs, unsigned threads, Console& console);
 
 }  // namespace chronic_stress::mpi
