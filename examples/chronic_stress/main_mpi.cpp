@@ -12,7 +12,9 @@
 // file as soon as its last arm is in (no shared file system is needed) and
 // at the end exactly what one chronic_stress process writes: summary.json,
 // results.csv and the report are computed from the same seed records.
-// Finished seed files are reused by a rerun, as in chronic_stress. Arm
+// Finished seed files are reused by a rerun, as in chronic_stress. A sweep
+// runs the tasks of all its points in one queue, each point under
+// out/point-NN, and rank 0 writes sweep.json and sweep.md at the end. Arm
 // checkpoints (chronic_stress --checkpoint-every) are not written: a seed
 // interrupted here is recomputed by the rerun.
 //
@@ -254,8 +256,8 @@ int main(int argc, char** argv) {
   app.add_flag("--no-report", o.no_report, "do not write report.md and figures/");
   app.add_flag("--quiet,-q", o.quiet, "no messages except warnings and errors");
   app.footer(
-      "Work goes out in tasks (a seed's baseline, then each of its arms) to every rank's --threads threads as "
-      "they ask. No arm checkpoints are written in MPI mode: a seed interrupted mid-way is recomputed by a rerun, "
+      "Work goes out in tasks (a seed's baseline, then each of its arms; of every point of a [sweep]) to every "
+      "rank's --threads threads as they ask. No arm checkpoints are written in MPI mode: a seed interrupted mid-way is recomputed by a rerun, "
       "which reuses every finished seed file.");
   int rc = 0;
   try {
