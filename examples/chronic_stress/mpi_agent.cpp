@@ -31,11 +31,14 @@ Agent::Agent(std::vector<const PreparedStudy*> studies, unsigned threads, Link& 
   }
 }
 
+// Normally every worker is idle by now; on the way out of an error the
+// running tasks are abandoned at their next epoch rather than awaited.
 Agent::~Agent() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
   }
+  cancel_.store(true);
   task_ready_.notify_all();
   for (auto& t : workers_) t.join();
 }
@@ -112,18 +115,21 @@ Message Agent::execute(const Message& task) const {
   r.job = task.job;
   r.seed = task.seed;
   r.arm = task.arm;
+  const rewire::EpochCallback on_epoch = [this](int, double, float) {
+    if (cancel_.load(std::memory_order_relaxed)) throw std::runtime_error("cancelled");
+  };
   try {
     if (task.job < 0 || std::size_t(task.job) >= studies_.size()) throw std::runtime_error("no study " + std::to_string(task.job));
     const PreparedStudy& study = *studies_[std::size_t(task.job)];
     const StudySpec& spec = study.spec;
     const StudyData data = make_study_data(spec.data, task.seed);
     if (task.arm < 0) {
-      r.payload = subject_bytes(run_baseline(spec, data, task.seed), study.hash);
+      r.payload = subject_bytes(run_baseline(spec, data, task.seed, on_epoch), study.hash);
       r.tag = kBaselineDone;
     } else {
       if (std::size_t(task.arm) >= spec.arms.size()) throw std::runtime_error("no arm " + std::to_string(task.arm));
       const Subject depressed = subject_from_bytes(task.payload, spec, task.seed, study.hash);
-      r.payload = arm_result_text(run_arm(spec, std::size_t(task.arm), depressed, data));
+      r.payload = arm_result_text(run_arm(spec, std::size_t(task.arm), depressed, data, on_epoch));
       r.tag = kArmDone;
     }
   } catch (const std::exception& e) {

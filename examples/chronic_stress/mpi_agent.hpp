@@ -6,6 +6,7 @@
 #include "mpi_link.hpp"
 #include "study_run.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -53,6 +54,7 @@ class Agent {
   std::condition_variable task_ready_, task_done_;
   std::deque<Message> tasks_, results_;
   bool stop_ = false;
+  std::atomic<bool> cancel_{false};  // running tasks abandon at their next epoch (the agent is going away)
   std::vector<std::thread> workers_;
 };
 
