@@ -154,6 +154,28 @@ TEST_CASE("random streams and caller data survive a checkpoint") {
   CHECK(back.meta.find("accuracy")->number == 0.1 + 0.2);  // 17 digits: the double itself
 }
 
+TEST_CASE("checkpoint bytes in memory are the file save writes and read back alike") {
+  io::Checkpoint c;
+  c.net = pruned_net(0.5f);
+  c.streams.push_back({"shuffle", {1, 2, 3, 4}});
+  c.meta.set("seed", io::Json::of("7"));
+  const fs::path p = scratch("bytes.npz");
+  io::save(p, c);
+  const std::string bytes = io::checkpoint_bytes(c);
+  CHECK(bytes == slurp(p));  // the reference: the file save() wrote
+  const io::Checkpoint back = io::parse_checkpoint(bytes);
+  const io::Checkpoint from_file = io::load(p);
+  for (std::size_t l = 0; l < c.net.num_layers(); ++l) {
+    CHECK(back.net.layer(l).mask() == from_file.net.layer(l).mask());
+    CHECK(back.net.layer(l).weight() == from_file.net.layer(l).weight());
+    CHECK(back.net.layer(l).bias() == from_file.net.layer(l).bias());
+  }
+  CHECK(back.streams == from_file.streams);
+  CHECK(back.meta.find("seed")->text == "7");
+  // Damaged bytes are refused as a damaged file is.
+  CHECK_THROWS_AS(io::parse_checkpoint(bytes.substr(0, bytes.size() / 2)), io::FormatError);
+}
+
 TEST_CASE("pruned weights are stored as +0.0") {
   Mlp net({2, 3});
   Matrix W(3, 2);

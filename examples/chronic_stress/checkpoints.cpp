@@ -96,6 +96,33 @@ Array stream_from(const rewire::io::Checkpoint& c, const std::string& name) {
   throw std::runtime_error("stream." + name + " is missing");
 }
 
+// A checkpoint holding `s`'s network and random streams (meta: the caller's).
+rewire::io::Checkpoint subject_checkpoint(const rewire::protocol::Subject& s) {
+  rewire::io::Checkpoint c;
+  c.net = s.net;
+  c.streams.push_back({"shuffle", words(s.shuffle.state())});
+  c.streams.push_back({"train_noise", words(s.train_noise.state())});
+  c.streams.push_back({"regrow_values", words(s.regrow_values.state())});
+  return c;
+}
+
+// The subject subject_checkpoint saved (c.net is moved from).
+rewire::protocol::Subject subject_from(rewire::io::Checkpoint& c, std::uint64_t seed, std::uint64_t lineage) {
+  rewire::protocol::Subject subject(std::move(c.net), seed, lineage);
+  subject.shuffle = rewire::Rng::from_state(stream_from<std::array<std::uint64_t, 4>>(c, "shuffle"));
+  subject.train_noise =
+      rewire::NoiseSource::from_state(stream_from<std::array<std::uint32_t, 4 * rewire::NoiseSource::kLanes>>(c, "train_noise"));
+  subject.regrow_values = rewire::Rng::from_state(stream_from<std::array<std::uint64_t, 4>>(c, "regrow_values"));
+  subject.diverged = field(c.meta, "subject_diverged", Json::Type::boolean).boolean;
+  return subject;
+}
+
+void check_widths(const rewire::Mlp& net, const StudySpec& spec) {
+  std::vector<rewire::Index> widths{net.in_features()};
+  for (std::size_t l = 0; l < net.num_layers(); ++l) widths.push_back(net.layer(l).out_features());
+  if (widths != spec.widths) throw std::runtime_error("its network has other widths than the configuration");
+}
+
 }  // namespace
 
 fs::path seed_checkpoint_dir(const fs::path& out_dir, std::uint64_t seed) {
@@ -113,11 +140,7 @@ fs::path checkpoint_path(const fs::path& out_dir, const StudySpec& spec, const A
 }
 
 void save_arm_state(const fs::path& file, const StudySpec& spec, const ArmKey& key, const ArmState& state) {
-  rewire::io::Checkpoint c;
-  c.net = state.subject.net;
-  c.streams.push_back({"shuffle", words(state.subject.shuffle.state())});
-  c.streams.push_back({"train_noise", words(state.subject.train_noise.state())});
-  c.streams.push_back({"regrow_values", words(state.subject.regrow_values.state())});
+  rewire::io::Checkpoint c = subject_checkpoint(state.subject);
   // Integers up to 2^53 are exact as JSON numbers; seeds and lineages are
   // 64-bit, so they travel as decimal strings.
   c.meta.set("kind", Json::of("chronic_stress arm state"))
@@ -143,9 +166,7 @@ ArmState load_arm_state(const fs::path& file, const StudySpec& spec, const ArmKe
     if (field(m, "arm", Json::Type::string).text != arm) throw std::runtime_error("it belongs to another arm");
     const std::uint64_t lineage = rewire::protocol::arm_lineage(key.arm);
     if (field(m, "lineage", Json::Type::string).text != std::to_string(lineage)) throw std::runtime_error("its lineage is wrong");
-    std::vector<rewire::Index> widths{c.net.in_features()};
-    for (std::size_t l = 0; l < c.net.num_layers(); ++l) widths.push_back(c.net.layer(l).out_features());
-    if (widths != spec.widths) throw std::runtime_error("its network has other widths than the configuration");
+    check_widths(c.net, spec);
     const double next = field(m, "next_cycle", Json::Type::number).number;
     const int cycles = spec.longitudinal.cycles;
     const bool follow_up = spec.arms[key.arm].follow_up;
@@ -154,13 +175,7 @@ ArmState load_arm_state(const fs::path& file, const StudySpec& spec, const ArmKe
     if (!(next >= 0 && next <= cycles + 1 && next == std::floor(next)) || (!follow_up && next != cycles + 1) ||
         result.cycle_accuracy.size() != std::size_t(done) || result.cycle_sparsity.size() != std::size_t(done))
       throw std::runtime_error("its protocol position disagrees with its results");
-    rewire::protocol::Subject subject(std::move(c.net), key.seed, lineage);
-    subject.shuffle = rewire::Rng::from_state(stream_from<std::array<std::uint64_t, 4>>(c, "shuffle"));
-    subject.train_noise =
-        rewire::NoiseSource::from_state(stream_from<std::array<std::uint32_t, 4 * rewire::NoiseSource::kLanes>>(c, "train_noise"));
-    subject.regrow_values = rewire::Rng::from_state(stream_from<std::array<std::uint64_t, 4>>(c, "regrow_values"));
-    subject.diverged = field(m, "subject_diverged", Json::Type::boolean).boolean;
-    return ArmState{std::move(subject), std::move(result), int(next)};
+    return ArmState{subject_from(c, key.seed, lineage), std::move(result), int(next)};
   } catch (const std::exception& e) {
     throw std::runtime_error("'" + file.string() + "': " + e.what());
   }
@@ -190,6 +205,44 @@ std::optional<ArmState> latest_arm_state(const fs::path& out_dir, const StudySpe
     }
   }
   return std::nullopt;
+}
+
+std::string subject_bytes(const rewire::protocol::Subject& subject, const std::string& config_hash) {
+  rewire::io::Checkpoint c = subject_checkpoint(subject);
+  c.meta.set("kind", Json::of("chronic_stress subject"))
+      .set("config_hash", Json::of(config_hash))
+      .set("seed", Json::of(std::to_string(subject.seed)))
+      .set("lineage", Json::of(std::to_string(subject.lineage)))
+      .set("subject_diverged", Json::of(subject.diverged));
+  return rewire::io::checkpoint_bytes(c);
+}
+
+rewire::protocol::Subject subject_from_bytes(const std::string& bytes, const StudySpec& spec, std::uint64_t seed,
+                                             const std::string& config_hash) {
+  try {
+    rewire::io::Checkpoint c = rewire::io::parse_checkpoint(bytes);
+    const Json& m = c.meta;
+    if (field(m, "kind", Json::Type::string).text != "chronic_stress subject")
+      throw std::runtime_error("it is not a subject's state");
+    if (field(m, "config_hash", Json::Type::string).text != config_hash)
+      throw std::runtime_error("it belongs to another configuration");
+    if (field(m, "seed", Json::Type::string).text != std::to_string(seed)) throw std::runtime_error("it belongs to another seed");
+    check_widths(c.net, spec);
+    const std::string& lineage = field(m, "lineage", Json::Type::string).text;
+    return subject_from(c, seed, std::stoull(lineage));
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("a subject's state of seed ") + std::to_string(seed) + ": " + e.what());
+  }
+}
+
+std::string arm_result_text(const ArmResult& result) { return rewire::io::dump_json(result_json(result)); }
+
+ArmResult arm_result_from_text(const std::string& text, const std::string& arm) {
+  try {
+    return result_from(rewire::io::parse_json(text), arm);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("the result of arm " + arm + ": " + e.what());
+  }
 }
 
 }  // namespace chronic_stress

@@ -12,10 +12,25 @@ foreach(pass first rerun)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "${pass} run: exit status ${rc}\n${out}\n${err}")
   endif()
-  # Every seed came from the ranks, and rank 0's summary step reused them
-  # all (it would silently recompute a lost or damaged one).
-  if(NOT out MATCHES "2 seeds \\(2 from the ranks; per rank: [0-2], [0-2]\\)" OR "${out}${err}" MATCHES "recomputing")
+  # The first run computes both seeds on the ranks (10 tasks: a baseline
+  # and 4 arms each); the rerun reuses both files as they are. Rank 0's
+  # summary step reuses them all (it would silently recompute a lost or
+  # damaged one, saying so).
+  if(pass STREQUAL "first")
+    set(expected "2 seeds \\(2 computed, 0 reused from an earlier run; tasks per rank: ([0-9]+), ([0-9]+)\\)")
+  else()
+    set(expected "2 seeds \\(0 computed, 2 reused from an earlier run; tasks per rank: 0, 0\\)")
+  endif()
+  string(REGEX MATCH "${expected}" line "${out}")
+  set(tasks "${CMAKE_MATCH_1} + ${CMAKE_MATCH_2}")
+  if(NOT line OR "${out}${err}" MATCHES "recomputing")
     message(FATAL_ERROR "${pass} run: the seeds did not all come from the ranks\n${out}\n${err}")
+  endif()
+  if(pass STREQUAL "first")
+    math(EXPR tasks "${tasks}")
+    if(NOT tasks EQUAL 10)
+      message(FATAL_ERROR "first run: ${tasks} tasks ran, not 10 (2 seeds x (baseline + 4 arms))\n${out}")
+    endif()
   endif()
   execute_process(COMMAND "${CHECK}" same "${SINGLE}" "${WORK}/out" RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(NOT rc EQUAL 0)

@@ -26,10 +26,13 @@ endfunction()
 # A --config no rank can read: refused as chronic_stress refuses it.
 expect_refused("unreadable config" "${WORK}/missing.toml" "cannot read config file"
   "chronic_stress_mpi: error: cannot read config file '[^']*missing\\.toml' \\(see --help\\)")
-# A sweep, named; chronic_stress runs sweeps.
-file(WRITE "${WORK}/sweep.toml" "[sweep]\n\"longitudinal.remove_fraction\" = [0.05, 0.2]\n")
-expect_refused("sweep config" "${WORK}/sweep.toml" "is a sweep"
-  "chronic_stress_mpi: error: [^\n]*sweep\\.toml is a sweep; chronic_stress_mpi runs one study")
+# A sweep with a value one point cannot take: refused before anything runs,
+# naming the point, as chronic_stress refuses it.
+file(READ "${CMAKE_CURRENT_LIST_DIR}/tiny_sweep.toml" sweep)
+string(REPLACE "[0.05, 0.2]" "[0.05, 2.0]" sweep "${sweep}")
+file(WRITE "${WORK}/sweep.toml" "${sweep}")
+expect_refused("bad sweep point" "${WORK}/sweep.toml" "config error"
+  "chronic_stress_mpi: config error: [^\n]*sweep\\.toml \\(sweep point-01: longitudinal\\.remove_fraction = 2\\.0\\)")
 
 set(obstacle "${WORK}/out/seeds/seed-001.json")
 file(MAKE_DIRECTORY "${obstacle}")
@@ -66,7 +69,7 @@ set(log "exit status ${rc}\n${out}\n${err}")
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "rerun: ${log}")
 endif()
-if(NOT out MATCHES "2 seeds \\(2 from the ranks; per rank: [0-2], [0-2]\\) in [0-9.]+ s, 1 reused from an earlier run;"
+if(NOT out MATCHES "2 seeds \\(1 computed, 1 reused from an earlier run; tasks per rank: [0-5], [0-5]\\)"
    OR "${out}${err}" MATCHES "recomputing")
   message(FATAL_ERROR "rerun: seed 0's file was not reused as it was\n${log}")
 endif()

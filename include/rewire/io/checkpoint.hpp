@@ -170,9 +170,9 @@ inline std::string param_name(std::size_t layer, bool bias) {
 
 }  // namespace detail_ckpt
 
-/// Writes `c` to `path` atomically (a unique temporary file, then a
-/// rename). Throws std::runtime_error naming the path on I/O failure.
-inline void save(const std::filesystem::path& path, const Checkpoint& c) {
+/// The bytes of the .npz file save() writes, in memory (e.g. to send a
+/// state to another process without a shared file system).
+inline std::string checkpoint_bytes(const Checkpoint& c) {
   using namespace detail_ckpt;
   const Mlp& net = c.net;
   std::vector<NpyArray> arrays;
@@ -224,8 +224,12 @@ inline void save(const std::filesystem::path& path, const Checkpoint& c) {
   m.shape = {std::uint64_t(text.size())};
   m.bytes = text;
   arrays.push_back(std::move(m));
-  write_file_atomic(path, npz_bytes(arrays));
+  return npz_bytes(arrays);
 }
+
+/// Writes `c` to `path` atomically (a unique temporary file, then a
+/// rename). Throws std::runtime_error naming the path on I/O failure.
+inline void save(const std::filesystem::path& path, const Checkpoint& c) { write_file_atomic(path, checkpoint_bytes(c)); }
 
 /// Saves a network alone (no optimiser, no streams).
 inline void save(const std::filesystem::path& path, const Mlp& net) {
@@ -352,6 +356,12 @@ inline Checkpoint read_checkpoint(std::vector<NpyArray> arrays) {
 }
 
 }  // namespace detail_ckpt
+
+/// Reads checkpoint_bytes' output, checked as load() checks a file. Throws
+/// FormatError for bad bytes.
+inline Checkpoint parse_checkpoint(const std::string& bytes) {
+  return detail_ckpt::read_checkpoint(parse_npz(bytes));
+}
 
 /// Reads a checkpoint written by save() (or by numpy.savez with the same
 /// arrays). Throws FormatError "'<path>': <problem>" for any bad file.
