@@ -9,18 +9,8 @@
 file(REMOVE_RECURSE "${WORK}")
 set(args --config "${CMAKE_CURRENT_LIST_DIR}/tiny_sweep.toml" --seeds 2 --threads 1 --no-report)
 
-execute_process(COMMAND "${SINGLE_EXE}" ${args} --out "${WORK}/single" TIMEOUT 120
-  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "single process: exit status ${rc}\n${out}\n${err}")
-endif()
-
-execute_process(COMMAND "${MPIEXEC}" -np 2 --allow-run-as-root --oversubscribe "${EXE}" ${args} --out "${WORK}/mpi"
-  TIMEOUT 120 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-set(log "exit status ${rc}\n${out}\n${err}")
-if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "2 ranks: ${log}")
-endif()
+include("${CMAKE_CURRENT_LIST_DIR}/mpi_run.cmake")
+run_single_then_mpi(${args})
 # Every seed of both points came from the ranks' tasks (2 points x 2 seeds x
 # (baseline + 2 arms) = 12), and the summary step reused them all.
 string(REGEX MATCH "2 points x 2 seeds \\(4 computed, 0 reused from an earlier run; tasks per rank: ([0-9]+), ([0-9]+)\\)"

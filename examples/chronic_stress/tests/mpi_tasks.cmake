@@ -10,19 +10,8 @@
 file(REMOVE_RECURSE "${WORK}")
 set(args --config "${CONFIG}" --seeds 1 --first-seed 3 --epoch-scale 0.05 --threads 1 --no-report)
 
-# The reference: one process, one thread.
-execute_process(COMMAND "${SINGLE_EXE}" ${args} --out "${WORK}/single" TIMEOUT 120
-  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "single process: exit status ${rc}\n${out}\n${err}")
-endif()
-
-execute_process(COMMAND "${MPIEXEC}" -np 2 --allow-run-as-root --oversubscribe "${EXE}" ${args} --out "${WORK}/mpi"
-  TIMEOUT 120 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-set(log "exit status ${rc}\n${out}\n${err}")
-if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "2 ranks: ${log}")
-endif()
+include("${CMAKE_CURRENT_LIST_DIR}/mpi_run.cmake")
+run_single_then_mpi(${args})  # the reference: one process, one thread
 if(NOT out MATCHES "1 seeds \\(1 computed, 0 reused from an earlier run; tasks per rank: ([0-9]+), ([0-9]+)\\)")
   message(FATAL_ERROR "2 ranks: no line with the tasks per rank\n${log}")
 endif()
