@@ -28,6 +28,7 @@
 // configuration error.
 #include "config.hpp"
 #include "console.hpp"
+#include "memory_estimate.hpp"
 #include "mpi_tasks.hpp"
 #include "results.hpp"
 #include "study_run.hpp"
@@ -79,20 +80,25 @@ struct Plan {
   bool sweep() const { return !points.empty(); }
 };
 
+// Each study is also checked against this node's memory for --threads
+// tasks, as chronic_stress checks it, so an impossible size is refused
+// before any rank starts (rather than by rank 0 after the work).
 Plan make_plan(const Options& o) {
   Plan plan;
   plan.input = read_config(o.config);
   const std::string& source = plan.input.source;
   if (!has_sweep(plan.input.text, source)) {
     plan.studies.push_back(prepare_study(plan.input.text, source, o.epoch_scale));
+    require_memory(plan.studies[0].spec, o.threads, o.seeds, "", physical_memory());
     return plan;
   }
   plan.points = expand_sweep(plan.input.text, source);
   for (const auto& point : plan.points) {  // named in messages as chronic_stress names them
     std::string label;
     for (const auto& [key, value] : point.values) label += (label.empty() ? "" : ", ") + key + " = " + value;
-    plan.studies.push_back(prepare_study(point.toml_text, source + " (sweep " + point.dir + ": " + label + ")",
-                                         o.epoch_scale));
+    const std::string name = source + " (sweep " + point.dir + ": " + label + ")";
+    plan.studies.push_back(prepare_study(point.toml_text, name, o.epoch_scale));
+    require_memory(plan.studies.back().spec, o.threads, o.seeds, name, physical_memory());
   }
   return plan;
 }

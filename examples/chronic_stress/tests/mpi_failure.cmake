@@ -33,6 +33,14 @@ string(REPLACE "[0.05, 0.2]" "[0.05, 2.0]" sweep "${sweep}")
 file(WRITE "${WORK}/sweep.toml" "${sweep}")
 expect_refused("bad sweep point" "${WORK}/sweep.toml" "config error"
   "chronic_stress_mpi: config error: [^\n]*sweep\\.toml \\(sweep point-01: longitudinal\\.remove_fraction = 2\\.0\\)")
+# A network no node can hold (two 65536-wide layers: over 100 GiB for one
+# task): refused by the memory estimate before any rank starts, as
+# chronic_stress refuses it.
+file(READ "${CONFIG}" wide)
+string(REPLACE "widths = [2, 512, 512, 256, 4]" "widths = [2, 65536, 65536, 4]" wide "${wide}")
+file(WRITE "${WORK}/wide.toml" "${wide}")
+expect_refused("impossible size" "${WORK}/wide.toml" "config error"
+  "chronic_stress_mpi: config error: network\\.widths = \\[2, 65536, 65536, 4\\]: the run needs about [0-9.]+ GiB")
 
 set(obstacle "${WORK}/out/seeds/seed-001.json")
 file(MAKE_DIRECTORY "${obstacle}")
