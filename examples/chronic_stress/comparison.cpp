@@ -12,7 +12,7 @@ namespace {
 constexpr double kSlack = 1e-9;
 }  // namespace
 
-Verdict compare(const Stat& ours, const Ref& pub, Kind kind, int n) {
+Verdict compare(const Stat& ours, const Ref& pub, Kind kind, int n, int n_pub) {
   Verdict v;
   if (!ours.ok() || !pub.ok()) return v;
   v.comparable = true;
@@ -22,7 +22,8 @@ Verdict compare(const Stat& ours, const Ref& pub, Kind kind, int n) {
   } else {
     const double so = std::isfinite(ours.sd) ? ours.sd : 0.0;
     const double sp = std::isfinite(pub.sd) ? pub.sd : so;
-    v.tolerance = std::max(kAccuracyFloor, 2.0 * std::sqrt((so * so + sp * sp) / std::max(n, 1)));
+    v.tolerance =
+        std::max(kAccuracyFloor, 2.0 * std::sqrt(so * so / std::max(n, 1) + sp * sp / std::max(n_pub, 1)));
   }
   v.flagged = std::fabs(v.delta) > v.tolerance + kSlack;
   return v;
@@ -40,8 +41,9 @@ std::string flag_rule_text(int n) {
       "- **Columns.** *Ours* is the mean ± population SD over this run's {0} seed(s); *published* is the paper's "
       "mean ± SD over 10 seeds; Δ = ours − published. A cell `a (b)` reads ours (published).\n"
       "- **Flag rule (⚑ = beyond sampling noise).** Sparsity: |Δ| > {1:.1f} percentage points (sparsity is "
-      "deterministic). Accuracies and accuracy drops: |Δ| > max({2:.1f}, 2·√((SD_ours² + SD_pub²) / n)) with "
-      "n = {0} (our number of seeds): about two standard errors of the difference of the means, and never less "
+      "deterministic). Accuracies and accuracy drops: |Δ| > max({2:.1f}, 2·√(SD_ours² / n + SD_pub² / 10)) "
+      "with n = {0} (our number of seeds) and 10 (the published run's): about two standard errors of the "
+      "difference of the means, and never less "
       "than {2:.1f} point (published values are rounded to 0.1 and evaluation noise is redrawn each time). Relapse "
       "counts: |ours − published × n / 10| > max(2, 0.2·n) seeds. Mean cycle at relapse: |Δ| > {3:.0f} cycles "
       "(only when both runs have relapsed seeds). A published mean without an SD borrows ours.\n"

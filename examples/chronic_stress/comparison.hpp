@@ -30,10 +30,12 @@ inline constexpr double kSparsityTolerance = 0.1;  ///< percentage points
 inline constexpr double kAccuracyFloor = 1.0;      ///< percentage points
 inline constexpr double kCycleTolerance = 2.0;     ///< cycles (mean cycle at relapse)
 
-/// Sparsity: |delta| > 0.1. Accuracy: |delta| > max(1, 2 sqrt((sd_ours^2 +
-/// sd_pub^2) / n)), n = our number of seeds; a published mean without SD
-/// borrows ours. A difference exactly at the tolerance is not flagged.
-Verdict compare(const Stat& ours, const Ref& published, Kind kind, int n);
+/// Sparsity: |delta| > 0.1. Accuracy: |delta| > max(1, 2 sqrt(sd_ours^2 / n
+/// + sd_pub^2 / n_pub)): two standard errors of the difference of two means,
+/// each over its own seeds (n ours, n_pub the published run's); a published
+/// mean without SD borrows ours. A difference exactly at the tolerance is not
+/// flagged.
+Verdict compare(const Stat& ours, const Ref& published, Kind kind, int n, int n_pub);
 
 /// Relapse counts: flagged when `relapsed` of `seeds` differs from the
 /// published count scaled to `seeds` by more than max(2, 0.2 seeds).

@@ -112,7 +112,8 @@ void calibration_metric_rows(const RunView& run, const json& second, int n, md::
       const Ref r = ref_of(&entry);
       Stat as;
       as.mean = r.mean, as.sd = r.sd;
-      const Verdict v = compare(as, p, key == metric::sparsity ? Kind::sparsity : Kind::accuracy, n);
+      const Verdict v = compare(as, p, key == metric::sparsity ? Kind::sparsity : Kind::accuracy, n,
+                                  run.published().n());
       flags += v.flagged;
       t.rows.push_back({run.label(arm), second_run_metric_label(key), md::pm(p), md::pm(r),
                         v.comparable ? md::signed_num(v.delta) : md::kNone, v.flagged ? md::kFlagText : ""});
@@ -136,7 +137,7 @@ void calibration_cycle_rows(const RunView& run, const json& second, int n, md::T
     const Ref rf = ref_of(e.contains("final_accuracy") ? &e["final_accuracy"] : nullptr);
     Stat as;
     as.mean = rf.mean, as.sd = rf.sd;
-    const Verdict v = compare(as, pf, Kind::accuracy, n);
+    const Verdict v = compare(as, pf, Kind::accuracy, n, run.published().n());
     flags += v.flagged;
     t.rows.push_back({run.label(arm), "Final accuracy, cycle 8 (%)", md::pm(pf), md::pm(rf),
                       v.comparable ? md::signed_num(v.delta) : md::kNone, v.flagged ? md::kFlagText : ""});

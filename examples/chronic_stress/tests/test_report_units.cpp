@@ -44,34 +44,49 @@ Stat stat_of(double mean, double sd, std::size_t n = 3) {
 }  // namespace
 
 TEST_CASE("sparsity is flagged beyond 0.1 points, on both sides") {
-  CHECK(compare(stat_of(47.61, 0), {47.5, 0}, Kind::sparsity, 3).flagged);
-  CHECK_FALSE(compare(stat_of(47.59, 0), {47.5, 0}, Kind::sparsity, 3).flagged);
-  CHECK(compare(stat_of(94.89, 0), {95.0, 0}, Kind::sparsity, 3).flagged);
-  CHECK_FALSE(compare(stat_of(94.91, 0), {95.0, 0}, Kind::sparsity, 3).flagged);
+  CHECK(compare(stat_of(47.61, 0), {47.5, 0}, Kind::sparsity, 3, 10).flagged);
+  CHECK_FALSE(compare(stat_of(47.59, 0), {47.5, 0}, Kind::sparsity, 3, 10).flagged);
+  CHECK(compare(stat_of(94.89, 0), {95.0, 0}, Kind::sparsity, 3, 10).flagged);
+  CHECK_FALSE(compare(stat_of(94.91, 0), {95.0, 0}, Kind::sparsity, 3, 10).flagged);
   // Exactly at the tolerance in decimal (95.1 - 95.0 is 0.0999999... or
   // 0.1000...1 in binary): not flagged.
-  CHECK_FALSE(compare(stat_of(95.1, 0), {95.0, 0}, Kind::sparsity, 3).flagged);
+  CHECK_FALSE(compare(stat_of(95.1, 0), {95.0, 0}, Kind::sparsity, 3, 10).flagged);
 }
 
 TEST_CASE("accuracies: the floor of 1 point or two standard errors, whichever is larger") {
-  // SDs 0 and 0.2, n = 3: 2 sqrt(0.04 / 3) = 0.23 < 1, so the tolerance is 1.
-  const Verdict floor_above = compare(stat_of(96.22, 0), {97.3, 0.2}, Kind::accuracy, 3);
+  // Published values are means over 10 seeds. SDs 0 and 0.2, n = 3:
+  // 2 sqrt(0 / 3 + 0.04 / 10) = 0.13 < 1, so the tolerance is 1.
+  const Verdict floor_above = compare(stat_of(96.22, 0), {97.3, 0.2}, Kind::accuracy, 3, 10);
   CHECK(floor_above.tolerance == 1.0);
   CHECK(floor_above.flagged);  // |d| = 1.08
-  CHECK_FALSE(compare(stat_of(96.38, 0), {97.3, 0.2}, Kind::accuracy, 3).flagged);  // 0.92
-  // SDs 3 and 4, n = 2: 2 sqrt((9 + 16) / 2) = 2 sqrt(12.5) = 7.0711.
-  const Verdict sd_term = compare(stat_of(50.0, 3, 2), {42.8, 4}, Kind::accuracy, 2);
-  CHECK(sd_term.tolerance == Approx(7.0710678118654755));
-  CHECK(sd_term.flagged);  // |d| = 7.2
-  CHECK_FALSE(compare(stat_of(50.0, 3, 2), {43.0, 4}, Kind::accuracy, 2).flagged);  // 7.0
-  // A published mean without SD borrows ours: SDs 3 and 3, n = 2:
-  // 2 sqrt(18 / 2) = 6.
-  CHECK(compare(stat_of(50.0, 3, 2), {43.9, kNaN}, Kind::accuracy, 2).flagged);        // 6.1
-  CHECK_FALSE(compare(stat_of(50.0, 3, 2), {44.1, kNaN}, Kind::accuracy, 2).flagged);  // 5.9
+  CHECK_FALSE(compare(stat_of(96.38, 0), {97.3, 0.2}, Kind::accuracy, 3, 10).flagged);  // 0.92
+  // SDs 3 (n = 2) and 4 (n = 10): 2 sqrt(9 / 2 + 16 / 10) = 2 sqrt(6.1) = 4.9396.
+  const Verdict sd_term = compare(stat_of(50.0, 3, 2), {45.0, 4}, Kind::accuracy, 2, 10);
+  CHECK(sd_term.tolerance == Approx(4.9396356140913875));
+  CHECK(sd_term.flagged);  // |d| = 5.0
+  CHECK_FALSE(compare(stat_of(50.0, 3, 2), {45.1, 4}, Kind::accuracy, 2, 10).flagged);  // 4.9
+  // A published mean without SD borrows ours: 2 sqrt(9 / 2 + 9 / 10) = 2 sqrt(5.4) = 4.6476.
+  CHECK(compare(stat_of(50.0, 3, 2), {45.3, kNaN}, Kind::accuracy, 2, 10).flagged);        // 4.7
+  CHECK_FALSE(compare(stat_of(50.0, 3, 2), {45.4, kNaN}, Kind::accuracy, 2, 10).flagged);  // 4.6
   // Nothing to compare with: not comparable, not flagged.
-  const Verdict none = compare(stat_of(50.0, 3), Ref{}, Kind::accuracy, 3);
+  const Verdict none = compare(stat_of(50.0, 3), Ref{}, Kind::accuracy, 3, 10);
   CHECK_FALSE(none.comparable);
   CHECK_FALSE(none.flagged);
+}
+
+TEST_CASE("each mean's standard error uses its own number of seeds") {
+  // 100 seeds of ours (SD 7.9) against the published 10 (SD 8.8): the
+  // published mean's error dominates: 2 sqrt(62.41 / 100 + 77.44 / 10) =
+  // 5.7855. With 100 on both sides it would be 2 sqrt(139.85 / 100) = 2.37
+  // and a difference of 4.0 would be flagged although the published mean
+  // alone is uncertain by +-2.8 (one standard error).
+  const Verdict many = compare(stat_of(85.3, 7.9, 100), {81.3, 8.8}, Kind::accuracy, 100, 10);
+  CHECK(many.tolerance == Approx(5.785533683248246));
+  CHECK_FALSE(many.flagged);
+  CHECK(compare(stat_of(87.2, 7.9, 100), {81.3, 8.8}, Kind::accuracy, 100, 10).flagged);  // 5.9
+  // Ten seeds on both sides: 2 sqrt((SD_ours^2 + SD_pub^2) / 10).
+  CHECK(compare(stat_of(85.3, 7.9, 10), {81.3, 8.8}, Kind::accuracy, 10, 10).tolerance ==
+        Approx(7.479304780526062));
 }
 
 TEST_CASE("relapse counts and the mean relapse cycle, on both sides of their tolerances") {
