@@ -131,24 +131,16 @@ std::optional<Plan> prepare_on_every_rank(const Options& o) {
   return std::nullopt;
 }
 
-// The seeds of `job` that have no valid finished file (valid = same config
-// hash and library version, and the whole record fits: read_seed_file),
-// saying which are recomputed and why, as chronic_stress does; `reused`
-// counts the others.
+// The seeds of `job` that have no reusable finished file (the runner's
+// rule, reusable_seed, with its messages); `reused` counts the others.
 std::vector<std::uint64_t> seeds_to_compute(const mpi::TaskJob& job, const std::vector<std::uint64_t>& seeds,
                                             Console& console, int& reused) {
   const std::string prefix = job.name.empty() ? std::string() : job.name + ", ";
   std::vector<std::uint64_t> todo;
   for (std::uint64_t seed : seeds) {
-    const fs::path path = seed_path(job.out, seed);
-    if (fs::exists(path)) {
-      std::string reason;
-      if (read_seed_file(path, seed, job.study->hash, rewire::version, job.study->spec, reason)) {
-        ++reused;
-        continue;
-      }
-      console.info(prefix + "seed " + std::to_string(seed) + ": not reusing " + path.string() + " (" + reason +
-                   "): recomputing it, the file will be overwritten");
+    if (reusable_seed(job.out, seed, job.study->hash, job.study->spec, prefix, console)) {
+      ++reused;
+      continue;
     }
     todo.push_back(seed);
   }

@@ -39,6 +39,22 @@ std::string seed_ranges(const std::vector<std::uint64_t>& seeds) {
   return out;
 }
 
+}  // namespace
+
+std::optional<SeedRecord> reusable_seed(const std::filesystem::path& out_dir, std::uint64_t seed,
+                                        const std::string& config_hash, const rewire::protocol::StudySpec& spec,
+                                        const std::string& prefix, Console& console) {
+  const auto path = seed_path(out_dir, seed);
+  if (!std::filesystem::exists(path)) return std::nullopt;
+  std::string reason;
+  if (auto record = read_seed_file(path, seed, config_hash, rewire::version, spec, reason)) return record;
+  console.info(prefix + "seed " + std::to_string(seed) + ": not reusing " + path.string() + " (" + reason +
+               "): recomputing it, the file will be overwritten");
+  return std::nullopt;
+}
+
+namespace {
+
 // Resume: a finished seed file of the same config and library is reused
 // (into outcome.seeds); anything else in its place is recomputed and
 // overwritten (never mixed in). Appends the seeds to compute to `work`.
@@ -49,16 +65,10 @@ void scan_job(const StudyJob& job, std::size_t index, RunOutcome& outcome,
   std::vector<std::uint64_t> reused;
   for (std::size_t i = 0; i < job.seeds.size(); ++i) {
     const std::uint64_t seed = job.seeds[i];
-    const auto path = seed_path(job.out_dir, seed);
-    if (std::filesystem::exists(path)) {
-      std::string reason;
-      if (auto record = read_seed_file(path, seed, job.config_hash, rewire::version, *job.spec, reason)) {
-        outcome.seeds[i] = std::move(*record);
-        reused.push_back(seed);
-        continue;
-      }
-      console.info(prefix + "seed " + std::to_string(seed) + ": not reusing " + path.string() + " (" + reason +
-                   "): recomputing it, the file will be overwritten");
+    if (auto record = reusable_seed(job.out_dir, seed, job.config_hash, *job.spec, prefix, console)) {
+      outcome.seeds[i] = std::move(*record);
+      reused.push_back(seed);
+      continue;
     }
     work.push_back(std::make_unique<SeedWork>());
     work.back()->study = index;

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,15 @@ struct PoolOptions {
 /// SIGINT every job whose seeds are not all finished is `interrupted`.
 std::vector<RunOutcome> run_studies(const std::vector<StudyJob>& jobs, const PoolOptions& options,
                                     Console& console);
+
+/// The record of `seed`'s finished file under out_dir/seeds, if it can be
+/// reused: same config hash and library version, and the whole record fits
+/// the configuration (read_seed_file). Otherwise nullopt, and if a file is
+/// there `console` says why it is recomputed (`prefix` names the job, e.g.
+/// "point-01, "). The one reuse rule of run_studies and chronic_stress_mpi.
+std::optional<SeedRecord> reusable_seed(const std::filesystem::path& out_dir, std::uint64_t seed,
+                                        const std::string& config_hash, const rewire::protocol::StudySpec& spec,
+                                        const std::string& prefix, Console& console);
 
 /// Runs every requested seed that has no valid finished file under
 /// out_dir/seeds (valid = same config hash and library version, and the
