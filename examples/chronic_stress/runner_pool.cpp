@@ -111,9 +111,11 @@ class Pool {
       }
       std::vector<Task> next;
       std::string error;
+      bool cancelled = false;
       try {
         execute(task, next);
       } catch (const Cancelled&) {
+        cancelled = true;
       } catch (const std::exception& e) {
         error = e.what();
       } catch (...) {
@@ -126,6 +128,10 @@ class Pool {
         error_ = where(w) + ", " +
                  (task.arm < 0 ? std::string("baseline") : "arm " + spec(w).arms[std::size_t(task.arm)].name) +
                  ": " + error;
+        stop_ = true;
+        cancel_.store(true);
+      }
+      if (cancelled) {  // Ctrl-C: take no new task either
         stop_ = true;
         cancel_.store(true);
       }
@@ -142,9 +148,12 @@ class Pool {
 
   void execute(const Task& task, std::vector<Task>& next) {
     const auto start = Clock::now();
+    // Ctrl-C is seen here, at the next epoch of every running task, not at
+    // the coordinator's next progress tick (up to 250 ms later, long enough
+    // for a small study to finish and lose the interrupt).
     const EpochCallback on_epoch = [this](int, double, float) {
       epochs_done_.fetch_add(1, std::memory_order_relaxed);
-      if (cancel_.load(std::memory_order_relaxed)) throw Cancelled{};
+      if (cancel_.load(std::memory_order_relaxed) || interrupted_.load(std::memory_order_relaxed)) throw Cancelled{};
     };
     SeedWork& w = *task.work;
     const StudySpec& sp = spec(w);

@@ -2,7 +2,9 @@
 # rerun gives the same summary.json (apart from timing) and the same final
 # networks as an uninterrupted run (cmake -P). The kill comes right after the arm "stress" saved its
 # checkpoint of cycle 1, while it trains cycle 2; the rerun must resume that
-# arm from that checkpoint (it says so), not from the start.
+# arm from that checkpoint (it says so), not from the start. Seven cycles of
+# 100 epochs are left after the mark (about 0.1 s here, kill_probe looks every
+# 2 ms), so a busy machine still kills the run mid-arm.
 #   -DEXE=<chronic_stress> -DCHECK=<chronic_stress_check> -DPROBE=<kill_probe> -DWORK=<scratch dir>
 cmake_minimum_required(VERSION 3.21)
 file(REMOVE_RECURSE "${WORK}")
@@ -23,7 +25,7 @@ widths = [2, 48, 4]
 steps = [ { op = "train", epochs = 10, lr = 1e-2 }, { op = "prune_to", target = 0.8 } ]
 
 [longitudinal]
-cycles = 4
+cycles = 8
 remove_fraction = 0.1
 
 [[arms]]
@@ -34,7 +36,7 @@ maintenance = [ { op = "train", epochs = 5, lr = 1e-3 } ]
 name = "stress"
 treatment = [ { op = "regrow", batches = 2, fraction = 0.5, sd = 0.03, ties = "random" } ]
 maintenance = [ { op = "regrow", batches = 2, fraction = 0.3, sd = 0.03, ties = "random" },
-                { op = "train_with_stress", epochs = 40, lr = 1e-3, sigma0 = 0.5 } ]
+                { op = "train_with_stress", epochs = 100, lr = 1e-3, sigma0 = 0.5 } ]
 probes = [ { name = "tanh", activation = "tanh" } ]
 ]=])
 
@@ -60,12 +62,12 @@ execute_process(COMMAND "${EXE}" ${args} --out "${killed}" RESULT_VARIABLE rc ER
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "the resumed run failed (${rc}):\n${e}")
 endif()
-if(NOT e MATCHES "arm stress: resuming from its checkpoint after cycle [1-4]")
+if(NOT e MATCHES "arm stress: resuming from its checkpoint after cycle [1-8]")
   message(FATAL_ERROR "the rerun did not resume the arm 'stress' from a cycle checkpoint:\n${e}")
 endif()
 foreach(arm plain stress)
-  file(SHA256 "${WORK}/whole/checkpoints/seed-000/${arm}/cycle-004.npz" want)
-  file(SHA256 "${killed}/checkpoints/seed-000/${arm}/cycle-004.npz" got)
+  file(SHA256 "${WORK}/whole/checkpoints/seed-000/${arm}/cycle-008.npz" want)
+  file(SHA256 "${killed}/checkpoints/seed-000/${arm}/cycle-008.npz" got)
   if(NOT want STREQUAL got)
     message(FATAL_ERROR "the final state of arm ${arm} differs between the resumed and the uninterrupted run")
   endif()
