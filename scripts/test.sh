@@ -27,6 +27,16 @@ done
 
 bash scripts/install-deps.sh
 
+# The CPU the tests ran on, in the first and last lines: the golden test
+# (chronic_stress.golden) checks the portable build's committed digests, so
+# a passing log records one more CPU model that reproduces them.
+cpu="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)"
+if grep -qw avx512f /proc/cpuinfo 2>/dev/null; then isa=AVX-512
+elif grep -qw avx2 /proc/cpuinfo 2>/dev/null; then isa=AVX2
+else isa="no AVX2"; fi
+machine="${cpu:-unknown CPU}, ${isa}, $(nproc) CPUs"
+echo "=== test.sh: machine: ${machine} ==="
+
 presets=(release)
 if [ "$fast" -eq 0 ]; then
   presets+=(asan)
@@ -71,4 +81,4 @@ for run in checkpoint:8192 config:4096 results:20000; do
 done
 
 echo
-echo "=== test.sh: all tests passed (presets: ${presets[*]}) ==="
+echo "=== test.sh: all tests passed (presets: ${presets[*]}) on ${machine} ==="
