@@ -1,0 +1,86 @@
+// test_runner_pool.cpp - Ctrl-C in the worker pool (runner_pool.hpp): the
+// interrupt flag stops every task at its next epoch, so a study shorter than
+// the progress line's 250 ms tick cannot finish once the flag is up.
+#include "config.hpp"
+#include "results.hpp"
+#include "runner_pool.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <unistd.h>
+
+using namespace chronic_stress;
+using namespace chronic_stress::runner_detail;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Three seeds of this take a few milliseconds: well inside one 250 ms tick.
+const char* kTinyStudy = R"(
+[data]
+train_size = 128
+standard_size = 64
+clean_size = 64
+batch_size = 64
+
+[network]
+widths = [2, 8, 4]
+
+[baseline]
+steps = [ { op = "train", epochs = 2, lr = 1e-2 }, { op = "prune_to", target = 0.5 } ]
+
+[longitudinal]
+cycles = 1
+
+[[arms]]
+name = "plain"
+maintenance = [ { op = "train", epochs = 1, lr = 1e-3 } ]
+)";
+
+struct PoolRun {
+  int computed = 0;
+  int seed_files = 0;
+};
+
+// run_pool as run_studies calls it (the seeds to compute, their directory),
+// with the interrupt flag already up or not.
+PoolRun run_tiny_study(const std::string& name, bool interrupted_at_start) {
+  const fs::path out = fs::temp_directory_path() / ("chronic_stress_pool_" + std::to_string(::getpid())) / name;
+  fs::remove_all(out);
+  fs::create_directories(out / "seeds");
+  const rewire::protocol::StudySpec spec = parse_config(kTinyStudy, "tiny study");
+  const std::vector<StudyJob> jobs{StudyJob{&spec, config_hash(spec), out, {0, 1, 2}, ""}};
+  std::vector<RunOutcome> outcomes(1);
+  outcomes[0].seeds.resize(3);
+  std::vector<std::unique_ptr<SeedWork>> work;
+  for (std::size_t slot = 0; slot < 3; ++slot) {
+    work.push_back(std::make_unique<SeedWork>());
+    work.back()->seed = slot;
+    work.back()->slot = slot;
+  }
+  const std::atomic<bool> interrupted{interrupted_at_start};
+  Console quiet(false, false);
+  const std::vector<int> computed = run_pool(jobs, PoolOptions{2, 0, false}, 2, work, outcomes, interrupted, quiet);
+  PoolRun run{computed.at(0), 0};
+  for (std::uint64_t seed = 0; seed < 3; ++seed) run.seed_files += fs::exists(seed_path(out, seed)) ? 1 : 0;
+  fs::remove_all(out);
+  return run;
+}
+
+}  // namespace
+
+TEST_CASE("the pool computes every seed when not interrupted") {
+  const PoolRun run = run_tiny_study("whole", false);
+  CHECK(run.computed == 3);
+  CHECK(run.seed_files == 3);
+}
+
+TEST_CASE("an interrupt stops every task at its next epoch, even in a study shorter than a progress tick") {
+  const PoolRun run = run_tiny_study("interrupted", true);
+  CHECK(run.computed == 0);
+  CHECK(run.seed_files == 0);
+}
