@@ -15,7 +15,7 @@ set(mark "${out}/point-00/seeds/seed-000.json")
 # sh runs the sweep in the background, waits for the mark (at most a
 # minute) and sends SIGINT; its status is the sweep's. The interrupt races
 # the rest of the sweep (about two thirds of it, and every task stops at its
-# next epoch): 3 seeds at --epoch-scale 1000 take about 0.6 s on 2 threads
+# next epoch): 3 seeds at --epoch-scale 1000 take about a second on 2 threads
 # here. Should a faster or busier machine finish before the signal lands
 # (status 0), the attempt is repeated once with 12 seeds.
 foreach(n_seeds 3 12)
