@@ -4,6 +4,7 @@
 #include "config.hpp"
 #include "results.hpp"
 #include "runner_pool.hpp"
+#include "tiny_study.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -19,40 +20,19 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Three seeds of this take a few milliseconds: well inside one 250 ms tick.
-const char* kTinyStudy = R"(
-[data]
-train_size = 128
-standard_size = 64
-clean_size = 64
-batch_size = 64
-
-[network]
-widths = [2, 8, 4]
-
-[baseline]
-steps = [ { op = "train", epochs = 2, lr = 1e-2 }, { op = "prune_to", target = 0.5 } ]
-
-[longitudinal]
-cycles = 1
-
-[[arms]]
-name = "plain"
-maintenance = [ { op = "train", epochs = 1, lr = 1e-3 } ]
-)";
-
 struct PoolRun {
   int computed = 0;
   int seed_files = 0;
 };
 
 // run_pool as run_studies calls it (the seeds to compute, their directory),
-// with the interrupt flag already up or not.
+// with the interrupt flag already up or not. Three seeds of the tiny study
+// take milliseconds: well inside one 250 ms tick.
 PoolRun run_tiny_study(const std::string& name, bool interrupted_at_start) {
   const fs::path out = fs::temp_directory_path() / ("chronic_stress_pool_" + std::to_string(::getpid())) / name;
   fs::remove_all(out);
   fs::create_directories(out / "seeds");
-  const rewire::protocol::StudySpec spec = parse_config(kTinyStudy, "tiny study");
+  const rewire::protocol::StudySpec spec = parse_config(testing::kTinyStudy, "tiny study");
   const std::vector<StudyJob> jobs{StudyJob{&spec, config_hash(spec), out, {0, 1, 2}, ""}};
   std::vector<RunOutcome> outcomes(1);
   outcomes[0].seeds.resize(3);

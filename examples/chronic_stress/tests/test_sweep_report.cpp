@@ -4,6 +4,7 @@
 #include "study_run.hpp"
 #include "sweep.hpp"
 #include "sweep_report.hpp"
+#include "tiny_study.hpp"
 
 #include <catch2/catch.hpp>
 #include <common/atomic_file.hpp>
@@ -18,27 +19,6 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-const char* kStudy = R"(
-[data]
-train_size = 256
-standard_size = 128
-clean_size = 64
-batch_size = 64
-
-[network]
-widths = [2, 16, 4]
-
-[baseline]
-steps = [ { op = "train", epochs = 1, lr = 1e-2 } ]
-
-[longitudinal]
-cycles = 1
-
-[[arms]]
-name = "plain"
-maintenance = [ { op = "train", epochs = 1, lr = 1e-3 } ]
-)";
 
 Stat stat(double mean, double sd, double lo, double hi) {
   Stat s;
@@ -71,7 +51,7 @@ Summary point_summary(const std::string& hash, double mean, double lo, double hi
 TEST_CASE("sweep bands and sweep.json intervals are the points' bootstrap ci95") {
   const fs::path dir = fs::temp_directory_path() / ("rewire-sweep-report-" + std::to_string(::getpid()));
   fs::remove_all(dir);
-  const PreparedStudy study = prepare_study(kStudy, "test", 1.0);
+  const PreparedStudy study = prepare_study(testing::kTinyStudy, "test", 1.0);
   std::vector<SweepPoint> points(2);
   points[0] = {{{"longitudinal.remove_fraction", "0.1"}}, "point-00", ""};
   points[1] = {{{"longitudinal.remove_fraction", "0.2"}}, "point-01", ""};
