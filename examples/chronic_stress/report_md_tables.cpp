@@ -32,7 +32,7 @@ std::vector<std::string> long_row(const RunView& run, const std::string& arm, co
   // flag itself uses the unrounded value).
   const int dd = kind == Kind::sparsity ? 2 : 1;
   if (!run.comparing()) return {escape(run.label(arm)), what, pm(ours, dd)};
-  const Verdict v = compare(ours, pub, kind, run.n(), run.published().n());
+  const Verdict v = run.verdict(ours, pub, kind);
   flagged += v.flagged;
   const double shown = kind == Kind::sparsity ? v.delta : std::round(ours.mean * 10.0) / 10.0 - pub.mean;
   return {escape(run.label(arm)), what, pm(ours, dd), pm(pub), v.comparable ? md::signed_num(shown, dd) : kNone,
@@ -144,7 +144,7 @@ std::string cycle_accuracy_table(const RunView& run, int& flagged) {
     for (const auto& a : run.follow_up_arms()) {
       const Stat& s = run.cycles(a).accuracy.at(c);
       const Ref p = run.cycle_ref(a, "accuracy", c);
-      const Verdict v = compare(s, p, Kind::accuracy, run.n(), run.published().n());
+      const Verdict v = run.verdict(s, p, Kind::accuracy);
       flagged += v.flagged;
       row.push_back(cell(pm(s), p.ok() ? pm(p) : "", v.flagged));
     }
@@ -164,7 +164,7 @@ std::string cycle_sparsity_table(const RunView& run, int& flagged) {
     for (const auto& a : run.follow_up_arms()) {
       const Stat& s = run.cycles(a).sparsity.at(c);
       const Ref p = run.cycle_ref(a, "sparsity", c);
-      const Verdict v = compare(s, p, Kind::sparsity, run.n(), run.published().n());
+      const Verdict v = run.verdict(s, p, Kind::sparsity);
       flagged += v.flagged;
       std::string ours = num(s.mean, 2);
       if (std::isfinite(s.sd) && s.sd > 0.005) ours += " ± " + num(s.sd, 2);
@@ -208,11 +208,11 @@ void relapse_summary_column(const RunView& run, const std::string& a, std::vecto
   const bool cmp = run.comparing();
   const Published& pub = run.published();
   const Ref pdrop = cmp ? pub.total_drop(a) : Ref{};
-  Verdict v = compare(L.total_drop, pdrop, Kind::accuracy, run.n(), run.published().n());
+  Verdict v = run.verdict(L.total_drop, pdrop, Kind::accuracy);
   flagged += v.flagged;
   rows[0].push_back(cell(pm(L.total_drop), pdrop.ok() ? pm(pdrop) : "", v.flagged));
   const Ref pfin = cmp ? pub.final_accuracy(a) : Ref{};
-  v = compare(L.accuracy.back(), pfin, Kind::accuracy, run.n(), run.published().n());
+  v = run.verdict(L.accuracy.back(), pfin, Kind::accuracy);
   flagged += v.flagged;
   rows[1].push_back(cell(pm(L.accuracy.back()), pfin.ok() ? pm(pfin) : "", v.flagged));
 

@@ -28,6 +28,11 @@ class RunView {
   bool comparing() const { return differences_.empty(); }
   const Published& published() const { return published_; }
   int n() const { return int(summary.seeds.size()); }
+  /// compare() of this run's statistic with a published value: each mean's
+  /// standard error over its own seeds (ours n(), the paper's published().n()).
+  Verdict verdict(const Stat& ours, const Ref& pub, Kind kind) const {
+    return compare(ours, pub, kind, n(), published_.n());
+  }
 
   std::string label(const std::string& arm) const { return published_.label(arm); }
   const Stat& stat(const std::string& arm, const std::string& metric) const;

@@ -53,13 +53,8 @@ std::optional<SeedRecord> reusable_seed(const std::filesystem::path& out_dir, st
   return std::nullopt;
 }
 
-namespace {
-
-// Resume: a finished seed file of the same config and library is reused
-// (into outcome.seeds); anything else in its place is recomputed and
-// overwritten (never mixed in). Appends the seeds to compute to `work`.
-void scan_job(const StudyJob& job, std::size_t index, RunOutcome& outcome,
-              std::vector<std::unique_ptr<SeedWork>>& work, Console& console) {
+void runner_detail::scan_job(const StudyJob& job, std::size_t index, RunOutcome& outcome,
+                             std::vector<std::unique_ptr<SeedWork>>& work, Console& console) {
   const std::string prefix = job.name.empty() ? std::string() : job.name + ", ";
   outcome.seeds.resize(job.seeds.size());
   std::vector<std::uint64_t> reused;
@@ -83,8 +78,6 @@ void scan_job(const StudyJob& job, std::size_t index, RunOutcome& outcome,
   if (outcome.reused < int(job.seeds.size())) std::filesystem::create_directories(job.out_dir / "seeds");
 }
 
-}  // namespace
-
 std::vector<RunOutcome> run_studies(const std::vector<StudyJob>& jobs, const PoolOptions& options,
                                     Console& console) {
   std::vector<RunOutcome> outcomes(jobs.size());
@@ -93,7 +86,7 @@ std::vector<RunOutcome> run_studies(const std::vector<StudyJob>& jobs, const Poo
   std::size_t tasks = 0;                             // arms to run in all
   for (std::size_t j = 0; j < jobs.size(); ++j) {
     const std::size_t before = work.size();
-    scan_job(jobs[j], j, outcomes[j], work, console);
+    runner_detail::scan_job(jobs[j], j, outcomes[j], work, console);
     pending[j] = work.size() - before;
     tasks += pending[j] * jobs[j].spec->arms.size();
   }

@@ -128,10 +128,8 @@ class Pool {
         error_ = where(w) + ", " +
                  (task.arm < 0 ? std::string("baseline") : "arm " + spec(w).arms[std::size_t(task.arm)].name) +
                  ": " + error;
-        stop_ = true;
-        cancel_.store(true);
       }
-      if (cancelled) {  // Ctrl-C: take no new task either
+      if (!error.empty() || cancelled) {  // a failure or Ctrl-C: no new task, running ones stop
         stop_ = true;
         cancel_.store(true);
       }

@@ -31,6 +31,13 @@ struct SeedWork {
   std::atomic<std::size_t> arms_left{0};
 };
 
+/// Resume: a finished seed file of the same config and library is reused
+/// (into outcome.seeds, sized here); anything else in its place is
+/// recomputed and overwritten (never mixed in). Appends the seeds to compute
+/// to `work` and creates job.out_dir/seeds for them.
+void scan_job(const StudyJob& job, std::size_t index, RunOutcome& outcome,
+              std::vector<std::unique_ptr<SeedWork>>& work, Console& console);
+
 /// Computes `work` (in this order of baselines) on `threads` threads, writing
 /// each seed's file and its record into outcomes[study].seeds[slot] as it
 /// ends. `interrupted` (set by a signal handler) stops the workers at their

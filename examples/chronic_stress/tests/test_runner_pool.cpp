@@ -25,25 +25,19 @@ struct PoolRun {
   int seed_files = 0;
 };
 
-// run_pool as run_studies calls it (the seeds to compute, their directory),
-// with the interrupt flag already up or not. Three seeds of the tiny study
-// take milliseconds: well inside one 250 ms tick.
+// run_pool as run_studies calls it (scan_job's seeds to compute), with the
+// interrupt flag already up or not. Three seeds of the tiny study take
+// milliseconds: well inside one 250 ms tick.
 PoolRun run_tiny_study(const std::string& name, bool interrupted_at_start) {
   const fs::path out = fs::temp_directory_path() / ("chronic_stress_pool_" + std::to_string(::getpid())) / name;
   fs::remove_all(out);
-  fs::create_directories(out / "seeds");
   const rewire::protocol::StudySpec spec = parse_config(testing::kTinyStudy, "tiny study");
   const std::vector<StudyJob> jobs{StudyJob{&spec, config_hash(spec), out, {0, 1, 2}, ""}};
   std::vector<RunOutcome> outcomes(1);
-  outcomes[0].seeds.resize(3);
   std::vector<std::unique_ptr<SeedWork>> work;
-  for (std::size_t slot = 0; slot < 3; ++slot) {
-    work.push_back(std::make_unique<SeedWork>());
-    work.back()->seed = slot;
-    work.back()->slot = slot;
-  }
-  const std::atomic<bool> interrupted{interrupted_at_start};
   Console quiet(false, false);
+  scan_job(jobs[0], 0, outcomes[0], work, quiet);
+  const std::atomic<bool> interrupted{interrupted_at_start};
   const std::vector<int> computed = run_pool(jobs, PoolOptions{2, 0, false}, 2, work, outcomes, interrupted, quiet);
   PoolRun run{computed.at(0), 0};
   for (std::uint64_t seed = 0; seed < 3; ++seed) run.seed_files += fs::exists(seed_path(out, seed)) ? 1 : 0;
