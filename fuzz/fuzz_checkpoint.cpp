@@ -12,7 +12,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string bytes(reinterpret_cast<const char*>(data), size);
   try {
-    rewire::io::Checkpoint c = rewire::io::detail_ckpt::read_checkpoint(rewire::io::parse_npz(bytes));
+    rewire::io::Checkpoint c = rewire::io::detail::read_checkpoint(rewire::io::parse_npz(bytes));
     (void)c.net.num_weights();  // a loaded network is complete
   } catch (const rewire::io::FormatError&) {
   }

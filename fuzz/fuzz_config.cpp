@@ -5,8 +5,7 @@
 // scaling, which prepare_study translates into a ConfigError, counts as one);
 // anything else (another exception, a crash, a sanitizer report, a canonical
 // form that does not read back) is a finding.
-#include "config.hpp"
-#include "memory_estimate.hpp"
+#include "config/config.hpp"
 
 #include <rewire/protocol/study.hpp>
 

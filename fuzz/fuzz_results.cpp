@@ -6,10 +6,8 @@
 // named error (ResultsError, or the std::runtime_error of parse_json_text,
 // which read_json_file uses); anything else (another exception, a crash, a
 // sanitizer report) is a finding.
-#include "config.hpp"
-#include "results.hpp"
-#include "results_model.hpp"
-#include "run_config.hpp"
+#include "config/config.hpp"
+#include "results/results.hpp"
 
 #include <nlohmann/json.hpp>
 

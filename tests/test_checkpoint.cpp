@@ -90,7 +90,7 @@ std::string load_error(const fs::path& p) {
 
 TEST_CASE("CRC-32 gives the standard check value") {
   // The CRC-32 (ISO-HDLC) check value of "123456789" is 0xCBF43926 (in every CRC catalogue).
-  REQUIRE(io::detail_npz::crc32("123456789", 9) == 0xCBF43926u);
+  REQUIRE(io::detail::crc32("123456789", 9) == 0xCBF43926u);
 }
 
 TEST_CASE("a saved network and Adam state continue bit-identically after load") {

@@ -5,7 +5,9 @@ Network level (numpy in, numpy out; see help(rewire.Mlp)):
     train, train_with_stress, prune_to, prune_layer_to, regrow_by_gradient,
     gradient_scores, accuracy, predict, logits.
 Study level:
-    run_study(config, seeds=10, ...) runs the chronic_stress study and returns a StudyResult.
+    run_study(config, seeds=10, ...) runs a chronic_stress study (or sweep) and returns a
+    StudyResult (or SweepResult); load_results(dir) and load_sweep(dir) open the
+    output of any finished run (the program's, run_study's, merged shards).
 
 Everything computes in C++ with the GIL released; results are bit-identical
 to the C++ library and the chronic_stress program for the same arguments.
@@ -19,25 +21,29 @@ from ._rewire import *  # noqa: F401,F403
 from ._rewire import __version__  # noqa: F401
 from . import _rewire
 
-__all__ = [name for name in dir(_rewire) if not name.startswith("_")] + ["run_study", "StudyResult"]
+__all__ = [name for name in dir(_rewire) if not name.startswith("_")] + [
+    "run_study", "load_results", "load_sweep", "StudyResult", "SweepResult"]
 
 
 class StudyResult:
-    """The results of run_study.
+    """The results of one study run: what run_study returns and load_results reads.
 
     summary      dict equal to summary.json (statistics per arm and metric, the
                  effective config, config_hash, run information)
     seeds        list of per-seed records (dicts equal to seeds/seed-NNN.json)
     config_toml  the effective configuration as config.toml spells it
+    config_hash  its hash (the run's identity)
     out          the output directory, or None when run_study used a temporary one
+    computed, reused  seeds computed by the call that made it and reused from
+                 finished files (None for load_results)
     """
 
-    def __init__(self, raw, out):
+    def __init__(self, raw, out, computed=None, reused=None):
         self.summary = json.loads(raw["summary_json"])
         self.seeds = [json.loads(s) for s in raw["seeds_json"]]
         self.config_toml = raw["config_toml"]
-        self.config_hash = raw["config_hash"]
-        self.computed, self.reused = raw["computed"], raw["reused"]
+        self.config_hash = self.summary["config_hash"]
+        self.computed, self.reused = computed, reused
         self.out = out
         self._csv = raw["results_csv"]
 
@@ -56,6 +62,95 @@ class StudyResult:
     def __repr__(self):
         return (f"StudyResult(seeds={len(self.seeds)}, arms={list(self.summary['arms'])}, "
                 f"config_hash={self.config_hash!r}, out={self.out!r})")
+
+
+class SweepResult:
+    """The results of a sweep: what run_study returns for a study file with a
+    [sweep] table, and load_sweep reads.
+
+    sweep    dict equal to sweep.json (per point its swept values, hash, key metrics)
+    keys     the swept keys, in the sweep's order
+    points   list of StudyResult, one per point, in sweep.json's order
+    values   list of dicts, per point the swept key -> value (as numbers where TOML has them)
+    out      the output directory, or None when run_study used a temporary one
+    """
+
+    def __init__(self, out, computed=None, reused=None, _keep_out=True):
+        with open(os.path.join(out, "sweep.json"), encoding="utf-8") as f:
+            self.sweep = json.load(f)
+        if not str(self.sweep.get("schema", "")).startswith("rewire.chronic_stress.sweep/"):
+            raise ValueError(f"{os.path.join(out, 'sweep.json')}: not a chronic_stress sweep.json")
+        self.keys = list(self.sweep["keys"])
+        self.points = [_load_study(os.path.join(out, p["dir"]), os.path.join(out, p["dir"]) if _keep_out else None)
+                       for p in self.sweep["points"]]
+        for point, entry in zip(self.points, self.sweep["points"]):
+            if point.config_hash != entry["config_hash"]:
+                raise ValueError(f"{os.path.join(out, entry['dir'])}: its config_hash {point.config_hash} is not "
+                                 f"the one sweep.json lists ({entry['config_hash']})")
+        self.values = [{k: _toml_value(v) for k, v in p["values"].items()} for p in self.sweep["points"]]
+        self.computed, self.reused = computed, reused
+        self.out = os.fspath(out) if _keep_out else None
+
+    def to_dataframe(self):
+        """results.csv of every point in one DataFrame, with a column `point`
+        (point-NN) and one column per swept key holding its value (needs pandas)."""
+        import pandas
+
+        frames = []
+        for entry, values, point in zip(self.sweep["points"], self.values, self.points):
+            frame = point.to_dataframe()
+            frame.insert(0, "point", entry["dir"])
+            for i, key in enumerate(self.keys):
+                frame.insert(1 + i, key, values[key])
+            frames.append(frame)
+        return pandas.concat(frames, ignore_index=True)
+
+    def __repr__(self):
+        return f"SweepResult(points={len(self.points)}, keys={self.keys}, out={self.out!r})"
+
+
+def _toml_value(text):
+    """A swept value as sweep.json gives it (TOML text): a number, a bool or
+    the text itself."""
+    if isinstance(text, (int, float, bool)):
+        return text
+    if text in ("true", "false"):
+        return text == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _load_study(directory, out, computed=None, reused=None):
+    return StudyResult(_rewire._read_results(os.fspath(directory)), out, computed, reused)
+
+
+def load_results(directory):
+    """Opens the results of a finished run: what chronic_stress (or run_study,
+    or `chronic_stress merge` of shards) wrote to `directory`, as the
+    StudyResult run_study returns. The files are checked first: the summary's
+    configuration must hash to its config_hash and every seed file it lists
+    must belong to it (ValueError naming the file and field otherwise).
+    A sweep's directory: use load_sweep (or load_results on one point-NN)."""
+    directory = os.fspath(directory)
+    if os.path.exists(os.path.join(directory, "sweep.json")):
+        raise ValueError(f"{directory} holds a sweep (sweep.json): open it with rewire.load_sweep, "
+                         f"or one point with load_results({os.path.join(directory, 'point-00')!r})")
+    if os.path.exists(os.path.join(directory, "shard.json")):
+        raise ValueError(f"{directory} is one shard of a run (shard.json): combine the shards with "
+                         f"`chronic_stress merge --out DIR SHARD_DIR...` and open DIR")
+    return _load_study(directory, directory)
+
+
+def load_sweep(directory):
+    """Opens a finished sweep (sweep.json and its point-NN directories) as a
+    SweepResult: .points (a StudyResult each), .values (the swept values per
+    point) and .to_dataframe() (every point's results with the swept values
+    as columns)."""
+    return SweepResult(os.fspath(directory))
 
 
 class _Progress:
@@ -103,7 +198,9 @@ class _Progress:
 
 def run_study(config=None, seeds=10, first_seed=0, threads=None, epoch_scale=1.0, out=None, progress=True,
               report=True):
-    """Runs the chronic_stress study, as the C++ program does, and returns a StudyResult.
+    """Runs a chronic_stress study, as the C++ program does, and returns a StudyResult
+    (the same object load_results gives for its output directory); a study file with a
+    [sweep] table runs every point and returns a SweepResult (as load_sweep).
 
     config       None (the built-in paper protocol), a path to a TOML file, or a dict of
                  the same schema (examples/chronic_stress/README.md); a refused
@@ -141,11 +238,18 @@ def run_study(config=None, seeds=10, first_seed=0, threads=None, epoch_scale=1.0
         finally:
             if isinstance(display, _Progress):
                 display.close()
+        result = _finish_run(raw, os.fspath(directory), out, seeds)
+    return result
+
+
+def _finish_run(raw, directory, out, seeds):
     if raw["interrupted"]:
         where = f"saved in {os.path.join(os.fspath(out), 'seeds')}" if out is not None else "discarded (no out)"
         raise KeyboardInterrupt(f"run_study interrupted: {raw['computed'] + raw['reused']} of {seeds} seeds "
                                 f"finished, {where}")
-    return StudyResult(raw, None if out is None else os.fspath(out))
+    if raw["sweep"]:
+        return SweepResult(directory, raw["computed"], raw["reused"], _keep_out=out is not None)
+    return _load_study(directory, None if out is None else os.fspath(out), raw["computed"], raw["reused"])
 
 
 class _NoTemp:

@@ -2,7 +2,7 @@
 // the study program's errors, and the parts defined in the other files.
 #include "bindings.hpp"
 
-#include <config.hpp>
+#include "run/run.hpp"
 
 PYBIND11_MODULE(_rewire, m) {
   namespace py = pybind11;
@@ -18,6 +18,8 @@ PYBIND11_MODULE(_rewire, m) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const chronic_stress::ConfigError& e) {
+      PyErr_SetString(PyExc_ValueError, e.what());
+    } catch (const chronic_stress::ResultsError& e) {  // result files that are missing or malformed
       PyErr_SetString(PyExc_ValueError, e.what());
     }
   });

@@ -1,6 +1,6 @@
 // study.cpp - the study level: rewire._run_study runs the chronic_stress
-// program's own flow (prepare_study, run_study) and hands back its results
-// as JSON and CSV text; rewire/__init__.py turns them into a StudyResult.
+// program's own flow (make_plan, run) and hands back its results as JSON and
+// CSV text; rewire/__init__.py turns them into a StudyResult.
 //
 // Progress and messages reach Python through the console's sink. Ctrl-C is
 // the runner's: during the run its SIGINT handler asks the workers to stop at
@@ -8,9 +8,8 @@
 // `interrupted` (the Python side raises KeyboardInterrupt).
 #include "bindings.hpp"
 
-#include <config.hpp>
-#include <results.hpp>
-#include <study_run.hpp>
+#include "report/report.hpp"
+#include "run/run.hpp"
 
 #include <toml++/toml.h>
 
@@ -74,7 +73,10 @@ std::string dict_to_toml(const py::dict& config) {
 Console::Sink python_sink(const py::object& progress) {
   return [progress](Console::Kind kind, const std::string& text) {
     py::gil_scoped_acquire gil;
-    const char* name = kind == Console::Kind::info ? "info" : kind == Console::Kind::warning ? "warning" : "status";
+    const char* name = kind == Console::Kind::info      ? "info"
+                       : kind == Console::Kind::warning ? "warning"
+                       : kind == Console::Kind::status  ? "status"
+                                                        : "progress";
     try {
       progress(name, text);
     } catch (py::error_already_set& e) {
@@ -85,34 +87,54 @@ Console::Sink python_sink(const py::object& progress) {
 
 py::dict run(const std::string& text, const std::string& source, std::uint64_t seeds, std::uint64_t first_seed,
              unsigned threads, double epoch_scale, const std::string& out, bool report, const py::object& progress) {
-  rewire::detail::require(seeds >= 1, "seeds must be >= 1");
-  rewire::detail::require(threads >= 1, "threads must be >= 1");
-  rewire::detail::require_in_range(epoch_scale, 0.0, 1000.0, "epoch_scale");
-  rewire::detail::require(epoch_scale > 0.0, "epoch_scale must be > 0");
-  const PreparedStudy study = prepare_study(text, source, epoch_scale);
-  StudyRequest request{out, {}, threads, report};
-  for (std::uint64_t s = 0; s < seeds; ++s) request.seeds.push_back(first_seed + s);
-
-  Console console(!progress.is_none(), !progress.is_none());
+  RunSettings settings;
+  settings.config = {source, text};
+  settings.seeds = seeds;
+  settings.first_seed = first_seed;
+  settings.threads = threads;
+  settings.epoch_scale = epoch_scale;
+  settings.out = out;
+  settings.report = report;
+  const RunPlan plan = make_plan(settings);  // std::invalid_argument, ConfigError: ValueError
+  Console console(progress.is_none() ? ProgressMode::none : ProgressMode::bar, !progress.is_none());
   if (!progress.is_none()) console.set_sink(python_sink(progress));
-  StudyResult result;
+  RunResult result;
   {
     py::gil_scoped_release nogil;
-    result = run_study(study, request, console);
+    result = chronic_stress::run(plan, console);
+  }
+  int computed = 0, reused = 0;
+  for (const auto& outcome : result.studies) {
+    computed += outcome.computed;
+    reused += outcome.reused;
   }
   py::dict r;
-  r["config_hash"] = study.hash;
-  r["config_toml"] = config_file_text(study);
-  r["interrupted"] = result.outcome.interrupted;
-  r["computed"] = result.outcome.computed;
-  r["reused"] = result.outcome.reused;
-  r["summary_json"] = result.summary ? py::object(py::str(to_json(*result.summary).dump())) : py::object(py::none());
-  if (result.summary) {
-    py::list records;
-    for (const auto& s : result.outcome.seeds) records.append(py::str(to_json(s).dump()));
-    r["seeds_json"] = records;
-    r["results_csv"] = results_csv(study.spec, result.outcome.seeds);
+  r["interrupted"] = result.interrupted;
+  r["computed"] = computed;
+  r["reused"] = reused;
+  r["sweep"] = plan.sweep();
+  return r;
+}
+
+/// A finished run's files, checked (load_report_inputs: the summary's
+/// configuration hashes to its config_hash, every seed file belongs to it),
+/// as text: summary.json, the seed records, results.csv (made from the
+/// records by the program's own function) and config.toml (the same text
+/// the run wrote, made from the checked configuration).
+py::dict read_results(const std::string& dir) {
+  ReportInputs in;
+  {
+    py::gil_scoped_release nogil;
+    in = load_report_inputs(dir);
   }
+  py::dict r;
+  r["summary_json"] = to_json(in.summary).dump();
+  py::list records;
+  for (const auto& s : in.seeds) records.append(py::str(to_json(s).dump()));
+  r["seeds_json"] = records;
+  r["results_csv"] = results_csv(in.spec, in.seeds);
+  PreparedStudy prepared{in.spec, canonical_toml(in.spec), in.summary.config_hash, in.summary.epoch_scale};
+  r["config_toml"] = config_file_text(prepared);
   return r;
 }
 
@@ -122,6 +144,7 @@ void bind_study(py::module_& m) {
   m.def("_run_study", &run, py::arg("text"), py::arg("source"), py::arg("seeds"), py::arg("first_seed"),
         py::arg("threads"), py::arg("epoch_scale"), py::arg("out"), py::arg("report"), py::arg("progress"),
         "The chronic_stress study on TOML text (use rewire.run_study).");
+  m.def("_read_results", &read_results, py::arg("dir"), "A finished run's checked files (use rewire.load_results).");
   m.def("_dict_to_toml", &dict_to_toml, py::arg("config"), "A config dict as TOML text (as run_study reads it).");
   m.def("_paper_config", [] { return std::string(paper_config()); }, "The built-in paper.toml.");
   m.attr("_PAPER_CONFIG_NAME") = kPaperConfigName;

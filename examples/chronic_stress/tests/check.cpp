@@ -1,4 +1,4 @@
-// check.cpp - chronic_stress_check: the CTest checker of chronic_stress output.
+// tests/check.cpp - chronic_stress_check: the CTest checker of chronic_stress output.
 //
 //   chronic_stress_check outputs DIR [--paper-trajectory]
 //       every file of docs/results-schema.md exists, parses and is consistent:
@@ -24,10 +24,10 @@
 //       numbers agree to a relative 1e-9, arrays element by element (for
 //       values a test worked out independently of the program).
 // Exit status 0 if every check passes, 1 otherwise (each failure printed).
-#include "config.hpp"
-#include "results.hpp"
+#include "config/config.hpp"
+#include "results/results.hpp"
 
-#include <common/atomic_file.hpp>
+#include <rewire/io/files.hpp>
 #include <rewire/version.hpp>
 
 #include <algorithm>
@@ -126,7 +126,7 @@ void check_outputs(const fs::path& dir, bool paper_trajectory) {
   check(summary.value("seeds", json()).is_array() && !summary.at("seeds").empty(), "summary seeds");
 
   // config.toml reads back to the very config and hash of the summary.
-  const std::string toml = examples::read_file(dir / "config.toml");
+  const std::string toml = rewire::io::read_file(dir / "config.toml");
   const auto spec = parse_config(toml, (dir / "config.toml").string());
   const std::string hash = config_hash(spec);
   check(summary.value("config_hash", json()) == hash, "config.toml hashes to summary.config_hash " + hash);
@@ -148,7 +148,7 @@ void check_outputs(const fs::path& dir, bool paper_trajectory) {
   RunInfo info{hash, summary.at("config"), summary.at("epoch_scale").get<double>(), summary.at("threads").get<unsigned>(),
                summary.at("wall_seconds").get<double>()};
   check(to_json(summarize(spec, seeds, info)) == summary, "summary.json equals the summary of its seed files");
-  const std::string csv = examples::read_file(dir / "results.csv");
+  const std::string csv = rewire::io::read_file(dir / "results.csv");
   check(csv.rfind("seed,arm,metric,cycle,value\n", 0) == 0, "results.csv header");
   check(csv == results_csv(spec, seeds), "results.csv equals the rows of the seed files");
 
@@ -168,7 +168,7 @@ void check_outputs(const fs::path& dir, bool paper_trajectory) {
 }
 
 void check_config(const fs::path& paper_toml) {
-  const auto file = parse_config(examples::read_file(paper_toml), paper_toml.string());
+  const auto file = parse_config(rewire::io::read_file(paper_toml), paper_toml.string());
   const auto builtin = parse_config(paper_config(), kPaperConfigName);
   check(canonical_toml(file) == canonical_toml(builtin), "the built-in config equals " + paper_toml.string());
   for (double scale : {1.0, 0.05}) {
@@ -197,7 +197,7 @@ void check_same(const fs::path& a, const fs::path& b) {
     }
     check(da == db, "seed " + s.dump() + " identical apart from seconds: " + json::diff(da, db).dump().substr(0, 600));
   }
-  check(examples::read_file(a / "results.csv") == examples::read_file(b / "results.csv"), "results.csv identical");
+  check(rewire::io::read_file(a / "results.csv") == rewire::io::read_file(b / "results.csv"), "results.csv identical");
 }
 
 // Numbers within a relative 1e-9 (the expected values are decimal

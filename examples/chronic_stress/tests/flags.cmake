@@ -11,12 +11,12 @@
 # by a few percent, a sample SD, a forgotten SD term or a wrong n fails here.
 # Published values (published.json) are quoted beside each case. Finally the
 # same seeds under a variant of the paper's protocol: no comparison at all.
-#   -DEXE=<chronic_stress> -DREPORT=<chronic_stress_report> -DFIXTURE=<testdata/flags> -DWORK=<scratch dir>
+#   -DEXE=<chronic_stress> -DREPORT=<chronic_stress_report> -DTESTDATA=<testdata> -DWORK=<scratch dir>
 cmake_minimum_required(VERSION 3.21)
 include("${CMAKE_CURRENT_LIST_DIR}/fixture.cmake")
 file(REMOVE_RECURSE "${WORK}")
 set(out "${WORK}/out")
-fixture_seeds("${EXE}" "" "${FIXTURE}" "${out}" 0 1 2)
+fixture_seeds("${EXE}" "" "${TESTDATA}/flags" "${out}" 0 1 2)
 
 # The seeds are reused, so this takes well under a second; the timeout only
 # stops a run that would compute the full study because a seed was refused.
@@ -116,7 +116,7 @@ replace_once(variant "sigma0 = 0\\.5([^0-9])" "sigma0 = 1.5\\1")
 set(variant_toml "${WORK}/variant.toml")
 file(WRITE "${variant_toml}" "${variant}")
 set(vout "${WORK}/variant")
-fixture_seeds("${EXE}" "${variant_toml}" "${FIXTURE}" "${vout}" 0 1 2)
+fixture_seeds("${EXE}" "${variant_toml}" "${TESTDATA}/flags" "${vout}" 0 1 2)
 execute_process(COMMAND "${EXE}" --config "${variant_toml}" --out "${vout}" --seeds 3 --threads 1
   RESULT_VARIABLE rc OUTPUT_VARIABLE o ERROR_VARIABLE e TIMEOUT 120)
 if(NOT rc EQUAL 0 OR NOT e MATCHES "reusing 3 finished seeds \\(0-2\\)")

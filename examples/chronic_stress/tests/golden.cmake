@@ -1,7 +1,7 @@
 # golden.cmake - the golden test: the digests of a small study (smoke.toml,
 # 2 seeds, epochs x0.05) must equal the committed ones bit for bit.
 #
-#   cmake -DEXE=<chronic_stress_golden> -DCONFIG=<smoke.toml> -DEXPECTED=<file>
+#   cmake -DGOLDEN=<chronic_stress_golden> -DSMOKE=<smoke.toml> -DEXPECTED=<file>
 #         -DWORK=<dir> -P golden.cmake
 #
 # The committed file holds the digests of the portable (x86-64-v3) build;
@@ -15,7 +15,7 @@ string(REGEX REPLACE "^# args: " "" args "${header}")
 separate_arguments(args UNIX_COMMAND "${args}")
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
-execute_process(COMMAND "${EXE}" "${CONFIG}" ${args}
+execute_process(COMMAND "${GOLDEN}" "${SMOKE}" ${args}
   OUTPUT_FILE "${WORK}/digests.txt" ERROR_VARIABLE err RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "chronic_stress_golden failed (${rc}): ${err}")

@@ -1,4 +1,4 @@
-// golden.cpp - chronic_stress_golden: digests of a small study, for the
+// tests/golden.cpp - chronic_stress_golden: digests of a small study, for the
 // golden test (tests/golden.cmake compares them with the committed file).
 //
 //   chronic_stress_golden CONFIG SEEDS EPOCH_SCALE
@@ -11,9 +11,9 @@
 // same library calls as the study runner (make_study_data, run_baseline,
 // run_arm) with the same pinned GEMM blocking, in one thread (results do not
 // depend on the thread count: chronic_stress.threads_identical).
-#include "config.hpp"
+#include "config/config.hpp"
 
-#include <common/atomic_file.hpp>
+#include <rewire/io/files.hpp>
 #include <rewire/core/gemm_blocking.hpp>
 #include <rewire/core/hash.hpp>
 #include <rewire/protocol/study.hpp>
@@ -70,7 +70,7 @@ std::uint64_t result_digest(const ArmResult& r) {
 }
 
 int run(const char* config, long seeds, double epoch_scale) {
-  StudySpec spec = chronic_stress::parse_config(examples::read_file(config), config);
+  StudySpec spec = chronic_stress::parse_config(rewire::io::read_file(config), config);
   scale_epochs(spec, epoch_scale);
   spec.validate();
   pin_gemm_blocking();

@@ -2,13 +2,13 @@
 # one chronic_stress process (chronic_stress.mpi), and a rerun reuses every
 # seed file.
 #
-#   cmake -DMPIEXEC=<mpirun> -DEXE=<chronic_stress_mpi> -DCHECK=<chronic_stress_check>
-#         -DCONFIG=<smoke.toml> -DSINGLE=<output of one process> -DWORK=<dir> -P mpi.cmake
+#   cmake -DMPIEXEC=<mpirun> -DMPI_EXE=<chronic_stress_mpi> -DCHECK=<chronic_stress_check>
+#         -DSMOKE=<smoke.toml> -DSINGLE=<output of one process> -DWORK=<dir> -P mpi.cmake
 file(REMOVE_RECURSE "${WORK}")
 set(mpirun "${MPIEXEC}" -np 2 --allow-run-as-root --oversubscribe)
-set(args --config "${CONFIG}" --seeds 2 --epoch-scale 0.05 --threads 1 --out "${WORK}/out")
+set(args --config "${SMOKE}" --seeds 2 --epoch-scale 0.05 --threads 1 --out "${WORK}/out")
 foreach(pass first rerun)
-  execute_process(COMMAND ${mpirun} "${EXE}" ${args} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  execute_process(COMMAND ${mpirun} "${MPI_EXE}" ${args} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "${pass} run: exit status ${rc}\n${out}\n${err}")
   endif()

@@ -3,8 +3,8 @@
 # ranks) and names the seed; the seeds that finished are saved and a rerun
 # reuses them and writes exactly the single-process output.
 #
-#   cmake -DMPIEXEC=<mpirun> -DEXE=<chronic_stress_mpi> -DCHECK=<chronic_stress_check>
-#         -DCONFIG=<smoke.toml> -DSINGLE=<output of one process> -DWORK=<dir> -P mpi_failure.cmake
+#   cmake -DMPIEXEC=<mpirun> -DMPI_EXE=<chronic_stress_mpi> -DCHECK=<chronic_stress_check>
+#         -DSMOKE=<smoke.toml> -DSINGLE=<output of one process> -DWORK=<dir> -P mpi_failure.cmake
 #
 # The failure is real, not injected: a non-empty directory stands where seed
 # 1's file goes, so writing that file fails on whichever rank runs seed 1.
@@ -14,7 +14,7 @@ set(mpirun "${MPIEXEC}" -np 2 --allow-run-as-root --oversubscribe)
 # A configuration refused before anything is created: exit status 2 and
 # one message (not one per rank) that matches `pattern`.
 function(expect_refused what config once pattern)
-  execute_process(COMMAND ${mpirun} "${EXE}" --config "${config}" --out "${WORK}/none" TIMEOUT 60
+  execute_process(COMMAND ${mpirun} "${MPI_EXE}" --config "${config}" --out "${WORK}/none" TIMEOUT 60
     RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   string(REGEX MATCHALL "${once}" said "${err}")
   list(LENGTH said times)
@@ -25,7 +25,7 @@ endfunction()
 
 # A --config no rank can read: refused as chronic_stress refuses it.
 expect_refused("unreadable config" "${WORK}/missing.toml" "cannot read config file"
-  "chronic_stress_mpi: error: cannot read config file '[^']*missing\\.toml' \\(see --help\\)")
+  "chronic_stress_mpi: config error: cannot read config file '[^']*missing\\.toml'")
 # A sweep with a value one point cannot take: refused before anything runs,
 # naming the point, as chronic_stress refuses it.
 file(READ "${CMAKE_CURRENT_LIST_DIR}/tiny_sweep.toml" sweep)
@@ -36,7 +36,7 @@ expect_refused("bad sweep point" "${WORK}/sweep.toml" "config error"
 # A network no node can hold (two 65536-wide layers: over 100 GiB for one
 # task): refused by the memory estimate before any rank starts, as
 # chronic_stress refuses it.
-file(READ "${CONFIG}" wide)
+file(READ "${SMOKE}" wide)
 string(REPLACE "widths = [2, 512, 512, 256, 4]" "widths = [2, 65536, 65536, 4]" wide "${wide}")
 file(WRITE "${WORK}/wide.toml" "${wide}")
 expect_refused("impossible size" "${WORK}/wide.toml" "config error"
@@ -45,10 +45,10 @@ expect_refused("impossible size" "${WORK}/wide.toml" "config error"
 set(obstacle "${WORK}/out/seeds/seed-001.json")
 file(MAKE_DIRECTORY "${obstacle}")
 file(WRITE "${obstacle}/keep" "a directory where a seed file belongs\n")
-set(args --config "${CONFIG}" --seeds 2 --epoch-scale 0.05 --threads 1 --out "${WORK}/out")
+set(args --config "${SMOKE}" --seeds 2 --epoch-scale 0.05 --threads 1 --out "${WORK}/out")
 
 # A hang at a collective after the failure would end here at the timeout.
-execute_process(COMMAND ${mpirun} "${EXE}" ${args} TIMEOUT 120
+execute_process(COMMAND ${mpirun} "${MPI_EXE}" ${args} TIMEOUT 120
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 set(log "exit status ${rc}\n${out}\n${err}")
 if(NOT rc EQUAL 1)
@@ -71,7 +71,7 @@ file(READ "${WORK}/out/seeds/seed-000.json" seed0_after_failure)
 # Rerun without the obstacle: seed 0 is reused (valid: same config, version
 # and checksum), only seed 1 is computed, and the output is the single run's.
 file(REMOVE_RECURSE "${obstacle}")
-execute_process(COMMAND ${mpirun} "${EXE}" ${args} TIMEOUT 120
+execute_process(COMMAND ${mpirun} "${MPI_EXE}" ${args} TIMEOUT 120
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 set(log "exit status ${rc}\n${out}\n${err}")
 if(NOT rc EQUAL 0)

@@ -4,7 +4,7 @@
 # outputs (summary.json apart from timing, results.csv, seed files) and
 # sweep.json (no timing fields: equal byte for byte).
 #
-#   cmake -DMPIEXEC=<mpirun> -DEXE=<chronic_stress_mpi> -DSINGLE_EXE=<chronic_stress>
+#   cmake -DMPIEXEC=<mpirun> -DMPI_EXE=<chronic_stress_mpi> -DEXE=<chronic_stress>
 #         -DCHECK=<chronic_stress_check> -DWORK=<dir> -P mpi_sweep.cmake
 file(REMOVE_RECURSE "${WORK}")
 set(args --config "${CMAKE_CURRENT_LIST_DIR}/tiny_sweep.toml" --seeds 2 --threads 1 --no-report)

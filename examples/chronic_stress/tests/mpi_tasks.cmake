@@ -5,10 +5,10 @@
 # on the same seed. With whole seeds as the unit one rank would run all 5
 # tasks and the other none.
 #
-#   cmake -DMPIEXEC=<mpirun> -DEXE=<chronic_stress_mpi> -DSINGLE_EXE=<chronic_stress>
-#         -DCHECK=<chronic_stress_check> -DCONFIG=<smoke.toml> -DWORK=<dir> -P mpi_tasks.cmake
+#   cmake -DMPIEXEC=<mpirun> -DMPI_EXE=<chronic_stress_mpi> -DEXE=<chronic_stress>
+#         -DCHECK=<chronic_stress_check> -DSMOKE=<smoke.toml> -DWORK=<dir> -P mpi_tasks.cmake
 file(REMOVE_RECURSE "${WORK}")
-set(args --config "${CONFIG}" --seeds 1 --first-seed 3 --epoch-scale 0.05 --threads 1 --no-report)
+set(args --config "${SMOKE}" --seeds 1 --first-seed 3 --epoch-scale 0.05 --threads 1 --no-report)
 
 include("${CMAKE_CURRENT_LIST_DIR}/mpi_run.cmake")
 run_single_then_mpi(${args})  # the reference: one process, one thread

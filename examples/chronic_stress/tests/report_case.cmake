@@ -18,17 +18,17 @@
 #       put in place, a warning says why;
 #   (g) Ctrl-C while gnuplot runs ends the report (chronic_stress_check interrupt).
 #
-#   -DEXE=<chronic_stress_report> -DSTUDY=<chronic_stress> -DCHECK=<chronic_stress_check>
-#   -DFIXTURE=<testdata/report> -DWORK=<scratch dir> [-DGNUPLOT=<gnuplot path or empty>]
+#   -DREPORT=<chronic_stress_report> -DEXE=<chronic_stress> -DCHECK=<chronic_stress_check>
+#   -DTESTDATA=<testdata> -DWORK=<scratch dir> [-DGNUPLOT=<gnuplot path or empty>]
 cmake_minimum_required(VERSION 3.21)
-foreach(var EXE STUDY CHECK FIXTURE WORK)
+foreach(var REPORT EXE CHECK TESTDATA WORK)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "report_case.cmake: -D${var}=... is required")
   endif()
 endforeach()
 include("${CMAKE_CURRENT_LIST_DIR}/fixture.cmake")
 file(REMOVE_RECURSE "${WORK}")
-set(config "${FIXTURE}/config.toml")
+set(config "${TESTDATA}/report/config.toml")
 
 set(failures 0)
 macro(fail msg)
@@ -38,8 +38,8 @@ endmacro()
 
 # A run directory: the fixture's seeds and the summary chronic_stress makes of them.
 set(template "${WORK}/template")
-fixture_seeds("${STUDY}" "${config}" "${FIXTURE}" "${template}" 0 1)
-execute_process(COMMAND "${STUDY}" --config "${config}" --out "${template}" --seeds 2 --threads 1 --no-report
+fixture_seeds("${EXE}" "${config}" "${TESTDATA}/report" "${template}" 0 1)
+execute_process(COMMAND "${EXE}" --config "${config}" --out "${template}" --seeds 2 --threads 1 --no-report
   RESULT_VARIABLE rc ERROR_VARIABLE err TIMEOUT 120)
 if(NOT rc EQUAL 0 OR NOT err MATCHES "reusing 2 finished seeds")
   message(FATAL_ERROR "chronic_stress did not reuse the fixture's seeds (exit status ${rc}): ${err}")
@@ -51,7 +51,7 @@ endfunction()
 
 # run(<dir> <out-var-prefix> [env assignments...])
 function(run dir prefix)
-  execute_process(COMMAND "${CMAKE_COMMAND}" -E env ${ARGN} "${EXE}" --out "${dir}"
+  execute_process(COMMAND "${CMAKE_COMMAND}" -E env ${ARGN} "${REPORT}" --out "${dir}"
     RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   set(${prefix}_rc "${rc}" PARENT_SCOPE)
   set(${prefix}_err "${err}" PARENT_SCOPE)
@@ -223,7 +223,7 @@ string(JSON combo GET "${seed1}" arms combo)
 string(JSON seed1 SET "${seed1}" arms "${hostile}" "${combo}")
 file(WRITE "${bad_dir}/seeds/seed-001.json" "${seed1}")
 refused(hostile_arm_in_seed "seed-001\\.json': arms\\.\"z`touch .* is not a valid name")
-execute_process(COMMAND "${STUDY}" --config "${config}" --out "${bad_dir}" --seeds 2 --threads 1
+execute_process(COMMAND "${EXE}" --config "${config}" --out "${bad_dir}" --seeds 2 --threads 1
   RESULT_VARIABLE rc ERROR_VARIABLE err TIMEOUT 300)
 if(NOT rc EQUAL 0 OR NOT err MATCHES "seed 1: not reusing [^\n]*is not a valid name")
   fail("chronic_stress over a seed file with a hostile arm: exit ${rc}, stderr: ${err}")
@@ -272,7 +272,7 @@ wait $!
 file(CHMOD "${fake}" PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE)
 set(int_dir "${WORK}/interrupt")
 fresh_copy("${int_dir}")
-execute_process(COMMAND "${CHECK}" interrupt "${EXE}" "${int_dir}" "${fake}" RESULT_VARIABLE rc)
+execute_process(COMMAND "${CHECK}" interrupt "${REPORT}" "${int_dir}" "${fake}" RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   fail("Ctrl-C while gnuplot runs (see the checker's output above)")
 endif()

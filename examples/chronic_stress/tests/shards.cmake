@@ -1,6 +1,6 @@
 # shards.cmake - job-array shards and their merge (chronic_stress.shards).
 #
-#   cmake -DEXE=<chronic_stress> -DCHECK=<chronic_stress_check> -DCONFIG=<smoke.toml>
+#   cmake -DEXE=<chronic_stress> -DCHECK=<chronic_stress_check> -DSMOKE=<smoke.toml>
 #         -DSINGLE=<output of one process, same seeds> -DWORK=<dir> -P shards.cmake
 #
 # Two shards (seeds 0 and 1 of `--seeds 2`) merged in reverse order must give
@@ -11,7 +11,7 @@
 # names the problem and creates no output directory.
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
-set(common --config "${CONFIG}" --seeds 2 --epoch-scale 0.05 --threads 2 -q)
+set(common --config "${SMOKE}" --seeds 2 --epoch-scale 0.05 --threads 2 -q)
 
 function(run expect_rc expect_stderr)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -53,7 +53,7 @@ file(READ "${WORK}/s1_version/shard.json" text)
 string(REGEX REPLACE "\"library_version\": \"[^\"]*\"" "\"library_version\": \"0.0.1\"" text "${text}")
 file(WRITE "${WORK}/s1_version/shard.json" "${text}")
 refused(version "was made by rewire 0\\.0\\.1" "${WORK}/s0" "${WORK}/s1_version")
-run(0 "" "${EXE}" --config "${CONFIG}" --seeds 2 --epoch-scale 0.02 --threads 2 -q --shard 1/2 --out "${WORK}/s1_other")
+run(0 "" "${EXE}" --config "${SMOKE}" --seeds 2 --epoch-scale 0.02 --threads 2 -q --shard 1/2 --out "${WORK}/s1_other")
 refused(other_config "is of another configuration" "${WORK}/s0" "${WORK}/s1_other")
 refused(not_a_shard "not a readable shard directory" "${WORK}/s0" "${SINGLE}")
 run(2 "--shard 2/2: expected i/n" "${EXE}" ${common} --shard 2/2 --out "${WORK}/bad_shard")

@@ -5,13 +5,13 @@
 # taken from the program's output, so a wrong SD (sample instead of
 # population), a wrong sign of the total drop, a null counted as a value or a
 # wrong relapse count fails here.
-#   -DEXE=<chronic_stress> -DCHECK=<chronic_stress_check> -DFIXTURE=<testdata/stats> -DWORK=<scratch dir>
+#   -DEXE=<chronic_stress> -DCHECK=<chronic_stress_check> -DTESTDATA=<testdata> -DWORK=<scratch dir>
 cmake_minimum_required(VERSION 3.21)
 include("${CMAKE_CURRENT_LIST_DIR}/fixture.cmake")
 file(REMOVE_RECURSE "${WORK}")
 set(out "${WORK}/out")
-set(config "${FIXTURE}/config.toml")
-fixture_seeds("${EXE}" "${config}" "${FIXTURE}" "${out}" 0 1 2)
+set(config "${TESTDATA}/stats/config.toml")
+fixture_seeds("${EXE}" "${config}" "${TESTDATA}/stats" "${out}" 0 1 2)
 
 execute_process(COMMAND "${EXE}" --config "${config}" --out "${out}" --seeds 3 --threads 1 --no-report
   RESULT_VARIABLE rc OUTPUT_VARIABLE o ERROR_VARIABLE e)

@@ -1,11 +1,10 @@
 // Durable output of the study program: the output-directory lock, atomic
 // writes that no leftover or second writer can break, and the memory
 // estimate that refuses impossible configurations.
-#include "memory_estimate.hpp"
-#include "config.hpp"
+#include "config/config.hpp"
 
-#include <common/atomic_file.hpp>
-#include <common/dir_lock.hpp>
+#include <rewire/io/files.hpp>
+#include "results/results.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 namespace fs = std::filesystem;
+using chronic_stress::DirLock;
 
 namespace {
 
@@ -25,7 +25,7 @@ fs::path scratch(const std::string& name) {
 
 std::string lock_error(const fs::path& dir) {
   try {
-    examples::DirLock second(dir);
+    DirLock second(dir);
   } catch (const std::runtime_error& e) {
     return e.what();
   }
@@ -37,7 +37,7 @@ std::string lock_error(const fs::path& dir) {
 TEST_CASE("a locked output directory is refused, naming the holder's pid") {
   const fs::path dir = scratch("locked");
   {
-    const examples::DirLock first(dir);
+    const DirLock first(dir);
     // flock locks belong to an open file, so a second open in this process
     // conflicts exactly as another process would.
     const std::string e = lock_error(dir);
@@ -51,8 +51,8 @@ TEST_CASE("an atomic write is not blocked by a leftover temporary of the same fi
   const fs::path dir = scratch("leftover");
   fs::create_directories(dir / "summary.json.tmp");  // what a fixed temporary name would collide with
   fs::create_directories(dir / "summary.json.tmp-1-0");
-  examples::write_file_atomically(dir / "summary.json", "{}\n");
-  CHECK(examples::read_file(dir / "summary.json") == "{}\n");
+  rewire::io::write_file_atomic(dir / "summary.json", "{}\n");
+  CHECK(rewire::io::read_file(dir / "summary.json") == "{}\n");
 }
 
 TEST_CASE("the memory estimate refuses impossible sizes naming the key") {

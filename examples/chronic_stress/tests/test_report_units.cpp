@@ -1,12 +1,12 @@
-// test_report_units.cpp - unit tests of the study program's results model,
+// tests/test_report_units.cpp - unit tests of the study program's results model,
 // statistics, comparison rule, paper detection and PNG check. Expected values
 // are worked out by hand in the comments.
-#include "comparison.hpp"
-#include "config.hpp"
-#include "gnuplot.hpp"
-#include "results_model.hpp"
-#include "run_config.hpp"
-#include "statistics.hpp"
+#include "report/comparison.hpp"
+#include "config/config.hpp"
+#include "report/gnuplot.hpp"
+#include "results/model.hpp"
+#include "results/run_config.hpp"
+#include "results/statistics.hpp"
 
 #include <catch2/catch.hpp>
 #include <rewire/protocol/metric_keys.hpp>

@@ -1,15 +1,14 @@
-// test_sweep_report.cpp - the sweep comparison (sweep_report.hpp) on
+// tests/test_sweep_report.cpp - the sweep comparison (sweep_report.hpp) on
 // hand-made point summaries: its bands and sweep.json's intervals are the
 // points' bootstrap ci95, not an interval computed from mean, SD and n.
-#include "study_run.hpp"
-#include "sweep.hpp"
-#include "sweep_report.hpp"
-#include "tiny_study.hpp"
+#include "report/report.hpp"
+#include "tests/tiny_study.hpp"
 
 #include <catch2/catch.hpp>
-#include <common/atomic_file.hpp>
+#include <rewire/io/files.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <unistd.h>
@@ -51,19 +50,17 @@ Summary point_summary(const std::string& hash, double mean, double lo, double hi
 TEST_CASE("sweep bands and sweep.json intervals are the points' bootstrap ci95") {
   const fs::path dir = fs::temp_directory_path() / ("rewire-sweep-report-" + std::to_string(::getpid()));
   fs::remove_all(dir);
-  const PreparedStudy study = prepare_study(testing::kTinyStudy, "test", 1.0);
+  PreparedStudy study = prepare_study(testing::tiny_study(), "test", 1.0);
+  auto& arms = study.spec.arms;  // the summaries below are of the arm "plain" alone
+  arms.erase(std::remove_if(arms.begin(), arms.end(), [](const auto& a) { return a.name != "plain"; }), arms.end());
   std::vector<SweepPoint> points(2);
   points[0] = {{{"longitudinal.remove_fraction", "0.1"}}, "point-00", ""};
   points[1] = {{{"longitudinal.remove_fraction", "0.2"}}, "point-01", ""};
   const std::vector<Summary> summaries{point_summary("00000000000000aa", 50.0, 20.0, 60.0),
                                        point_summary("00000000000000bb", 70.0, 65.0, 71.0)};
-  StudyRequest request;
-  request.out = dir;
-  request.report = true;
-  Console console(false, false);
-  write_sweep_results(points, {study, study}, summaries, request, console);
+  write_sweep_results(points, {study, study}, summaries, dir, true);
 
-  const json doc = json::parse(examples::read_file(dir / "sweep.json"));
+  const json doc = json::parse(rewire::io::read_file(dir / "sweep.json"));
   const json& p0 = doc["points"][0]["arms"]["plain"];
   CHECK(p0["standard"]["ci95"] == json({20.0, 60.0}));
   CHECK(p0["final_accuracy"]["ci95"] == json({15.0, 55.0}));
@@ -75,10 +72,10 @@ TEST_CASE("sweep bands and sweep.json intervals are the points' bootstrap ci95")
   CHECK(doc["points"][1]["arms"]["plain"]["standard"]["ci95"] == json({65.0, 71.0}));
 
   // The figure's data: x mean band_lo band_hi label, the band being ci95.
-  const std::string dat = examples::read_file(dir / "figures" / "sweep_standard.dat");
+  const std::string dat = rewire::io::read_file(dir / "figures" / "sweep_standard.dat");
   CHECK_THAT(dat, Catch::Matchers::Contains("0.1000 50.0000 20.0000 60.0000"));
   CHECK_THAT(dat, Catch::Matchers::Contains("0.2000 70.0000 65.0000 71.0000"));
-  const std::string md = examples::read_file(dir / "sweep.md");
+  const std::string md = rewire::io::read_file(dir / "sweep.md");
   CHECK_THAT(md, Catch::Matchers::Contains("50.0 ± 10.0 [20.0, 60.0]"));
   CHECK_THAT(md, Catch::Matchers::Contains("bootstrap 95% interval"));
   fs::remove_all(dir);

@@ -1,28 +1,14 @@
-// tiny_study.hpp - a study small enough for unit tests (a 2-16-4 network,
-// 256 training points, one arm, one cycle: milliseconds per seed).
+// tests/tiny_study.hpp - the tests' tiny study (tests/tiny.toml, the same
+// file the script tests run), read from the source tree.
 #pragma once
+
+#include <rewire/io/files.hpp>
+
+#include <string>
 
 namespace chronic_stress::testing {
 
-inline constexpr const char* kTinyStudy = R"(
-[data]
-train_size = 256
-standard_size = 128
-clean_size = 64
-batch_size = 64
-
-[network]
-widths = [2, 16, 4]
-
-[baseline]
-steps = [ { op = "train", epochs = 1, lr = 1e-2 } ]
-
-[longitudinal]
-cycles = 1
-
-[[arms]]
-name = "plain"
-maintenance = [ { op = "train", epochs = 1, lr = 1e-3 } ]
-)";
+/// The text of tests/tiny.toml.
+inline std::string tiny_study() { return rewire::io::read_file(CHRONIC_STRESS_TINY_STUDY); }
 
 }  // namespace chronic_stress::testing

@@ -32,10 +32,4 @@ inline constexpr std::ptrdiff_t kGemmL3Bytes = 2 * 1024 * 1024;
 /// never changes this global setting behind a caller's back.
 inline void pin_gemm_blocking() { Eigen::setCpuCacheSizes(kGemmL1Bytes, kGemmL2Bytes, kGemmL3Bytes); }
 
-/// Whether Eigen currently uses the pinned sizes.
-inline bool gemm_blocking_pinned() {
-  return Eigen::l1CacheSize() == kGemmL1Bytes && Eigen::l2CacheSize() == kGemmL2Bytes &&
-         Eigen::l3CacheSize() == kGemmL3Bytes;
-}
-
 }  // namespace rewire

@@ -54,13 +54,13 @@ inline AdamMoments adam_moments(Mlp& net, const Adam& adam) {
 inline Adam make_adam(Mlp& net, const AdamMoments& moments) {
   Adam adam(moments.options);
   const std::vector<ParamRef> params = net.parameters();
-  detail::require(moments.m.size() == params.size() && moments.v.size() == params.size(),
+  rewire::detail::require(moments.m.size() == params.size() && moments.v.size() == params.size(),
                   "Adam moments do not match the network's parameters");
   Adam::State s{moments.step, {}, {}};
   for (std::size_t k = 0; k < params.size(); ++k) {
     const auto* offsets = params[k].offsets();
     const Index full = moments.m[k].size();
-    detail::require(moments.v[k].size() == full && full == (offsets ? full : params[k].size()),
+    rewire::detail::require(moments.v[k].size() == full && full == (offsets ? full : params[k].size()),
                     "Adam moments of " + params[k].name() + " have the wrong size");
     Eigen::ArrayXf m(params[k].size()), v(params[k].size());
     for (Index j = 0; j < params[k].size(); ++j) {

@@ -44,7 +44,7 @@ struct Checkpoint {
   Json meta = Json::object();
 };
 
-namespace detail_ckpt {
+namespace detail {
 
 inline bool host_little_endian() {
   const std::uint16_t one = 1;
@@ -89,8 +89,6 @@ inline NpyArray u8(std::string name, const std::vector<std::uint64_t>& words) {
   swap_if_big_endian(a.bytes, 8);
   return a;
 }
-
-[[noreturn]] inline void bad(const std::string& what) { throw FormatError(what); }
 
 /// The arrays of a file by name; each one taken is ticked off, so entries
 /// that nothing asked for can be reported.
@@ -168,12 +166,12 @@ inline std::string param_name(std::size_t layer, bool bias) {
   return "layer" + std::to_string(layer + 1) + (bias ? ".bias" : ".weight");
 }
 
-}  // namespace detail_ckpt
+}  // namespace detail
 
 /// The bytes of the .npz file save() writes, in memory (e.g. to send a
 /// state to another process without a shared file system).
 inline std::string checkpoint_bytes(const Checkpoint& c) {
-  using namespace detail_ckpt;
+  using namespace detail;
   const Mlp& net = c.net;
   std::vector<NpyArray> arrays;
   Json widths = Json::array();
@@ -197,7 +195,7 @@ inline std::string checkpoint_bytes(const Checkpoint& c) {
                                  .set("damping", Json::of(double(mod.damping))));
   if (c.adam) {
     const AdamMoments& a = *c.adam;
-    detail::require(a.m.size() == 2 * net.num_layers() && a.v.size() == a.m.size(),
+    rewire::detail::require(a.m.size() == 2 * net.num_layers() && a.v.size() == a.m.size(),
                     "Adam moments do not match the network's parameters");
     manifest.set("adam", Json::object()
                              .set("step", Json::of(double(a.step)))
@@ -238,7 +236,7 @@ inline void save(const std::filesystem::path& path, const Mlp& net) {
   save(path, c);
 }
 
-namespace detail_ckpt {
+namespace detail {
 
 inline Json read_manifest(Entries& e) {
   const NpyArray& m = e.get("manifest");
@@ -355,12 +353,12 @@ inline Checkpoint read_checkpoint(std::vector<NpyArray> arrays) {
   return c;
 }
 
-}  // namespace detail_ckpt
+}  // namespace detail
 
 /// Reads checkpoint_bytes' output, checked as load() checks a file. Throws
 /// FormatError for bad bytes.
 inline Checkpoint parse_checkpoint(const std::string& bytes) {
-  return detail_ckpt::read_checkpoint(parse_npz(bytes));
+  return detail::read_checkpoint(parse_npz(bytes));
 }
 
 /// Reads a checkpoint written by save() (or by numpy.savez with the same
@@ -368,7 +366,7 @@ inline Checkpoint parse_checkpoint(const std::string& bytes) {
 inline Checkpoint load(const std::filesystem::path& path) {
   std::vector<NpyArray> arrays = read_npz(path);
   try {
-    return detail_ckpt::read_checkpoint(std::move(arrays));
+    return detail::read_checkpoint(std::move(arrays));
   } catch (const FormatError& e) {
     throw FormatError("'" + path.string() + "': " + e.what());
   }

@@ -49,7 +49,7 @@ struct Json {
   }
 };
 
-namespace detail_json {
+namespace detail {
 
 inline void dump_string(std::string& out, const std::string& s) {
   out += '"';
@@ -238,15 +238,15 @@ inline void dump(std::string& out, const Json& j, int indent) {
   }
 }
 
-}  // namespace detail_json
+}  // namespace detail
 
 /// Parses a whole document; throws std::runtime_error naming the byte offset.
-inline Json parse_json(const std::string& text) { return detail_json::Parser(text).parse_document(); }
+inline Json parse_json(const std::string& text) { return detail::Parser(text).parse_document(); }
 
 /// Writes `j` as indented JSON; throws std::invalid_argument on a non-finite number.
 inline std::string dump_json(const Json& j) {
   std::string out;
-  detail_json::dump(out, j, 0);
+  detail::dump(out, j, 0);
   return out;
 }
 

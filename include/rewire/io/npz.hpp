@@ -10,18 +10,15 @@
 // truncated or hostile file never reads out of bounds.
 #pragma once
 
+#include <rewire/io/files.hpp>
+
 #include <array>
-#include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <functional>
-#include <random>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace rewire::io {
@@ -59,7 +56,7 @@ struct NpyArray {
   }
 };
 
-namespace detail_npz {
+namespace detail {
 
 inline std::uint32_t crc32(const char* data, std::size_t n) {
   static const std::array<std::uint32_t, 256> table = [] {
@@ -198,25 +195,12 @@ inline NpyArray parse_npy(const std::string& name, const std::string& s) {
   return a;
 }
 
-/// A temporary name beside `path` that no other writer (thread or process)
-/// picks: an atomic write then renames it over `path`.
-inline std::filesystem::path unique_temp_name(const std::filesystem::path& path) {
-  static std::atomic<std::uint64_t> counter{0};
-  std::random_device rd;
-  const std::uint64_t r = (std::uint64_t(rd()) << 32) ^ rd() ^
-                          std::uint64_t(std::chrono::steady_clock::now().time_since_epoch().count()) ^
-                          std::hash<std::thread::id>()(std::this_thread::get_id());
-  std::filesystem::path tmp = path;
-  tmp += ".tmp-" + std::to_string(r % 1000000007u) + "-" + std::to_string(counter.fetch_add(1));
-  return tmp;
-}
-
-}  // namespace detail_npz
+}  // namespace detail
 
 /// The bytes of an .npz archive holding `arrays` (stored entries, no zip64:
 /// throws std::invalid_argument above 4 GiB).
 inline std::string npz_bytes(const std::vector<NpyArray>& arrays) {
-  using namespace detail_npz;
+  using namespace detail;
   std::string out, central;
   for (const auto& a : arrays) {
     if (a.bytes.size() != a.count() * dtype_size(a.dtype))
@@ -268,7 +252,7 @@ inline std::string npz_bytes(const std::vector<NpyArray>& arrays) {
 /// Reads the arrays of an .npz held in `s`; throws FormatError (without a
 /// file name: read_npz adds it).
 inline std::vector<NpyArray> parse_npz(const std::string& s) {
-  using namespace detail_npz;
+  using namespace detail;
   if (s.size() < 22) bad("too short to be an .npz (zip) file (" + std::to_string(s.size()) + " bytes)");
   std::size_t eocd = std::string::npos;
   const std::size_t lowest = s.size() > 22 + 0xFFFF ? s.size() - 22 - 0xFFFF : 0;
@@ -348,32 +332,6 @@ inline std::vector<NpyArray> read_npz(const std::filesystem::path& path) {
     return parse_npz(s);
   } catch (const FormatError& e) {
     throw FormatError("'" + path.string() + "': " + e.what());
-  }
-}
-
-/// Writes `bytes` to `path` atomically: a uniquely named temporary file
-/// beside it, then a rename, so a reader or a crash sees the old file or the
-/// complete new one. Throws std::runtime_error naming the path.
-inline void write_file_atomic(const std::filesystem::path& path, const std::string& bytes) {
-  namespace fs = std::filesystem;
-  if (path.has_parent_path()) fs::create_directories(path.parent_path());
-  const fs::path tmp = detail_npz::unique_temp_name(path);
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), std::streamsize(bytes.size()));
-    out.flush();
-    if (!out) {
-      std::error_code ignored;
-      fs::remove(tmp, ignored);
-      throw std::runtime_error("rewire: cannot write '" + path.string() + "' (disk full or no permission?)");
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw std::runtime_error("rewire: cannot rename a temporary file to '" + path.string() + "': " + ec.message());
   }
 }
 

@@ -1,0 +1,411 @@
+// config/read_study.cpp - TOML -> rewire::protocol::StudySpec, refusing anything the
+// library would refuse later (or silently misread) BEFORE any work starts:
+// unknown keys, wrong types, out-of-range values. Every message names the
+// source, line:column, the dotted key path and what is allowed there.
+#include "config/config.hpp"
+#include "config/schema.hpp"
+#include "config/toml_guard.hpp"
+
+#include <rewire/data/clusters.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace chronic_stress {
+namespace detail {
+namespace {
+
+using namespace rewire;
+using namespace rewire::protocol;
+using ojson = nlohmann::ordered_json;
+
+// ---- steps: one codec per step type ---------------------------------------
+// Everything the TOML schema knows about a step type sits in its Codec: its
+// keys besides "op", how they are read, and the canonical JSON written back.
+// The op is the library's S::name. A step type added to rewire::protocol::Step
+// without a Codec here does not compile (read_step_as and step_to_json
+// instantiate Codec<S> for every alternative).
+
+template <class S>
+struct Codec;
+
+int read_epochs(const Table& t) { return int(t.integer("epochs", 1, kMaxEpochs)); }
+
+template <>
+struct Codec<Train> {
+  static std::vector<std::string> keys() { return {"op", "epochs", "lr"}; }
+  static Train read(const Table& t) { return Train{read_epochs(t), t.real_f("lr", kLearningRate)}; }
+  static void write(const Train& s, ojson& j) {
+    j["epochs"] = s.epochs;
+    j["lr"] = short_float(s.lr);
+  }
+};
+
+template <>
+struct Codec<TrainWithStress> {
+  static std::vector<std::string> keys() { return {"op", "epochs", "lr", "sigma0"}; }
+  static TrainWithStress read(const Table& t) {
+    return TrainWithStress{read_epochs(t), t.real_f("lr", kLearningRate), t.real_f("sigma0", kNonNegative)};
+  }
+  static void write(const TrainWithStress& s, ojson& j) {
+    j["epochs"] = s.epochs;
+    j["lr"] = short_float(s.lr);
+    j["sigma0"] = short_float(s.sigma0);
+  }
+};
+
+template <>
+struct Codec<TrainWithNoise> {
+  static std::vector<std::string> keys() { return {"op", "epochs", "lr", "sigma"}; }
+  static TrainWithNoise read(const Table& t) {
+    return TrainWithNoise{read_epochs(t), t.real_f("lr", kLearningRate), t.real_f("sigma", kNonNegative)};
+  }
+  static void write(const TrainWithNoise& s, ojson& j) {
+    j["epochs"] = s.epochs;
+    j["lr"] = short_float(s.lr);
+    j["sigma"] = short_float(s.sigma);
+  }
+};
+
+template <>
+struct Codec<Discontinue> {
+  static std::vector<std::string> keys() { return {"op"}; }
+  static Discontinue read(const Table&) { return Discontinue{}; }
+  static void write(const Discontinue&, ojson&) {}
+};
+
+template <>
+struct Codec<Regrow> {
+  static std::vector<std::string> keys() { return {"op", "batches", "fraction", "sd", "ties"}; }
+  static Regrow read(const Table& t) {
+    Regrow r;
+    r.options.batches = int(t.integer("batches", 1, kMaxEpochs));
+    r.options.fraction = t.real("fraction", kFraction);
+    r.options.init_sd = t.real_f("sd", kNonNegative);
+    r.options.ties = t.ties();
+    return r;
+  }
+  static void write(const Regrow& s, ojson& j) {
+    j["batches"] = s.options.batches;
+    j["fraction"] = s.options.fraction;
+    j["sd"] = short_float(s.options.init_sd);
+    j["ties"] = to_string(s.options.ties);
+  }
+};
+
+// Also the body of a probe (with "name" instead of "op").
+template <>
+struct Codec<Modulate> {
+  static std::vector<std::string> keys() { return {"op", "activation", "damping"}; }
+  static Modulate read(const Table& t) {
+    Modulate m;
+    m.activation = t.activation();
+    if (t.get("damping")) m.damping = t.real_f("damping", kNonNegative);
+    if (!m.activation && !m.damping)
+      fail(t.source(), &t.node(), t.path() + " needs 'activation' (relu, tanh) and/or 'damping' (" +
+                                      kNonNegative.describe() + ")");
+    return m;
+  }
+  static void write(const Modulate& s, ojson& j) {
+    if (s.activation) j["activation"] = to_string(*s.activation);
+    if (s.damping) j["damping"] = short_float(*s.damping);
+  }
+};
+
+template <>
+struct Codec<PruneTo> {
+  static std::vector<std::string> keys() { return {"op", "target", "scope"}; }
+  static PruneTo read(const Table& t) { return PruneTo{t.real("target", kSparsity), t.scope()}; }
+  static void write(const PruneTo& s, ojson& j) {
+    j["target"] = s.target;
+    j["scope"] = to_string(s.scope);
+  }
+};
+
+template <>
+struct Codec<PruneRemaining> {
+  static std::vector<std::string> keys() { return {"op", "fraction", "cap", "scope"}; }
+  static PruneRemaining read(const Table& t) {
+    return PruneRemaining{t.real("fraction", kSparsity), t.real("cap", kCap, PruneRemaining{}.cap), t.scope()};
+  }
+  static void write(const PruneRemaining& s, ojson& j) {
+    j["fraction"] = s.fraction;
+    j["cap"] = s.cap;
+    j["scope"] = to_string(s.scope);
+  }
+};
+
+template <std::size_t... I>
+std::vector<std::string> op_names(std::index_sequence<I...>) {
+  return {std::variant_alternative_t<I, Step>::name...};
+}
+
+const std::vector<std::string>& ops() {
+  static const std::vector<std::string> names = op_names(std::make_index_sequence<std::variant_size_v<Step>>());
+  return names;
+}
+
+// The step of kind `op` (one of ops()), read by the Codec of alternative I or a later one.
+template <std::size_t I = 0>
+Step read_step_as(const std::string& op, const toml::node& n, const std::string& path, const std::string& src) {
+  if constexpr (I == std::variant_size_v<Step>) {
+    throw std::logic_error("read_step: op '" + op + "' has no codec");  // unreachable: op is one of ops()
+  } else {
+    using S = std::variant_alternative_t<I, Step>;
+    if (op == S::name) return Codec<S>::read(Table(n, path, src, Codec<S>::keys()));
+    return read_step_as<I + 1>(op, n, path, src);
+  }
+}
+
+}  // namespace
+
+Step read_step(const std::string& src, const toml::node& n, const std::string& path) {
+  const std::string what = "a step table such as { op = \"train\", epochs = 10, lr = 5e-4 }";
+  const auto* t = n.as_table();
+  if (!t) wrong_type(src, n, path, what);
+  const auto* op_node = t->get("op");
+  if (!op_node) fail(src, &n, "missing key '" + path + ".op' (required: one of " + join(ops()) + ")");
+  return read_step_as(read_choice(src, *op_node, path + ".op", ops()), n, path, src);
+}
+
+std::vector<Step> read_steps(const Table& t, std::string_view key, bool required) {
+  const auto* n = t.get(key);
+  if (!n) {
+    if (required) t.missing(key, "an array of steps (may be empty)");
+    return {};
+  }
+  std::vector<Step> steps;
+  const auto& a = read_array(t.source(), *n, t.at(key), "step tables");
+  for (std::size_t i = 0; i < a.size(); ++i)
+    steps.push_back(read_step(t.source(), a[i], t.at(key) + "[" + std::to_string(i) + "]"));
+  return steps;
+}
+
+Modulate read_modulation(const Table& t) { return Codec<Modulate>::read(t); }
+
+// The prune of [relapse] or [longitudinal]. Without a cap even in paper.toml,
+// there is none (PruneRemaining's default, 1).
+PruneRemaining read_removal(const Table& t, const PruneRemaining* paper) {
+  return PruneRemaining{t.real("remove_fraction", kSparsity, paper ? std::optional<double>(paper->fraction) : std::nullopt),
+                        t.real("cap", kCap, paper ? paper->cap : PruneRemaining{}.cap), t.scope()};
+}
+
+namespace {
+
+// ---- sections --------------------------------------------------------------
+// The library has no study defaults; the schema's are the built-in
+// paper.toml's: a key a file omits takes the paper's value. `paper` is null
+// while paper.toml itself is read, and then those keys are required.
+
+template <class S, class T>
+std::optional<T> paper_value(const S* paper, T S::*field) {
+  if (!paper) return std::nullopt;
+  return paper->*field;
+}
+
+// Class centres: 2 to 4096 classes, all of one dimension (1 to 4096). The
+// paper's own centres are stored as "none given", so that spelling them out
+// leaves the canonical form (and the hash) of a paper config unchanged.
+ClusterCentres read_centres(const std::string& src, const toml::node& n, const std::string& path) {
+  const std::string what = "class centres such as [[-3.0, -3.0], [3.0, 3.0]], one array per class";
+  const auto& a = read_array(src, n, path, what);
+  if (a.size() < 2 || a.size() > 4096)
+    fail(src, &n, path + " has " + std::to_string(a.size()) + " centres: expected 2 to 4096 (one per class)");
+  ClusterCentres centres;
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    const std::string at = path + "[" + std::to_string(k) + "]";
+    const auto& c = read_array(src, a[k], at, "coordinates");
+    if (c.empty() || c.size() > 4096) fail(src, &a[k], at + " has " + std::to_string(c.size()) + " coordinates: expected 1 to 4096");
+    if (k > 0 && c.size() != centres[0].size())
+      fail(src, &a[k], at + " has " + std::to_string(c.size()) + " coordinates, " + path + "[0] has " +
+                           std::to_string(centres[0].size()) + ": every centre needs the same dimension");
+    std::vector<float> centre;
+    for (std::size_t j = 0; j < c.size(); ++j)
+      centre.push_back(read_float(src, c[j], at + "[" + std::to_string(j) + "]", kFinite));
+    centres.push_back(std::move(centre));
+  }
+  if (centres == paper_centres()) return {};
+  return centres;
+}
+
+void read_data(const Table& t, DataSpec& d, const DataSpec* paper) {
+  d.train_size = t.integer("train_size", 1, kMaxSetSize, paper_value(paper, &DataSpec::train_size));
+  d.standard_size = t.integer("standard_size", 1, kMaxSetSize, paper_value(paper, &DataSpec::standard_size));
+  d.clean_size = t.integer("clean_size", 1, kMaxSetSize, paper_value(paper, &DataSpec::clean_size));
+  d.sigma = t.real_f("sigma", kNonNegative, paper_value(paper, &DataSpec::sigma));
+  d.clean_sigma = t.real_f("clean_sigma", kNonNegative, paper_value(paper, &DataSpec::clean_sigma));
+  d.batch_size = t.integer("batch_size", 1, kMaxSetSize, paper_value(paper, &DataSpec::batch_size));
+  if (const auto* n = t.get("centres")) d.centres = read_centres(t.source(), *n, t.at("centres"));
+}
+
+void read_network(const Table& t, std::vector<Index>& widths, bool required) {
+  const auto* n = t.get("widths");
+  if (!n) {
+    if (required) t.missing("widths", "layer widths such as [2, 512, 512, 256, 4]");
+    return;
+  }
+  const auto& a = read_array(t.source(), *n, t.at("widths"), "layer widths");
+  if (a.size() < 2 || a.size() > 16)
+    fail(t.source(), n, t.at("widths") + " has " + std::to_string(a.size()) +
+                            " entries: expected 2 to 16 (input, hidden..., output)");
+  widths.clear();
+  for (std::size_t i = 0; i < a.size(); ++i)
+    widths.push_back(read_integer(t.source(), a[i], t.at("widths") + "[" + std::to_string(i) + "]", 1, kMaxWidth));
+}
+
+// The network's input and output widths must fit the task: the dimension of
+// the class centres and their count. Named at widths if the file gives them,
+// else at data.centres (the widths then are the paper's).
+void check_task_shape(const Table& top, const StudySpec& spec) {
+  const ClusterCentres centres = spec.data.task_centres();
+  const auto dims = Index(centres.front().size());
+  const auto classes = Index(centres.size());
+  const std::string origin = spec.data.centres.empty() ? " (the paper's task)" : " (data.centres)";
+  const toml::node* network = top.get("network");
+  const toml::node* widths = network && network->as_table() ? network->as_table()->get("widths") : nullptr;
+  if (!widths) {
+    const toml::node* data = top.get("data");
+    const toml::node* at = data && data->as_table() ? data->as_table()->get("centres") : nullptr;
+    if (spec.widths.front() != dims || spec.widths.back() != classes)
+      fail(top.source(), at, "data.centres: " + std::to_string(classes) + " classes in " + std::to_string(dims) +
+                                 " dimensions need network.widths from " + std::to_string(dims) + " to " +
+                                 std::to_string(classes) + " units; give [network] widths");
+    return;
+  }
+  const auto& a = *widths->as_array();
+  if (spec.widths.front() != dims)
+    fail(top.source(), &a[0], "network.widths[0] = " + std::to_string(spec.widths.front()) +
+                                  ": the input layer must have " + std::to_string(dims) + " units (the dimension of the data" +
+                                  origin + ")");
+  if (spec.widths.back() != classes)
+    fail(top.source(), &a[a.size() - 1], "network.widths[" + std::to_string(a.size() - 1) + "] = " +
+                                             std::to_string(spec.widths.back()) + ": the output layer must have " +
+                                             std::to_string(classes) + " units (the data have " +
+                                             std::to_string(classes) + " classes" + origin + ")");
+}
+
+void read_stress_levels(const Table& t, std::vector<float>& levels, bool required) {
+  const auto* n = t.get("stress_levels");
+  if (!n) {
+    if (required) t.missing("stress_levels", "1 to 32 distinct noise sigmas >= 0");
+    return;
+  }
+  const std::string path = t.at("stress_levels");
+  const auto& a = read_array(t.source(), *n, path, "noise sigmas");
+  if (a.empty() || a.size() > 32)
+    fail(t.source(), n, path + " has " + std::to_string(a.size()) + " entries: expected 1 to 32");
+  levels.clear();
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const std::string at = path + "[" + std::to_string(i) + "]";
+    const float s = read_float(t.source(), a[i], at, kNonNegative);
+    // Each level is one metric (stress_<sigma>); == also takes -0.0 and 0.0 as one.
+    for (std::size_t j = 0; j < levels.size(); ++j)
+      if (levels[j] == s)
+        fail(t.source(), &a[i], at + " = " + show(a[i]) + " repeats " + path + "[" + std::to_string(j) +
+                                    "] = " + show(a[j]) + ": every stress level must be distinct");
+    levels.push_back(s);
+  }
+}
+
+void read_evaluation(const Table& t, MeasureSpec& m, const MeasureSpec* paper) {
+  m.combined_input_sigma =
+      t.real_f("combined_input_sigma", kNonNegative, paper_value(paper, &MeasureSpec::combined_input_sigma));
+  m.combined_internal_sigma =
+      t.real_f("combined_internal_sigma", kNonNegative, paper_value(paper, &MeasureSpec::combined_internal_sigma));
+  read_stress_levels(t, m.stress_levels, !paper);
+}
+
+void read_longitudinal(const Table& t, LongitudinalSpec& L, const LongitudinalSpec* paper) {
+  L.cycles = int(t.integer("cycles", 0, 1000, paper_value(paper, &LongitudinalSpec::cycles)));
+  L.prune = read_removal(t, paper ? &paper->prune : nullptr);
+  L.threshold = t.real("threshold", kPercent, paper_value(paper, &LongitudinalSpec::threshold));
+}
+
+
+// A whole study; `paper` as for the sections above.
+StudySpec read_study(std::string_view toml_text, const std::string& source, const StudySpec* paper) {
+  const toml::table root = parse_toml(toml_text, source);
+  Table top(root, "", source, {"data", "network", "baseline", "evaluation", "relapse", "longitudinal", "numerics", "arms"});
+  StudySpec spec;
+  if (paper) spec = *paper;  // baseline and arms are replaced below
+  // An omitted section keeps the paper's values; paper.toml must have them all.
+  const auto section = [&](const char* key, std::vector<std::string> keys) -> std::optional<Table> {
+    const auto* n = top.get(key);
+    if (!n) {
+      if (!paper) top.missing(key, std::string("a [") + key + "] table");
+      return std::nullopt;
+    }
+    return Table(*n, key, source, std::move(keys));
+  };
+  if (auto t = section("data", {"train_size", "standard_size", "clean_size", "sigma", "clean_sigma", "batch_size",
+                                "centres"}))
+    read_data(*t, spec.data, paper ? &paper->data : nullptr);
+  if (auto t = section("network", {"widths"})) read_network(*t, spec.widths, !paper);
+  check_task_shape(top, spec);
+  const auto* baseline = top.get("baseline");
+  if (!baseline) top.missing("baseline", "a [baseline] table with 'steps'");
+  spec.baseline = read_steps(Table(*baseline, "baseline", source, {"steps"}), "steps", true);
+  if (auto t = section("evaluation", {"combined_input_sigma", "combined_internal_sigma", "stress_levels"}))
+    read_evaluation(*t, spec.measure, paper ? &paper->measure : nullptr);
+  if (auto t = section("relapse", {"remove_fraction", "cap", "scope"}))
+    spec.relapse.prune = read_removal(*t, paper ? &paper->relapse.prune : nullptr);
+  if (auto t = section("longitudinal", {"cycles", "remove_fraction", "cap", "scope", "threshold"}))
+    read_longitudinal(*t, spec.longitudinal, paper ? &paper->longitudinal : nullptr);
+  if (auto t = section("numerics", {"flush_denormals"}))
+    spec.flush_denormals = t->boolean("flush_denormals", paper_value(paper, &StudySpec::flush_denormals));
+  spec.arms = read_arms(top, spec.longitudinal.cycles);
+  // The library's own checks, as a net under ours (they should never fire).
+  try {
+    spec.validate();
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(source + ": " + e.what());
+  }
+  return spec;
+}
+
+}  // namespace
+
+toml::table parse_toml(std::string_view toml_text, const std::string& source) {
+  require_ascii_outside_comments(toml_text, source);
+  try {
+    return toml::parse(toml_text, source);
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    throw ConfigError(source + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) +
+                      ": malformed TOML: " + std::string(e.description()));
+  }
+}
+
+}  // namespace detail
+
+using namespace rewire::protocol;
+using ojson = nlohmann::ordered_json;
+
+StudySpec parse_config(std::string_view toml_text, const std::string& source) {
+  static const StudySpec paper = detail::read_study(paper_config(), kPaperConfigName, nullptr);
+  return detail::read_study(toml_text, source, &paper);
+}
+
+ojson step_to_json(const Step& step) {
+  return std::visit(
+      [](const auto& s) {
+        ojson j{{"op", s.name}};
+        detail::Codec<std::decay_t<decltype(s)>>::write(s, j);
+        return j;
+      },
+      step);
+}
+
+ojson probe_to_json(const Probe& probe) {
+  ojson j{{"name", probe.name}};
+  detail::Codec<Modulate>::write(probe.modulation, j);
+  return j;
+}
+
+}  // namespace chronic_stress

@@ -1,0 +1,46 @@
+// config/schema.hpp - what read_study.cpp (steps, sections, the whole study),
+// read_arms.cpp (arms, their schedules and probes) and sweep_points.cpp share.
+// Internal to the room; config.hpp is its front door.
+#pragma once
+
+#include "config/error.hpp"
+
+#include <rewire/protocol/study.hpp>
+#include "config/toml_reader.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace chronic_stress::detail {
+
+// Upper bounds no sane study reaches; they keep every count far from int
+// overflow (also after --epoch-scale, which is capped at 1000).
+inline constexpr std::int64_t kMaxEpochs = 100000;
+inline constexpr std::int64_t kMaxSetSize = 10000000;
+inline constexpr std::int64_t kMaxWidth = 65536;
+
+/// The TOML text as a table; a ConfigError names the source, line:column and
+/// the problem (non-ASCII outside comments is refused first: toml_guard.hpp).
+toml::table parse_toml(std::string_view toml_text, const std::string& source);
+
+/// The array of steps under `key` of `t` (empty if absent and not required).
+std::vector<rewire::protocol::Step> read_steps(const Table& t, std::string_view key, bool required);
+
+/// One step table at `path`.
+rewire::protocol::Step read_step(const std::string& src, const toml::node& n, const std::string& path);
+
+/// The activation/damping pair of a modulate step or a probe.
+rewire::protocol::Modulate read_modulation(const Table& t);
+
+/// The prune of [relapse], [longitudinal] or an arm's stress block: the keys
+/// remove_fraction, cap, scope. `fallback` supplies omitted fraction and cap.
+rewire::protocol::PruneRemaining read_removal(const Table& t,
+                                              const rewire::protocol::PruneRemaining* fallback);
+
+/// The [[arms]] of the top-level table; `cycles` is the study's cycle count
+/// (cycle selectors are checked against it).
+std::vector<rewire::protocol::ArmSpec> read_arms(const Table& top, int cycles);
+
+}  // namespace chronic_stress::detail

@@ -1,0 +1,248 @@
+// results/checkpoints.cpp - see checkpoints.hpp.
+#include "results/checkpoints.hpp"
+
+#include <rewire/io/checkpoint.hpp>
+#include <rewire/version.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+namespace chronic_stress {
+
+namespace fs = std::filesystem;
+using rewire::io::Json;
+using rewire::protocol::ArmResult;
+using rewire::protocol::ArmState;
+using rewire::protocol::StudySpec;
+
+namespace {
+
+// Doubles exactly: JSON numbers (17 digits) when finite, else a word (a
+// diverged arm can measure NaN; the seed file writes it as null anyway).
+Json number(double v) {
+  if (std::isfinite(v)) return Json::of(v);
+  return Json::of(std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+}
+
+double number_from(const Json& j) {
+  if (j.type == Json::Type::number) return j.number;
+  if (j.type == Json::Type::string && j.text == "nan") return std::nan("");
+  if (j.type == Json::Type::string && (j.text == "inf" || j.text == "-inf"))
+    return j.text == "inf" ? HUGE_VAL : -HUGE_VAL;
+  throw std::runtime_error("a result value is not a number");
+}
+
+Json series(const std::vector<double>& xs) {
+  Json a = Json::array();
+  for (double x : xs) a.items.push_back(number(x));
+  return a;
+}
+
+const Json& field(const Json& j, const char* key, Json::Type type) {
+  const Json* f = j.find(key);
+  if (f == nullptr || f->type != type) throw std::runtime_error(std::string("meta.") + key + " is missing or has the wrong type");
+  return *f;
+}
+
+Json result_json(const ArmResult& r) {
+  Json metrics = Json::object();
+  for (const auto& [name, v] : r.metrics) metrics.set(name, number(v));
+  return Json::object()
+      .set("metrics", metrics)
+      .set("cycle_sparsity", series(r.cycle_sparsity))
+      .set("cycle_accuracy", series(r.cycle_accuracy))
+      .set("relapse_cycle", r.relapse_cycle ? Json::of(double(*r.relapse_cycle)) : Json())
+      .set("diverged", Json::of(r.diverged))
+      .set("baseline_diverged", Json::of(r.baseline_diverged));
+}
+
+ArmResult result_from(const Json& j, const std::string& arm) {
+  ArmResult r;
+  r.arm = arm;
+  for (const auto& [name, v] : field(j, "metrics", Json::Type::object).members) r.metrics[name] = number_from(v);
+  for (const Json& x : field(j, "cycle_sparsity", Json::Type::array).items) r.cycle_sparsity.push_back(number_from(x));
+  for (const Json& x : field(j, "cycle_accuracy", Json::Type::array).items) r.cycle_accuracy.push_back(number_from(x));
+  const Json* rc = j.find("relapse_cycle");
+  if (rc != nullptr && rc->type == Json::Type::number) r.relapse_cycle = int(rc->number);
+  r.diverged = field(j, "diverged", Json::Type::boolean).boolean;
+  r.baseline_diverged = field(j, "baseline_diverged", Json::Type::boolean).boolean;
+  return r;
+}
+
+template <typename Array>
+std::vector<std::uint64_t> words(const Array& a) {
+  return std::vector<std::uint64_t>(a.begin(), a.end());
+}
+
+template <typename Array>
+Array stream_from(const rewire::io::Checkpoint& c, const std::string& name) {
+  for (const auto& [n, w] : c.streams)
+    if (n == name) {
+      Array a{};
+      if (w.size() != a.size()) throw std::runtime_error("stream." + name + " has " + std::to_string(w.size()) + " words");
+      for (std::size_t k = 0; k < a.size(); ++k) {
+        if (w[k] > std::uint64_t(std::numeric_limits<typename Array::value_type>::max()))
+          throw std::runtime_error("stream." + name + " holds a word out of range");
+        a[k] = typename Array::value_type(w[k]);
+      }
+      return a;
+    }
+  throw std::runtime_error("stream." + name + " is missing");
+}
+
+// A checkpoint holding `s`'s network and random streams (meta: the caller's).
+rewire::io::Checkpoint subject_checkpoint(const rewire::protocol::Subject& s) {
+  rewire::io::Checkpoint c;
+  c.net = s.net;
+  c.streams.push_back({"shuffle", words(s.shuffle.state())});
+  c.streams.push_back({"train_noise", words(s.train_noise.state())});
+  c.streams.push_back({"regrow_values", words(s.regrow_values.state())});
+  return c;
+}
+
+// The subject subject_checkpoint saved (c.net is moved from).
+rewire::protocol::Subject subject_from(rewire::io::Checkpoint& c, std::uint64_t seed, std::uint64_t lineage) {
+  rewire::protocol::Subject subject(std::move(c.net), seed, lineage);
+  subject.shuffle = rewire::Rng::from_state(stream_from<std::array<std::uint64_t, 4>>(c, "shuffle"));
+  subject.train_noise =
+      rewire::NoiseSource::from_state(stream_from<std::array<std::uint32_t, 4 * rewire::NoiseSource::kLanes>>(c, "train_noise"));
+  subject.regrow_values = rewire::Rng::from_state(stream_from<std::array<std::uint64_t, 4>>(c, "regrow_values"));
+  subject.diverged = field(c.meta, "subject_diverged", Json::Type::boolean).boolean;
+  return subject;
+}
+
+void check_widths(const rewire::Mlp& net, const StudySpec& spec) {
+  std::vector<rewire::Index> widths{net.in_features()};
+  for (std::size_t l = 0; l < net.num_layers(); ++l) widths.push_back(net.layer(l).out_features());
+  if (widths != spec.widths) throw std::runtime_error("its network has other widths than the configuration");
+}
+
+}  // namespace
+
+fs::path seed_checkpoint_dir(const fs::path& out_dir, std::uint64_t seed) {
+  char name[32];
+  std::snprintf(name, sizeof name, "seed-%03llu", static_cast<unsigned long long>(seed));
+  return out_dir / "checkpoints" / name;
+}
+
+fs::path checkpoint_path(const fs::path& out_dir, const StudySpec& spec, const ArmKey& key, const ArmState& state) {
+  const fs::path dir = seed_checkpoint_dir(out_dir, key.seed) / spec.arms.at(key.arm).name;
+  if (state.result.cycle_accuracy.empty()) return dir / "treatment.npz";
+  char name[32];
+  std::snprintf(name, sizeof name, "cycle-%03d.npz", state.next_cycle - 1);
+  return dir / name;
+}
+
+void save_arm_state(const fs::path& file, const StudySpec& spec, const ArmKey& key, const ArmState& state) {
+  rewire::io::Checkpoint c = subject_checkpoint(state.subject);
+  // Integers up to 2^53 are exact as JSON numbers; seeds and lineages are
+  // 64-bit, so they travel as decimal strings.
+  c.meta.set("kind", Json::of("chronic_stress arm state"))
+      .set("config_hash", Json::of(key.config_hash))
+      .set("seed", Json::of(std::to_string(key.seed)))
+      .set("arm", Json::of(spec.arms.at(key.arm).name))
+      .set("arm_index", Json::of(double(key.arm)))
+      .set("next_cycle", Json::of(double(state.next_cycle)))
+      .set("lineage", Json::of(std::to_string(state.subject.lineage)))
+      .set("subject_diverged", Json::of(state.subject.diverged))
+      .set("result", result_json(state.result));
+  rewire::io::save(file, c);
+}
+
+ArmState load_arm_state(const fs::path& file, const StudySpec& spec, const ArmKey& key) {
+  rewire::io::Checkpoint c = rewire::io::load(file);  // FormatError names the file
+  try {
+    const Json& m = c.meta;
+    const std::string& arm = spec.arms.at(key.arm).name;
+    if (field(m, "config_hash", Json::Type::string).text != key.config_hash)
+      throw std::runtime_error("it belongs to another configuration");
+    if (field(m, "seed", Json::Type::string).text != std::to_string(key.seed)) throw std::runtime_error("it belongs to another seed");
+    if (field(m, "arm", Json::Type::string).text != arm) throw std::runtime_error("it belongs to another arm");
+    const std::uint64_t lineage = rewire::protocol::arm_lineage(key.arm);
+    if (field(m, "lineage", Json::Type::string).text != std::to_string(lineage)) throw std::runtime_error("its lineage is wrong");
+    check_widths(c.net, spec);
+    const double next = field(m, "next_cycle", Json::Type::number).number;
+    const int cycles = spec.longitudinal.cycles;
+    const bool follow_up = spec.arms[key.arm].follow_up;
+    ArmResult result = result_from(field(m, "result", Json::Type::object), arm);
+    const int done = follow_up ? int(next) : 0;  // cycles measured so far
+    if (!(next >= 0 && next <= cycles + 1 && next == std::floor(next)) || (!follow_up && next != cycles + 1) ||
+        result.cycle_accuracy.size() != std::size_t(done) || result.cycle_sparsity.size() != std::size_t(done))
+      throw std::runtime_error("its protocol position disagrees with its results");
+    return ArmState{subject_from(c, key.seed, lineage), std::move(result), int(next)};
+  } catch (const std::exception& e) {
+    throw std::runtime_error("'" + file.string() + "': " + e.what());
+  }
+}
+
+std::optional<ArmState> latest_arm_state(const fs::path& out_dir, const StudySpec& spec, const ArmKey& key,
+                                         std::string& notes) {
+  const fs::path dir = seed_checkpoint_dir(out_dir, key.seed) / spec.arms.at(key.arm).name;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return std::nullopt;
+  std::vector<fs::path> files;  // cycle-CCC.npz newest first, then treatment.npz
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.path().extension() == ".npz" && (name.rfind("cycle-", 0) == 0 || name == "treatment.npz"))
+      files.push_back(entry.path());
+  }
+  const auto position = [](const fs::path& p) {  // treatment: -1, cycle-CCC: CCC
+    const std::string name = p.filename().string();
+    return name == "treatment.npz" ? -1L : std::strtol(name.c_str() + 6, nullptr, 10);
+  };
+  std::sort(files.begin(), files.end(), [&](const fs::path& a, const fs::path& b) { return position(a) > position(b); });
+  for (const auto& f : files) {
+    try {
+      return load_arm_state(f, spec, key);
+    } catch (const std::exception& e) {
+      notes += std::string(notes.empty() ? "" : "\n") + "not resuming from " + e.what();
+    }
+  }
+  return std::nullopt;
+}
+
+std::string subject_bytes(const rewire::protocol::Subject& subject, const std::string& config_hash) {
+  rewire::io::Checkpoint c = subject_checkpoint(subject);
+  c.meta.set("kind", Json::of("chronic_stress subject"))
+      .set("config_hash", Json::of(config_hash))
+      .set("seed", Json::of(std::to_string(subject.seed)))
+      .set("lineage", Json::of(std::to_string(subject.lineage)))
+      .set("subject_diverged", Json::of(subject.diverged));
+  return rewire::io::checkpoint_bytes(c);
+}
+
+rewire::protocol::Subject subject_from_bytes(const std::string& bytes, const StudySpec& spec, std::uint64_t seed,
+                                             const std::string& config_hash) {
+  try {
+    rewire::io::Checkpoint c = rewire::io::parse_checkpoint(bytes);
+    const Json& m = c.meta;
+    if (field(m, "kind", Json::Type::string).text != "chronic_stress subject")
+      throw std::runtime_error("it is not a subject's state");
+    if (field(m, "config_hash", Json::Type::string).text != config_hash)
+      throw std::runtime_error("it belongs to another configuration");
+    if (field(m, "seed", Json::Type::string).text != std::to_string(seed)) throw std::runtime_error("it belongs to another seed");
+    check_widths(c.net, spec);
+    const std::string& lineage = field(m, "lineage", Json::Type::string).text;
+    return subject_from(c, seed, std::stoull(lineage));
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("a subject's state of seed ") + std::to_string(seed) + ": " + e.what());
+  }
+}
+
+std::string arm_result_text(const ArmResult& result) { return rewire::io::dump_json(result_json(result)); }
+
+ArmResult arm_result_from_text(const std::string& text, const std::string& arm) {
+  try {
+    return result_from(rewire::io::parse_json(text), arm);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("the result of arm " + arm + ": " + e.what());
+  }
+}
+
+}  // namespace chronic_stress

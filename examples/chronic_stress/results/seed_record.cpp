@@ -1,0 +1,212 @@
+// results/seed_record.cpp - seed files: records of computed seeds, JSON both ways,
+// and the check of a record against the configuration (resume, report).
+#include "config/config.hpp"
+#include "results/json_read.hpp"
+#include "results/model.hpp"
+
+#include <rewire/protocol/metric_keys.hpp>
+#include <rewire/version.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+namespace chronic_stress {
+
+using nlohmann::json;
+using namespace json_read;
+using rewire::protocol::ArmResult;
+using rewire::protocol::ArmSpec;
+using rewire::protocol::StudySpec;
+namespace metric = rewire::protocol::metric;
+
+bool is_valid_name(const std::string& name) {
+  return !name.empty() && name.size() <= 80 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+           c == '-';
+  });
+}
+
+namespace {
+
+Value finite_or_null(double v) { return std::isfinite(v) ? Value(v) : std::nullopt; }
+
+std::vector<Value> values(const std::vector<double>& xs) {
+  std::vector<Value> out;
+  for (double x : xs) out.push_back(finite_or_null(x));
+  return out;
+}
+
+json series_json(const std::vector<Value>& xs) {
+  json out = json::array();
+  for (const auto& x : xs) out.push_back(value_json(x));
+  return out;
+}
+
+std::vector<Value> series_from(const json& j, const std::string& path) {
+  std::vector<Value> out;
+  for (std::size_t i = 0; i < array(j, path).size(); ++i) out.push_back(value(j[i], at(path, i)));
+  return out;
+}
+
+ArmRecord arm_from(const json& j, const std::string& path) {
+  object(j, path, {"diverged", "metrics", "longitudinal"});
+  ArmRecord a;
+  a.diverged = boolean(j.at("diverged"), at(path, "diverged"));
+  const std::string mpath = at(path, "metrics");
+  for (const auto& [name, v] : named_object(j.at("metrics"), mpath).items())
+    a.metrics[name] = value(v, at(mpath, name));
+  const json& L = j.at("longitudinal");
+  if (L.is_null()) return a;
+  const std::string lpath = at(path, "longitudinal");
+  object(L, lpath, {"sparsity", "accuracy", "relapse_cycle"});
+  CycleSeries c;
+  c.sparsity = series_from(L.at("sparsity"), at(lpath, "sparsity"));
+  c.accuracy = series_from(L.at("accuracy"), at(lpath, "accuracy"));
+  const json& rc = L.at("relapse_cycle");
+  if (!rc.is_null()) {
+    const std::uint64_t cycle = count(rc, at(lpath, "relapse_cycle"));
+    if (cycle > 100000) bad(at(lpath, "relapse_cycle"), "is " + rc.dump() + ", not a cycle");
+    c.relapse_cycle = int(cycle);
+  }
+  a.longitudinal = std::move(c);
+  return a;
+}
+
+std::string series_mismatch(const std::vector<Value>& xs, bool diverged, int cycles, const std::string& path) {
+  if (xs.size() != std::size_t(cycles) + 1)
+    return path + " has " + std::to_string(xs.size()) + " values, expected " + std::to_string(cycles + 1) +
+           ", one per cycle 0-" + std::to_string(cycles);
+  for (std::size_t c = 0; c < xs.size(); ++c)
+    if (!xs[c] && !diverged) return at(path, c) + " is null but the arm did not diverge";
+  return "";
+}
+
+std::string arm_mismatch(const ArmRecord& a, const StudySpec& spec, const ArmSpec& arm) {
+  const std::string path = "arms." + arm.name;
+  const std::vector<std::string> want = expected_metrics(spec, arm);
+  for (const auto& m : want)
+    if (!a.metrics.count(m)) return path + ".metrics." + m + " is missing";
+  for (const auto& [name, v] : a.metrics) {
+    if (std::find(want.begin(), want.end(), name) == want.end())
+      return path + ".metrics." + name + " is not a metric of this arm";
+    if (!v && !a.diverged) return path + ".metrics." + name + " is null but the arm did not diverge";
+  }
+  if (!arm.follow_up)
+    return a.longitudinal ? path + ".longitudinal is not null, but the arm has no follow-up" : "";
+  if (!a.longitudinal) return path + ".longitudinal is null, but the arm has follow-up cycles";
+  const int C = spec.longitudinal.cycles;
+  for (const auto& [key, xs] : {std::pair{"sparsity", &a.longitudinal->sparsity},
+                                std::pair{"accuracy", &a.longitudinal->accuracy}})
+    if (auto why = series_mismatch(*xs, a.diverged, C, path + ".longitudinal." + key); !why.empty()) return why;
+  if (const auto& rc = a.longitudinal->relapse_cycle; rc && *rc > C)
+    return path + ".longitudinal.relapse_cycle is " + std::to_string(*rc) + ", expected null or a cycle 0-" +
+           std::to_string(C);
+  return "";
+}
+
+}  // namespace
+
+SeedRecord seed_record(std::uint64_t seed, const std::string& config_hash, double seconds,
+                       const std::vector<ArmResult>& arms) {
+  SeedRecord r{seed, config_hash, rewire::version, std::round(seconds * 1000.0) / 1000.0, {}};
+  for (const auto& result : arms) {
+    ArmRecord& a = r.arms[result.arm];
+    a.diverged = result.diverged;
+    for (const auto& [name, v] : result.metrics) a.metrics[name] = finite_or_null(v);
+    if (result.cycle_accuracy.empty()) continue;  // no follow-up
+    a.longitudinal = CycleSeries{values(result.cycle_sparsity), values(result.cycle_accuracy), result.relapse_cycle};
+  }
+  return r;
+}
+
+json to_json(const SeedRecord& r) {
+  json arms = json::object();
+  for (const auto& [name, a] : r.arms) {
+    json metrics = json::object();
+    for (const auto& [m, v] : a.metrics) metrics[m] = value_json(v);
+    json L = nullptr;
+    if (a.longitudinal) {
+      const auto& rc = a.longitudinal->relapse_cycle;
+      L = {{"sparsity", series_json(a.longitudinal->sparsity)},
+           {"accuracy", series_json(a.longitudinal->accuracy)},
+           {"relapse_cycle", rc ? json(*rc) : json(nullptr)}};
+    }
+    arms[name] = {{"diverged", a.diverged}, {"metrics", metrics}, {"longitudinal", L}};
+  }
+  json doc = {{"schema", kSeedSchema},       {"seed", r.seed},       {"config_hash", r.config_hash},
+              {"library_version", r.library_version}, {"seconds", r.seconds}, {"arms", arms}};
+  doc["checksum"] = seed_checksum(doc);
+  return doc;
+}
+
+std::string seed_checksum(const json& doc) {
+  json body = doc;
+  body.erase("checksum");
+  // Compact, keys sorted (nlohmann's object is a std::map), numbers in their
+  // shortest round-trip form: the same record always gives the same text.
+  return "fnv1a64:" + fnv1a64_hex(body.dump());
+}
+
+SeedRecord seed_from_json(const json& doc) {
+  // The schema first: a file of another kind should be named as such.
+  if (!doc.is_object() || doc.value("schema", json()) != kSeedSchema)
+    bad("schema", "is " + (doc.is_object() ? doc.value("schema", json()).dump() : "missing") + ", expected \"" +
+                      kSeedSchema + "\"");
+  json fields = doc;  // the checksum is optional and checked by seed_file_mismatch
+  fields.erase("checksum");
+  object(fields, "", {"schema", "seed", "config_hash", "library_version", "seconds", "arms"});
+  SeedRecord r;
+  r.seed = count(doc.at("seed"), "seed");
+  r.config_hash = string(doc.at("config_hash"), "config_hash");
+  r.library_version = string(doc.at("library_version"), "library_version");
+  r.seconds = number(doc.at("seconds"), "seconds");
+  if (!(r.seconds >= 0)) bad("seconds", "is negative");
+  for (const auto& [name, a] : named_object(doc.at("arms"), "arms").items()) r.arms[name] = arm_from(a, "arms." + name);
+  return r;
+}
+
+std::vector<std::string> expected_metrics(const StudySpec& spec, const ArmSpec& arm) {
+  std::vector<std::string> names{metric::sparsity, metric::clean, metric::standard, metric::combined};
+  for (float s : spec.measure.stress_levels) names.push_back(metric::stress(s));
+  for (const char* m : {metric::dose_l1, metric::dose_l2, metric::dose_turnover, metric::dose_sparsity_change,
+                        metric::pretreatment_combined})
+    names.push_back(m);
+  if (!arm.follow_up) return names;
+  for (const char* m : {metric::relapse_before, metric::relapse_after, metric::relapse_drop, metric::relapse_sparsity})
+    names.push_back(m);
+  for (const auto& p : arm.probes)
+    names.insert(names.end(), {metric::probe_combined(p.name), metric::probe_extreme(p.name)});
+  return names;
+}
+
+std::string checksum_mismatch(const json& doc) {
+  // Files written before seed files had a checksum (and hand-written test
+  // files) have none: the full validation of the record still applies.
+  if (!doc.is_object() || !doc.contains("checksum")) return "";
+  const json& c = doc.at("checksum");
+  if (!c.is_string() || c.get<std::string>() != seed_checksum(doc))
+    return "checksum does not match the record: the file was changed or damaged";
+  return "";
+}
+
+std::string seed_mismatch(const SeedRecord& r, std::uint64_t seed, const std::string& config_hash,
+                          const std::string& library_version, const StudySpec& spec) {
+  if (r.seed != seed) return "it holds seed " + std::to_string(r.seed);
+  if (r.config_hash != config_hash)
+    return "it was computed with config " + shown(r.config_hash) + ", this run's is " + config_hash;
+  if (r.library_version != library_version)
+    return "it was computed by rewire " + shown(r.library_version) + ", this is rewire " + library_version;
+  for (const auto& entry : r.arms) {
+    const std::string& name = entry.first;  // not a structured binding: clang 14 cannot capture one
+    if (std::none_of(spec.arms.begin(), spec.arms.end(), [&](const ArmSpec& arm) { return arm.name == name; }))
+      return "arms." + name + " is not an arm of this configuration";
+  }
+  for (const auto& arm : spec.arms) {
+    const auto it = r.arms.find(arm.name);
+    if (it == r.arms.end()) return "arms." + arm.name + " is missing";
+    if (auto why = arm_mismatch(it->second, spec, arm); !why.empty()) return why;
+  }
+  return "";
+}
+
+}  // namespace chronic_stress
