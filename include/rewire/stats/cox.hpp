@@ -2,8 +2,8 @@
 // censored times on covariates, Efron's method for tied event times.
 //
 // Model: hazard_i(t) = h0(t) exp(eta_i), eta_i = x_i . beta, h0 left free.
-// Efron's log partial likelihood (Efron 1977; Therneau & Grambsch,
-// "Modeling Survival Data", 2000, section 3.3): at each distinct event time
+// Efron's log partial likelihood (Efron, JASA 72 (1977) 557-565; Therneau &
+// Grambsch, "Modeling Survival Data", 2000, chapter 3): at each event time
 // t with the set D of d tied events and the risk set R (time >= t),
 //   l += sum_{i in D} eta_i - sum_{k=0}^{d-1} log(S0 - (k/d) S0_D),
 // where S0 = sum_R w_i, S0_D = sum_D w_i, w_i = exp(eta_i). With
