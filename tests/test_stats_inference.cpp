@@ -60,6 +60,12 @@ TEST_CASE("Student t distribution matches the closed forms for 1, 2 and 4 df", "
     CHECK_THAT(student_t_upper_tail(t, 2), WithinRel(1 / (s * (s + t)), 1e-13));
   }
   CHECK(student_t_upper_tail(0.0, 7) == 0.5);
+  // Beyond |t| = 1e154, t^2 overflows: the tail underflows instead of
+  // turning into NaN, and far quantiles stay far.
+  CHECK(student_t_upper_tail(1e200, 1) >= 0.0);
+  CHECK(student_t_upper_tail(1e200, 1) < 1e-150);
+  CHECK(student_t_cdf(-1e200, 3) < 1e-150);
+  CHECK(student_t_quantile(1e-300, 1) < -1e150);
   // Many df: close to the normal (the difference is O(1 / df)).
   CHECK_THAT(student_t_cdf(1.96, 1e7), WithinAbs(normal_cdf(1.96), 1e-7));
   CHECK_THROWS_AS(student_t_cdf(1.0, 0.0), std::invalid_argument);

@@ -83,12 +83,15 @@ inline double regularized_incomplete_beta(double a, double b, double x, double y
 
 /// The x with f(x) = target for an increasing f, by bisection: the bracket
 /// [lo, hi] grows by doubling until it holds the target, then halves until
-/// its midpoint no longer moves (or 2000 halvings).
+/// its midpoint no longer moves (or 2000 halvings). -inf or +inf when the
+/// answer lies beyond the largest double.
 template <class Increasing>
 double invert_increasing(const Increasing& f, double target) {
   double lo = -1.0, hi = 1.0;
   while (f(lo) > target && std::isfinite(lo)) lo *= 2.0;
   while (f(hi) < target && std::isfinite(hi)) hi *= 2.0;
+  if (!std::isfinite(lo)) return lo;
+  if (!std::isfinite(hi)) return hi;
   for (int i = 0; i < 2000; ++i) {
     const double mid = lo + (hi - lo) / 2.0;
     if (mid == lo || mid == hi) break;
@@ -103,11 +106,17 @@ namespace rewire::stats {
 
 /// P(T > t) for T ~ Student's t with `df` > 0 degrees of freedom (any real
 /// df): I_{df/(df+t^2)}(df/2, 1/2) / 2 for t >= 0, 1 - P(T > -t) below 0.
+/// Beyond |t| = 1e150 sqrt(df) the tail underflows (0, or a subnormal with
+/// few digits).
 inline double student_t_upper_tail(double t, double df) {
   detail::require_positive(df, "student_t: degrees of freedom df");
   if (std::isnan(t)) return t;
   if (std::isinf(t)) return t > 0 ? 0.0 : 1.0;
-  const double x = df / (df + t * t), y = t * t / (df + t * t);
+  // x = df / (df + t^2) and y = 1 - x without forming t^2, which overflows
+  // for |t| > 1e154: with r = sqrt(df) / |t|, x = r^2 / (1 + r^2).
+  const double r = std::sqrt(df) / std::fabs(t), s = std::fabs(t) / std::sqrt(df);
+  const double x = r < 1 ? r * r / (1 + r * r) : 1 / (1 + s * s);
+  const double y = r < 1 ? 1 / (1 + r * r) : s * s / (1 + s * s);
   const double tail = 0.5 * detail::regularized_incomplete_beta(df / 2.0, 0.5, x, y);
   return t >= 0 ? tail : 1.0 - tail;
 }
