@@ -106,6 +106,12 @@ TEST_CASE("Cox models that cannot be fitted say why and carry no numbers", "[sta
   const RegressionFit monotone = fit_cox(four, column({4, 1, 3, 2}));
   not_fitted(monotone, FitStatus::monotone_likelihood);
   CHECK(monotone.iterations > 10);  // the likelihood kept rising
+  // One event, at t = 4, where only subjects 4 and 5 are at risk: the
+  // information at beta = 0 is their weighted covariance, of rank 1 < 2.
+  Eigen::MatrixXd late(5, 2);
+  late << 1, 0, 2, 1, 0, 3, 1, 1, 3, 2;
+  not_fitted(fit_cox({{1, false}, {2, false}, {3, false}, {4, true}, {5, false}}, late),
+             FitStatus::singular_information);
   // The three-subject case needs 3 iterations; with 1 it has not converged.
   const RegressionFit once = fit_cox({{1, true}, {2, true}, {3, true}}, column({1, 0, 1}), 1);
   not_fitted(once, FitStatus::not_converged);

@@ -35,6 +35,22 @@ with_warnings <- function(expr) {
   list(value = value, warnings = warnings)
 }
 
+# A coefficient runs to infinity (a monotone likelihood in Cox, separation in
+# the logistic model) when more iterations keep moving it: `fit_with(k)`
+# returns R's coefficients after k iterations with convergence switched
+# off. A finite maximum is reached within 15 Newton steps, after which 25
+# more leave every coefficient where it is; along an infinite direction each
+# step adds about one unit of linear predictor. A change of more than 1e-3
+# in coefficient times covariate SD, or NA (R found the information
+# singular): the maximum does not exist. This verdict is R's alone, independent of
+# rewire's rule.
+diverges <- function(fit_with, x) {
+  a <- suppressWarnings(fit_with(15))
+  b <- suppressWarnings(fit_with(40))
+  sds <- sapply(x, sd)
+  any(is.na(a)) || any(is.na(b)) || max(abs(tail(b - a, length(sds)) * sds)) > 1e-3
+}
+
 # Tight convergence in R, so that R's own stopping error (about 1e-9 of the
 # log-likelihood with the defaults) does not blur the comparison.
 cox_control <- coxph.control(eps = 1e-11, iter.max = 100)
@@ -56,11 +72,7 @@ cox_case <- function(name, time, event, x) {
   fit <- r$value
   if (sum(event) == 0) {
     put("expect status no_events")
-  } else if (any(grepl("may be infinite", r$warnings)) ||
-             (any(grepl("did not converge", r$warnings)) && max(abs(coef(fit) * sapply(x, sd))) > 10)) {
-    # R flags the coefficient as infinite, or stops at its iteration limit
-    # with a coefficient of more than 10 SDs of its covariate per unit of
-    # log hazard: the likelihood still rising along it.
+  } else if (diverges(function(k) coef(coxph(f, data = d, control = coxph.control(eps = 1e-300, iter.max = k))), x)) {
     put("expect status monotone_likelihood")
   } else {
     stopifnot(length(r$warnings) == 0)
@@ -110,6 +122,12 @@ cox_case("monotone_ordered", c(1, 2, 3, 4, 5, 6), c(1, 1, 1, 1, 0, 1), list(c(9,
 # Two covariates, monotone in the first only.
 cox_case("monotone_two_x", c(1, 2, 3, 4, 5, 6, 7, 8), c(1, 1, 1, 0, 1, 1, 0, 1),
          list(c(5, 5, 4, 1, 3, 2, 1, 1), c(0.3, -1.2, 0.8, 0.1, -0.4, 1.5, 0.2, -0.9)))
+# Monotone in a combination of three covariates (found among random data
+# sets): the information matrix turns singular while the likelihood rises.
+cox_case("monotone_three_x", c(8, 1, 2, 1, 6, 1, 7, 6, 5, 5, 9), c(0, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0),
+         list(c(-0.68, 0, 0.71, 1.35, -1.24, 1.42, -0.53, -1.55, -0.7, -1.61, -0.36),
+              c(-0.02, -1.35, 0.93, -1.25, -0.44, 0.95, -0.72, 1.37, -0.61, -1.28, -0.82),
+              c(0.05, -1.16, -1.46, 0.81, -0.01, -1.84, 0.05, -0.58, 0.58, -0.91, -0.9)))
 # No events at all.
 cox_case("no_events", c(2, 3, 5, 7, 8), c(0, 0, 0, 0, 0), list(c(1, 3, 2, 5, 4)))
 
@@ -164,13 +182,15 @@ logistic_case <- function(name, y, x) {
   names(d) <- c("y", paste0("x", seq_along(x)))
   f <- as.formula(paste("y ~", paste0("x", seq_along(x), collapse = " + ")))
   r <- with_warnings(glm(f, family = binomial, data = d, control = glm_control))
-  if (any(grepl("fitted probabilities numerically 0 or 1", r$warnings))) {
+  if (diverges(function(k) coef(glm(f, family = binomial, data = d, control = glm.control(1e-300, k))), x)) {
     put("expect status separation")
   } else {
-    stopifnot(length(r$warnings) == 0)
+    # Allowed: "fitted probabilities numerically 0 or 1", which glm also
+    # prints for a finite maximum with extreme fitted values.
+    stopifnot(all(grepl("fitted probabilities numerically 0 or 1", r$warnings)))
     # glm's standard errors use the weights of its next-to-last iterate;
     # a second fit started at the estimate puts that iterate at the maximum.
-    r$value <- glm(f, family = binomial, data = d, control = glm_control, start = coef(r$value))
+    r$value <- suppressWarnings(glm(f, family = binomial, data = d, control = glm_control, start = coef(r$value)))
     co <- summary(r$value)$coefficients
     put("expect status fitted")
     expect_line("coef", co[, "Estimate"])
@@ -201,6 +221,23 @@ logistic_case("quasi_separation", c(0, 0, 0, 1, 0, 1, 1, 1), list(c(1, 2, 3, 4, 
 # Separated on a combination of two covariates, neither alone.
 logistic_case("separation_two_x", c(0, 1, 0, 1, 0, 1, 0, 1, 1, 0),
               list(c(1, 1, 2, 2, 3, 3, 4, 4, 5, 5), c(1, 3, 2, 4, 3, 5, 4, 6, 7, 5)))
+
+# ---- random small data sets for both models --------------------------------
+# n from 6 to 40, 1 to 3 covariates, an effect from none to strong enough to
+# separate the outcomes (or to make the Cox likelihood monotone) now and
+# then. R's verdict on whether a model can be fitted comes from diverges()
+# alone.
+set.seed(99)
+for (k in 1:30) {
+  n <- sample(6:40, 1)
+  x <- lapply(seq_len(sample(1:3, 1)), function(j) round(rnorm(n), 2))
+  eta <- sample(c(0, 1, 3, 8), 1) * x[[1]]
+  y <- rbinom(n, 1, plogis(eta))
+  if (sum(y) > 0 && sum(y) < n) logistic_case(sprintf("random_%02d", k), y, x)
+  t_event <- ceiling(rexp(n, exp(eta) / 3))
+  t_drop <- sample(2:9, n, replace = TRUE)
+  cox_case(sprintf("random_%02d", k), pmin(t_event, t_drop), as.numeric(t_event <= t_drop), x)
+}
 
 # ---- Holm's adjustment -------------------------------------------------------
 holm_case <- function(name, p) {

@@ -16,7 +16,8 @@
 // the model is not fitted; otherwise the step is taken, which polishes the
 // estimate to about the square of the last change. This is the rule of R's
 // coxph (survival::coxph.fit: "Loglik converged before variable ...;
-// coefficient may be infinite"), on the standardised scale.
+// coefficient may be infinite"), on the standardised scale. An information
+// matrix that turns singular after the start is read the same way (below).
 #pragma once
 
 #include <rewire/core/error.hpp>
@@ -47,7 +48,7 @@ enum class FitStatus {
   collinear_covariates,  ///< a covariate is a linear combination of the others (and the intercept)
   monotone_likelihood,   ///< Cox: the partial likelihood rises without bound as a coefficient goes to +-inf
   separation,            ///< logistic: complete or quasi-complete separation; a coefficient is infinite
-  singular_information,  ///< the information matrix became numerically singular while fitting
+  singular_information,  ///< the information matrix is singular at the start (too few events for the terms)
   not_converged,         ///< no convergence within the iteration limit, or no step that raises l
 };
 
@@ -128,13 +129,14 @@ inline bool newton_step(const LikelihoodPoint& at, Eigen::VectorXd& step) {
 }
 
 /// After convergence: one more step decides between an infinite coefficient
-/// (a step still of size 1e-4 max(1, |gamma_j|) or more) and a finite
-/// maximum (the step is taken to polish the estimate).
+/// (a step still of size 1e-4 max(1, |gamma_j|) or more, or an information
+/// that has become singular) and a finite maximum (the step is taken to
+/// polish the estimate).
 template <class Evaluate>
 void finish_newton(const Evaluate& evaluate, NewtonResult& r) {
   Eigen::VectorXd step;
   if (!newton_step(r.at, step)) {
-    r.outcome = NewtonOutcome::singular;
+    r.outcome = NewtonOutcome::infinite;
     return;
   }
   for (Eigen::Index j = 0; j < step.size(); ++j)
@@ -153,7 +155,11 @@ void finish_newton(const Evaluate& evaluate, NewtonResult& r) {
 /// Maximises l from `gamma`: Newton steps, each halved up to 30 times until
 /// l does not fall (by more than rounding, 1e-12 (1 + |l|)); converged when
 /// a full step changes l by at most 1e-10 (1 + |l|). `evaluate(gamma)`
-/// returns the LikelihoodPoint at gamma.
+/// returns the LikelihoodPoint at gamma. A singular information at the
+/// start means the data cannot identify every term (`singular`); once l has
+/// risen, the information of a full-rank design becomes singular only when
+/// the weights of all but a few subjects vanish, i.e. when coefficients run
+/// to infinity (`infinite`).
 template <class Evaluate>
 NewtonResult maximize_likelihood(const Evaluate& evaluate, Eigen::VectorXd gamma, int max_iterations) {
   NewtonResult r;
@@ -164,7 +170,7 @@ NewtonResult maximize_likelihood(const Evaluate& evaluate, Eigen::VectorXd gamma
     ++r.iterations;
     Eigen::VectorXd step;
     if (!newton_step(r.at, step)) {
-      r.outcome = NewtonOutcome::singular;
+      r.outcome = r.iterations == 1 ? NewtonOutcome::singular : NewtonOutcome::infinite;
       return r;
     }
     const double slack = 1e-12 * (1.0 + std::fabs(r.at.value));
