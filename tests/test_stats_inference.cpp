@@ -116,6 +116,22 @@ TEST_CASE("stratified log-rank sums O - E and V over strata, by hand", "[stats][
   CHECK(std::isnan(log_rank_stratified({{1, false, 1}}, {{2, false, 1}}).chi2));
 }
 
+TEST_CASE("stratified log-rank with one subject per arm and seed counts who relapses first", "[stats][survival]") {
+  // Seed 1: arm 1 relapses at 2, arm 2 at 3: at t = 2, n = 2, d = 1 in arm 1:
+  //   O1 - E1 = 1 - 1/2 = +1/2, V = 1*1*1*1 / (4 * 1) = 1/4 (t = 3: n = 1, nothing).
+  // Seed 2: arm 1 at 3, arm 2 censored at 3 (still at risk): +1/2, V = 1/4.
+  // Seed 3: both at 4: d = n = 2, E1 = 1 = O1, V = 1*1*2*0 / ... = 0.
+  // Seed 4: arm 1 censored at 2, arm 2 relapses at 5 alone at risk: nothing.
+  // Seed 5: arm 2 at 1 before arm 1 at 6: O1 - E1 = 0 - 1/2, V = 1/4.
+  // chi2 = (1/2 + 1/2 - 1/2)^2 / (3/4) = 1/3.
+  const std::vector<TimeToEvent> arm1{{2, true, 1}, {3, true, 2}, {4, true, 3}, {2, false, 4}, {6, true, 5}};
+  const std::vector<TimeToEvent> arm2{{3, true, 1}, {3, false, 2}, {4, true, 3}, {5, true, 4}, {1, true, 5}};
+  const LogRank r = log_rank_stratified(arm1, arm2);
+  CHECK_THAT(r.observed1 - r.expected1, WithinAbs(0.5, 1e-15));
+  CHECK_THAT(r.variance, WithinAbs(0.75, 1e-15));
+  CHECK_THAT(r.chi2, WithinRel(1.0 / 3, 1e-14));
+}
+
 TEST_CASE("Holm adjustment by hand, with ties, NaN and the cap at 1", "[stats][holm]") {
   // m = 4; sorted 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1 = 0.02, 0.03,
   // 0.06, 0.04; running maximum 0.02, 0.03, 0.06, 0.06.
