@@ -30,6 +30,8 @@ packages=(
   libfuzzer-14-dev     # fuzz/ (libFuzzer runtime)
   libopenmpi-dev       # chronic_stress_mpi (REWIRE_WITH_MPI, on in CI)
   openmpi-bin          # mpirun for the chronic_stress.mpi test
+  r-base-core          # tests/r: Rscript, the oracle of rewire/stats (test stats_r_oracle)
+  r-cran-survival      # tests/r: coxph and survdiff
 )
 
 is_installed() {

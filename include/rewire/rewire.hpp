@@ -40,6 +40,13 @@
 #include <rewire/protocol/steps.hpp>
 #include <rewire/protocol/study.hpp>
 #include <rewire/protocol/subject.hpp>
+#include <rewire/stats/interval.hpp>
+#include <rewire/stats/distributions.hpp>
 #include <rewire/stats/bootstrap.hpp>
 #include <rewire/stats/outcomes.hpp>
 #include <rewire/stats/survival.hpp>
+#include <rewire/stats/regression.hpp>
+#include <rewire/stats/cox.hpp>
+#include <rewire/stats/logistic.hpp>
+#include <rewire/stats/holm.hpp>
+#include <rewire/stats/equivalence.hpp>

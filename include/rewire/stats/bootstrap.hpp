@@ -1,6 +1,6 @@
 // rewire/stats/bootstrap.hpp - percentile bootstrap confidence intervals of
 // a mean, and of the mean paired difference of two measurements of the same
-// subjects.
+// subjects, once or at every cycle of a follow-up.
 //
 // Resamples are drawn from rewire's own keyed generator (Rng::below), never
 // from std:: distributions, so an interval is the same on every platform:
@@ -12,6 +12,7 @@
 #include <rewire/core/error.hpp>
 #include <rewire/core/hash.hpp>
 #include <rewire/random/rng.hpp>
+#include <rewire/stats/interval.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -23,12 +24,6 @@
 namespace rewire::stats {
 
 inline constexpr int kBootstrapResamples = 10000;
-
-/// A confidence interval; NaN bounds when there is no value.
-struct Interval {
-  double lo = std::numeric_limits<double>::quiet_NaN();
-  double hi = std::numeric_limits<double>::quiet_NaN();
-};
 
 /// FNV-1a 64 of `text` (rewire/core/hash.hpp): a stream key from a name.
 inline std::uint64_t text_key(std::string_view text) { return fnv1a64(text); }
@@ -69,7 +64,9 @@ inline Interval bootstrap_mean_ci(const std::vector<double>& values, std::uint64
 }
 
 /// Mean of a - b over the subjects where both are finite, with its bootstrap
-/// interval (the pairs are resampled together).
+/// interval (the pairs are resampled together). A subject missing from one
+/// side (NaN there) is dropped from the pairs: a[i] and b[i] are the same
+/// subject, e.g. the same seed in two arms.
 struct PairedDifference {
   double mean = std::numeric_limits<double>::quiet_NaN();
   Interval ci;
@@ -90,6 +87,26 @@ inline PairedDifference paired_difference(const std::vector<double>& a, const st
   for (double x : d) sum += x;
   out.mean = sum / double(d.size());
   out.ci = bootstrap_mean_ci(d, key, resamples, level);
+  return out;
+}
+
+/// Paired differences at every cycle of a follow-up: element c of the
+/// result is paired_difference(a[c], b[c], keys[c], ...), so each cycle has
+/// its own bootstrap stream and its own pairs (a subject missing at one
+/// cycle, NaN in a[c] or b[c], is dropped at that cycle only, and n may
+/// differ between cycles). a[c][i] and b[c][i] are subject i at cycle c;
+/// a, b and keys have one entry per cycle 0..C. Keys that name the cycle,
+/// e.g. text_key(config hash + "/paired.A.B.cycle_accuracy[" + c + "]"),
+/// make each interval reproducible on its own.
+inline std::vector<PairedDifference> paired_difference_per_cycle(const std::vector<std::vector<double>>& a,
+                                                                 const std::vector<std::vector<double>>& b,
+                                                                 const std::vector<std::uint64_t>& keys,
+                                                                 int resamples = kBootstrapResamples,
+                                                                 double level = 0.95) {
+  detail::require(a.size() == keys.size() && b.size() == keys.size(),
+                  "paired_difference_per_cycle: a, b and keys must have one entry per cycle");
+  std::vector<PairedDifference> out;
+  for (std::size_t c = 0; c < keys.size(); ++c) out.push_back(paired_difference(a[c], b[c], keys[c], resamples, level));
   return out;
 }
 

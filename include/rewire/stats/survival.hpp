@@ -1,26 +1,32 @@
 // rewire/stats/survival.hpp - Kaplan-Meier survival estimate and the
-// log-rank test of two groups, for right-censored times.
+// log-rank test of two groups, plain or stratified, for right-censored times.
 //
 // Conventions (those of the survival textbooks): a subject censored at time
 // t is still at risk at t (censoring is taken to happen just after the
 // events at the same time); the log-rank statistic is the Mantel-Haenszel
 // form (O1 - E1)^2 / V with the hypergeometric variance, 1 degree of freedom.
+// Times are tied when they are equal as doubles.
 #pragma once
 
 #include <rewire/core/error.hpp>
+#include <rewire/stats/distributions.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <vector>
 
 namespace rewire::stats {
 
-/// One subject: the time of its event, or of its censoring if `event` is false.
+/// One subject: the time of its event, or of its censoring if `event` is
+/// false, and its stratum (e.g. the seed whose pruned network every arm
+/// starts from). Only log_rank_stratified reads the stratum.
 struct TimeToEvent {
   double time = 0.0;
   bool event = false;
+  std::uint64_t stratum = 0;
 };
 
 /// Kaplan-Meier table at a list of increasing times.
@@ -82,15 +88,20 @@ struct LogRank {
   double p = std::numeric_limits<double>::quiet_NaN();
 };
 
-/// P(X > x) for X ~ chi-square with 1 degree of freedom: X = Z^2 with Z
-/// standard normal, so P = 2 P(Z > sqrt(x)) = erfc(sqrt(x / 2)).
-inline double chi2_1df_upper_tail(double x) { return std::erfc(std::sqrt(x / 2.0)); }
+}  // namespace rewire::stats
 
-inline LogRank log_rank(const std::vector<TimeToEvent>& group1, const std::vector<TimeToEvent>& group2) {
-  std::vector<TimeToEvent> all = group1;
+namespace rewire::detail {
+
+/// Adds the log-rank sums of one stratum to `r`: at every distinct event
+/// time x with n_g subjects at risk and d_g events in group g (n = n1 + n2,
+/// d = d1 + d2),
+///   O_g += d_g,   E_g += d n_g / n,   V += n1 n2 d (n - d) / (n^2 (n - 1)).
+/// A stratum with one subject adds O = E and V = 0: nothing.
+inline void add_log_rank_sums(stats::LogRank& r, const std::vector<stats::TimeToEvent>& group1,
+                              const std::vector<stats::TimeToEvent>& group2) {
+  std::vector<stats::TimeToEvent> all = group1;
   all.insert(all.end(), group2.begin(), group2.end());
-  LogRank r;
-  for (double x : distinct_times(all)) {
+  for (double x : stats::distinct_times(all)) {
     double n1 = 0, n2 = 0, d1 = 0, d2 = 0;
     for (const auto& s : group1) n1 += s.time >= x, d1 += s.time == x && s.event;
     for (const auto& s : group2) n2 += s.time >= x, d2 += s.time == x && s.event;
@@ -102,12 +113,52 @@ inline LogRank log_rank(const std::vector<TimeToEvent>& group1, const std::vecto
     r.expected2 += d * n2 / n;
     if (n > 1) r.variance += n1 * n2 * d * (n - d) / (n * n * (n - 1));
   }
+}
+
+/// chi2 = (O1 - E1)^2 / V and its p-value from the summed sums; NaN when
+/// V = 0.
+inline stats::LogRank finish_log_rank(stats::LogRank r) {
   if (r.variance > 0) {
     const double diff = r.observed1 - r.expected1;
     r.chi2 = diff * diff / r.variance;
-    r.p = chi2_1df_upper_tail(r.chi2);
+    r.p = stats::chi2_1df_upper_tail(r.chi2);
   }
   return r;
+}
+
+}  // namespace rewire::detail
+
+namespace rewire::stats {
+
+/// Log-rank test of group 1 against group 2, all subjects in one stratum
+/// (their `stratum` is not read). R: survdiff(Surv(time, event) ~ group).
+inline LogRank log_rank(const std::vector<TimeToEvent>& group1, const std::vector<TimeToEvent>& group2) {
+  LogRank r;
+  detail::add_log_rank_sums(r, group1, group2);
+  return detail::finish_log_rank(r);
+}
+
+/// Log-rank test stratified by each subject's `stratum`: O, E and V are
+/// summed over the strata, each computed among the subjects of its stratum
+/// only, and chi2 = (sum (O1 - E1))^2 / sum V with 1 degree of freedom. A
+/// stratum with one subject, or with subjects of one group only, adds
+/// nothing. R: survdiff(Surv(time, event) ~ group + strata(stratum)).
+inline LogRank log_rank_stratified(const std::vector<TimeToEvent>& group1, const std::vector<TimeToEvent>& group2) {
+  std::vector<std::uint64_t> strata;
+  for (const auto& s : group1) strata.push_back(s.stratum);
+  for (const auto& s : group2) strata.push_back(s.stratum);
+  std::sort(strata.begin(), strata.end());
+  strata.erase(std::unique(strata.begin(), strata.end()), strata.end());
+  LogRank r;
+  for (std::uint64_t k : strata) {
+    std::vector<TimeToEvent> in1, in2;
+    for (const auto& s : group1)
+      if (s.stratum == k) in1.push_back(s);
+    for (const auto& s : group2)
+      if (s.stratum == k) in2.push_back(s);
+    detail::add_log_rank_sums(r, in1, in2);
+  }
+  return detail::finish_log_rank(r);
 }
 
 }  // namespace rewire::stats
