@@ -170,7 +170,7 @@ TEST_CASE("each probe measures under its modulation, which is restored afterward
   const ArmSpec arm = make_arm("a", {PruneTo{0.6}}, {Train{1, 1e-2f}});
   const Probe mute{"mute", Modulate{std::nullopt, 0.0f}};  // damping 0: hidden outputs all 0
   const Probe tanh{"tanh", Modulate{Activation::tanh, std::nullopt}};
-  const Probe noop{"noop", Modulate{}};
+  const Probe noop{"noop", Modulate{Activation::relu, std::nullopt}};  // the arm's own activation: changes nothing
   StudySpec with_mute = spec, with_noop = spec, no_probes = spec;
   with_mute.arms = {arm};
   with_mute.arms[0].probes = {mute, tanh};

@@ -196,27 +196,29 @@ TEST_CASE("a study on a 5-D, 3-class task runs, and shapes that do not fit are r
   const ArmResult r = run_one(spec);
   CHECK(r.metrics.at(metric::clean) > 90.0);  // the centres are 4 * sqrt(2) apart, trained on sigma 0.8
   spec.widths = {2, 32, 3};
-  CHECK_THROWS_WITH(spec.validate(), Contains("widths[0] = 2 but the data have 5 input dimensions"));
+  CHECK_THROWS_WITH(spec.validate(), Contains("widths[0] = 2: the input layer must have 5 units"));
   spec.widths = {5, 32, 4};
-  CHECK_THROWS_WITH(spec.validate(), Contains("but the data have 3 classes"));
+  CHECK_THROWS_WITH(spec.validate(), Contains("widths[2] = 4: the output layer must have 3 units"));
   spec.widths = {5, 32, 3};
   spec.data.centres[1] = {0, 4};
-  CHECK_THROWS_WITH(spec.validate(), Contains("data.centres: centre 1 has 2 coordinates"));
+  CHECK_THROWS_WITH(spec.validate(), Contains("data.centres[1] has 2 coordinates, data.centres[0] has 5"));
 }
 
 TEST_CASE("schedule errors name the arm, the block and the key", "[schedule][errors]") {
   StudySpec spec = tiny_spec(6);
   spec.arms = {arm_with({remove(0.1, {}), remove(0.1, at({2, 9}))})};
-  CHECK_THROWS_WITH(spec.validate(), Contains("arms[0] (a).maintenance[1]: at[1] = 9 is not a cycle of 1..6"));
+  CHECK_THROWS_WITH(spec.validate(),
+                    Contains("arms[0].maintenance[1].cycles.at[1] = 9 is outside the allowed range: an integer in [1, 6]"));
   spec.arms[0].maintenance[1].cycles = range(7, 9);
-  CHECK_THROWS_WITH(spec.validate(), Contains("arms[0] (a).maintenance[1]: cycles = [7, 9] selects no cycle of 1..6"));
+  CHECK_THROWS_WITH(spec.validate(),
+                    Contains("arms[0].maintenance[1].cycles.from = 7 is outside the allowed range: an integer in [1, 6]"));
   spec.arms[0].maintenance[1].cycles = range(2, 4, 0);
-  CHECK_THROWS_WITH(spec.validate(), Contains("arms[0] (a).maintenance[1]: every = 0 must be >= 1"));
+  CHECK_THROWS_WITH(spec.validate(), Contains("arms[0].maintenance[1].cycles.every = 0 is outside the allowed range"));
   spec.arms[0].maintenance[1] = {{Train{0, 1e-3f}}, range(2, 4)};
-  CHECK_THROWS_WITH(spec.validate(), Contains("arms[0] (a).maintenance[1].steps[0]: epochs = 0"));
+  CHECK_THROWS_WITH(spec.validate(), Contains("arms[0].maintenance[1].steps[0].epochs = 0"));
   spec.arms[0].maintenance.pop_back();
   spec.arms[0].stress = {{range(5, 2), PruneRemaining{0.1, 1.0}}};
-  CHECK_THROWS_WITH(spec.validate(), Contains("arms[0] (a).stress[0]: cycles = [5, 2] must satisfy"));
+  CHECK_THROWS_WITH(spec.validate(), Contains("arms[0].stress[0].cycles.to = 2 is outside the allowed range: an integer in [5, 1000]"));
   spec.arms[0].stress = {{range(1, 2), PruneRemaining{1.5, 1.0}}};
-  CHECK_THROWS_WITH(spec.validate(), Contains("arms[0] (a).stress[0]: fraction of remaining weights"));
+  CHECK_THROWS_WITH(spec.validate(), Contains("arms[0].stress[0].prune.fraction = 1.5 is outside"));
 }

@@ -108,7 +108,8 @@ TEST_CASE("apply refuses an invalid step before touching the subject", "[steps][
   const StudyData data = make_study_data(spec.data, 3);
   Subject subject(Mlp(spec.widths), 3, 0);
   CHECK_THROWS_WITH(apply(subject, Train{0, 1e-3f}, data.train, 16), Contains("epochs = 0"));
-  CHECK_THROWS_WITH(apply(subject, PruneTo{1.5}, data.train, 16), Contains("target sparsity"));
+  CHECK_THROWS_WITH(apply(subject, PruneTo{1.5}, data.train, 16),
+                    Contains("target = 1.5 is outside the allowed range: a number in [0, 1)"));
   CHECK(subject.net.sparsity() == 0.0);
 }
 
@@ -136,7 +137,7 @@ TEST_CASE("scale_epochs refuses a count that does not fit an int and leaves the 
   // 100000 * 1e6 = 1e11 > 2^31 - 1: as an int it would wrap to 1215752192.
   CHECK_THROWS_AS(scale_epochs(spec, 1e6), std::invalid_argument);
   CHECK_THROWS_WITH(scale_epochs(spec, 1e6),
-                    Contains("arms[0] (a).treatment[0]") && Contains("above the largest epoch count"));
+                    Contains("arms[0].treatment[0]") && Contains("above the largest epoch count"));
   CHECK(std::get<Train>(spec.arms[0].treatment[0]).epochs == 100000);
   CHECK(std::get<Train>(spec.baseline[0]).epochs == 2);  // earlier steps are not half-scaled
   for (double bad : {0.0, -1.0, std::nan(""), std::numeric_limits<double>::infinity()})
@@ -187,7 +188,7 @@ TEST_CASE("stress_level reads only names that stress() writes", "[steps][metrics
 
 TEST_CASE("duplicate stress levels are refused, -0 and 0 included", "[steps][errors][metrics]") {
   MeasureSpec m{1.0f, 0.5f, {-0.0f, 0.0f}};
-  CHECK_THROWS_WITH(m.validate(), Contains("stress_levels[1] = 0.0 repeats stress_levels[0]"));
+  CHECK_THROWS_WITH(m.validate(), Contains("stress_levels[1] = 0.0 repeats stress_levels[0] = -0.0"));
   m.stress_levels = {0.0f, 0.25f, 0.75f, 0.35f, 0.25f};
   CHECK_THROWS_WITH(m.validate(), Contains("stress_levels[4] = 0.25 repeats stress_levels[1]"));
   m.stress_levels = {0.0f, 0.25f, 0.75f, 0.35f};
@@ -209,6 +210,10 @@ TEST_CASE("an arm records exactly the documented metric keys", "[steps][metrics]
   std::set<std::string> got;
   for (const auto& [name, value] : r.metrics) got.insert(name);
   CHECK(got == want);
+  // The library's list of an arm's metrics (what every reader checks against) is what run_arm records.
+  const std::vector<std::string> listed = arm_metric_names(spec, spec.arms[0]);
+  CHECK(std::set<std::string>(listed.begin(), listed.end()) == got);
+  CHECK(listed.size() == got.size());
   CHECK(r.metrics.at("relapse_drop") == r.metrics.at("relapse_before") - r.metrics.at("relapse_after"));
   CHECK(r.cycle_accuracy.size() == 2);
 }
@@ -251,28 +256,81 @@ TEST_CASE("validate refuses probe and cycle counts that would share streams", "[
   StudySpec spec = tiny_study();
   spec.arms[0].probes.assign(kMaxProbes + 1, Probe{"p", Modulate{Activation::relu, {}}});
   for (std::size_t p = 0; p < spec.arms[0].probes.size(); ++p) spec.arms[0].probes[p].name += std::to_string(p);
-  CHECK_THROWS_WITH(spec.validate(), Contains("arms[0] (a) has 91 probes, at most 90"));
+  CHECK_THROWS_WITH(spec.validate(), Contains("arms[0].probes has 91 entries: expected at most 90"));
   spec.arms[0].probes.resize(kMaxProbes);
   CHECK_NOTHROW(spec.validate());
-  spec.longitudinal.cycles = kMaxCycles + 1;
-  CHECK_THROWS_WITH(spec.validate(), Contains("longitudinal cycles"));
+  spec.longitudinal.cycles = limits::kCycles.hi + 1;
+  CHECK_THROWS_WITH(spec.validate(), Contains("longitudinal.cycles = 1001 is outside the allowed range: an integer in [0, 1000]"));
 }
 
 // ---- where an error is --------------------------------------------------------------
 
-TEST_CASE("StudySpec::validate names the arm, the list, the step and the value", "[steps][errors]") {
+// The key of a SpecError, or "" if `f` throws none.
+template <class F>
+std::string spec_error_key(F&& f) {
+  try {
+    f();
+  } catch (const SpecError& e) {
+    return e.key();
+  }
+  return "";
+}
+
+TEST_CASE("StudySpec::validate names the bad value by its key path", "[steps][errors]") {
   StudySpec spec = tiny_study();
   ArmSpec b;
   b.name = "b";
   b.maintenance = {MaintenanceBlock{{Train{1, 1e-3f}, TrainWithStress{2, 0.0f, 0.3f}}, {}}};
   spec.arms.push_back(b);
-  CHECK_THROWS_WITH(spec.validate(), Contains("arms[1] (b).maintenance[0].steps[1]: lr = 0"));
+  CHECK(spec_error_key([&] { spec.validate(); }) == "arms[1].maintenance[0].steps[1].lr");
+  CHECK_THROWS_WITH(spec.validate(), Contains("arms[1].maintenance[0].steps[1].lr = 0 is outside the allowed range"));
   spec.arms[1].maintenance[0].steps[1] = TrainWithStress{2, 1e-3f, 0.3f};
   spec.baseline[1] = PruneTo{2.0};
-  CHECK_THROWS_WITH(spec.validate(), Contains("baseline[1]: target sparsity = 2"));
+  CHECK(spec_error_key([&] { spec.validate(); }) == "baseline[1].target");
   spec.baseline[1] = PruneTo{0.5};
   spec.arms[0].probes[0].modulation.damping = std::nanf("");
-  CHECK_THROWS_WITH(spec.validate(), Contains("arms[0] (a).probes[0]: damping must be finite"));
+  CHECK(spec_error_key([&] { spec.validate(); }) == "arms[0].probes[0].modulation.damping");
+  spec.arms[0].probes[0].modulation.damping = -1.0f;  // a damping factor is >= 0 (it scales outputs)
+  CHECK_THROWS_WITH(spec.validate(), Contains("arms[0].probes[0].modulation.damping = -1 is outside"));
+  spec.arms[0].probes[0].modulation = Modulate{};  // neither an activation nor a damping: does nothing
+  CHECK_THROWS_WITH(spec.validate(), Contains("arms[0].probes[0].modulation needs an activation"));
+}
+
+TEST_CASE("a SpecError refers to other keys, and a reader writes every key its own way", "[steps][errors]") {
+  StudySpec spec = tiny_study();
+  spec.arms.push_back(spec.arms[0]);  // the same name twice
+  try {
+    spec.validate();
+    FAIL("a duplicate arm name was accepted");
+  } catch (const SpecError& e) {
+    CHECK(e.key() == "arms[1].name");
+    CHECK(std::string(e.what()) == "rewire: arms[1].name = \"a\" is already used by arms[0]");
+    CHECK(e.render([](const std::string& k) { return "<" + k + ">"; }) == "<arms[1].name> = \"a\" is already used by <arms[0]>");
+  }
+  const SpecError inner("stress_levels[1]", "{} repeats {stress_levels[0]}");
+  const SpecError outer = inner.within("measure");
+  CHECK(outer.key() == "measure.stress_levels[1]");
+  CHECK(std::string(outer.what()) == "rewire: measure.stress_levels[1] repeats measure.stress_levels[0]");
+  CHECK(SpecError("[2].name", "{}").within("arms").key() == "arms[2].name");
+}
+
+TEST_CASE("a probe whose metric name is taken by another metric of the arm is refused", "[steps][errors][metrics]") {
+  StudySpec spec = tiny_study();
+  // "pretreatment" gives "pretreatment_combined", the dose metric: one would overwrite the other.
+  spec.arms[0].probes[0].name = "pretreatment";
+  CHECK(spec_error_key([&] { spec.validate(); }) == "arms[0].probes[0].name");
+  CHECK_THROWS_WITH(spec.validate(), Contains("gives the metric pretreatment_combined, which the arm records already"));
+  spec.arms[0].probes[0].name = "relapse";  // relapse_before ... are not of the form <probe>_combined
+  CHECK_NOTHROW(spec.validate());
+}
+
+TEST_CASE("follow-up settings of an arm without follow-up and empty blocks are refused", "[steps][errors]") {
+  StudySpec spec = tiny_study();
+  spec.arms[0].follow_up = false;
+  CHECK_THROWS_WITH(spec.validate(), Contains("arms[0].maintenance has no effect when arms[0].follow_up = false"));
+  spec = tiny_study();
+  spec.arms[0].maintenance = {MaintenanceBlock{{}, {}}};
+  CHECK(spec_error_key([&] { spec.validate(); }) == "arms[0].maintenance[0].steps");
 }
 
 TEST_CASE("the library's spec holds no study's numbers", "[steps][errors]") {
@@ -284,10 +342,10 @@ TEST_CASE("the library's spec holds no study's numbers", "[steps][errors]") {
   CHECK(none.relapse.prune.fraction == 0.0);
   StudySpec spec = tiny_study();
   spec.data = DataSpec{};
-  CHECK_THROWS_WITH(spec.validate(), Contains("data.train_size = 0 must be > 0"));
+  CHECK_THROWS_WITH(spec.validate(), Contains("data.train_size = 0 is outside the allowed range: an integer in [1, 10000000]"));
   spec.data = tiny_study().data;
   spec.data.batch_size = 0;
-  CHECK_THROWS_WITH(spec.validate(), Contains("data.batch_size = 0 must be > 0"));
+  CHECK_THROWS_WITH(spec.validate(), Contains("data.batch_size = 0 is outside the allowed range"));
 }
 
 // ---- divergence -----------------------------------------------------------------------

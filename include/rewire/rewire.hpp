@@ -8,6 +8,7 @@
 #include <rewire/core/float_env.hpp>
 #include <rewire/core/gemm_blocking.hpp>
 #include <rewire/core/hash.hpp>
+#include <rewire/core/range.hpp>
 #include <rewire/core/types.hpp>
 
 #include <rewire/random/noise_source.hpp>
@@ -30,13 +31,18 @@
 #include <rewire/train/train.hpp>
 
 #include <rewire/io/checkpoint.hpp>
+#include <rewire/io/files.hpp>
 #include <rewire/io/json.hpp>
 #include <rewire/io/npz.hpp>
 #include <rewire/prune/magnitude.hpp>
 #include <rewire/prune/regrow.hpp>
 
 #include <rewire/protocol/dose.hpp>
+#include <rewire/protocol/limits.hpp>
 #include <rewire/protocol/measure.hpp>
+#include <rewire/protocol/metric_keys.hpp>
+#include <rewire/protocol/schedule.hpp>
+#include <rewire/protocol/spec.hpp>
 #include <rewire/protocol/steps.hpp>
 #include <rewire/protocol/study.hpp>
 #include <rewire/protocol/subject.hpp>

@@ -95,7 +95,7 @@ def test_mlp_shape_properties_and_refusals():
         rewire.Mlp([2, 4], activation="sigmoid")
     with pytest.raises(ValueError, match="noise_sigma"):
         net.noise_sigma = -1.0
-    with pytest.raises(ValueError, match="damping must be finite"):
+    with pytest.raises(ValueError, match=r"damping = inf must be a finite number >= 0"):
         net.damping = float("inf")
     net.activation = "tanh"
     assert net.activation == "tanh"

@@ -1,7 +1,7 @@
 // config/memory_estimate.cpp - see memory_estimate.hpp.
 #include "config/memory_estimate.hpp"
 
-#include "config/config.hpp"
+#include "config/error.hpp"
 
 #include <algorithm>
 #include <cstdio>

@@ -1,7 +1,11 @@
-// config/read_study.cpp - TOML -> rewire::protocol::StudySpec, refusing anything the
-// library would refuse later (or silently misread) BEFORE any work starts:
-// unknown keys, wrong types, out-of-range values. Every message names the
-// source, line:column, the dotted key path and what is allowed there.
+// config/read_study.cpp - TOML -> rewire::protocol::StudySpec: the steps'
+// codecs, the sections and the whole study. This reader checks what only a
+// file can get wrong (malformed TOML, unknown or missing keys, wrong types)
+// and each number against the library's range for it as it is read; every
+// rule that relates values (widths and centres, distinct names and levels,
+// schedules and cycles) is StudySpec::validate's, whose refusal fail_at
+// puts at the line of the value. Every message names the source,
+// line:column, the dotted key path and what is allowed there.
 #include "config/config.hpp"
 #include "config/schema.hpp"
 #include "config/toml_guard.hpp"
@@ -23,6 +27,7 @@ namespace {
 
 using namespace rewire;
 using namespace rewire::protocol;
+using namespace rewire::protocol::limits;
 using ojson = nlohmann::ordered_json;
 
 // ---- steps: one codec per step type ---------------------------------------
@@ -35,7 +40,7 @@ using ojson = nlohmann::ordered_json;
 template <class S>
 struct Codec;
 
-int read_epochs(const Table& t) { return int(t.integer("epochs", 1, kMaxEpochs)); }
+int read_epochs(const Table& t) { return int(t.integer("epochs", kEpochs)); }
 
 template <>
 struct Codec<Train> {
@@ -85,7 +90,7 @@ struct Codec<Regrow> {
   static std::vector<std::string> keys() { return {"op", "batches", "fraction", "sd", "ties"}; }
   static Regrow read(const Table& t) {
     Regrow r;
-    r.options.batches = int(t.integer("batches", 1, kMaxEpochs));
+    r.options.batches = int(t.integer("batches", kEpochs));
     r.options.fraction = t.real("fraction", kFraction);
     r.options.init_sd = t.real_f("sd", kNonNegative);
     r.options.ties = t.ties();
@@ -107,9 +112,6 @@ struct Codec<Modulate> {
     Modulate m;
     m.activation = t.activation();
     if (t.get("damping")) m.damping = t.real_f("damping", kNonNegative);
-    if (!m.activation && !m.damping)
-      fail(t.source(), &t.node(), t.path() + " needs 'activation' (relu, tanh) and/or 'damping' (" +
-                                      kNonNegative.describe() + ")");
     return m;
   }
   static void write(const Modulate& s, ojson& j) {
@@ -209,22 +211,16 @@ std::optional<T> paper_value(const S* paper, T S::*field) {
   return paper->*field;
 }
 
-// Class centres: 2 to 4096 classes, all of one dimension (1 to 4096). The
-// paper's own centres are stored as "none given", so that spelling them out
-// leaves the canonical form (and the hash) of a paper config unchanged.
+// Class centres, one array of coordinates per class (their count and shape
+// are the library's to check). The paper's own centres are stored as "none
+// given", so that spelling them out leaves the canonical form (and the
+// hash) of a paper config unchanged.
 ClusterCentres read_centres(const std::string& src, const toml::node& n, const std::string& path) {
-  const std::string what = "class centres such as [[-3.0, -3.0], [3.0, 3.0]], one array per class";
-  const auto& a = read_array(src, n, path, what);
-  if (a.size() < 2 || a.size() > 4096)
-    fail(src, &n, path + " has " + std::to_string(a.size()) + " centres: expected 2 to 4096 (one per class)");
+  const auto& a = read_array(src, n, path, "class centres such as [[-3.0, -3.0], [3.0, 3.0]], one array per class");
   ClusterCentres centres;
   for (std::size_t k = 0; k < a.size(); ++k) {
     const std::string at = path + "[" + std::to_string(k) + "]";
     const auto& c = read_array(src, a[k], at, "coordinates");
-    if (c.empty() || c.size() > 4096) fail(src, &a[k], at + " has " + std::to_string(c.size()) + " coordinates: expected 1 to 4096");
-    if (k > 0 && c.size() != centres[0].size())
-      fail(src, &a[k], at + " has " + std::to_string(c.size()) + " coordinates, " + path + "[0] has " +
-                           std::to_string(centres[0].size()) + ": every centre needs the same dimension");
     std::vector<float> centre;
     for (std::size_t j = 0; j < c.size(); ++j)
       centre.push_back(read_float(src, c[j], at + "[" + std::to_string(j) + "]", kFinite));
@@ -235,12 +231,12 @@ ClusterCentres read_centres(const std::string& src, const toml::node& n, const s
 }
 
 void read_data(const Table& t, DataSpec& d, const DataSpec* paper) {
-  d.train_size = t.integer("train_size", 1, kMaxSetSize, paper_value(paper, &DataSpec::train_size));
-  d.standard_size = t.integer("standard_size", 1, kMaxSetSize, paper_value(paper, &DataSpec::standard_size));
-  d.clean_size = t.integer("clean_size", 1, kMaxSetSize, paper_value(paper, &DataSpec::clean_size));
+  d.train_size = t.integer("train_size", kSetSize, paper_value(paper, &DataSpec::train_size));
+  d.standard_size = t.integer("standard_size", kSetSize, paper_value(paper, &DataSpec::standard_size));
+  d.clean_size = t.integer("clean_size", kSetSize, paper_value(paper, &DataSpec::clean_size));
   d.sigma = t.real_f("sigma", kNonNegative, paper_value(paper, &DataSpec::sigma));
   d.clean_sigma = t.real_f("clean_sigma", kNonNegative, paper_value(paper, &DataSpec::clean_sigma));
-  d.batch_size = t.integer("batch_size", 1, kMaxSetSize, paper_value(paper, &DataSpec::batch_size));
+  d.batch_size = t.integer("batch_size", kSetSize, paper_value(paper, &DataSpec::batch_size));
   if (const auto* n = t.get("centres")) d.centres = read_centres(t.source(), *n, t.at("centres"));
 }
 
@@ -251,43 +247,9 @@ void read_network(const Table& t, std::vector<Index>& widths, bool required) {
     return;
   }
   const auto& a = read_array(t.source(), *n, t.at("widths"), "layer widths");
-  if (a.size() < 2 || a.size() > 16)
-    fail(t.source(), n, t.at("widths") + " has " + std::to_string(a.size()) +
-                            " entries: expected 2 to 16 (input, hidden..., output)");
   widths.clear();
   for (std::size_t i = 0; i < a.size(); ++i)
-    widths.push_back(read_integer(t.source(), a[i], t.at("widths") + "[" + std::to_string(i) + "]", 1, kMaxWidth));
-}
-
-// The network's input and output widths must fit the task: the dimension of
-// the class centres and their count. Named at widths if the file gives them,
-// else at data.centres (the widths then are the paper's).
-void check_task_shape(const Table& top, const StudySpec& spec) {
-  const ClusterCentres centres = spec.data.task_centres();
-  const auto dims = Index(centres.front().size());
-  const auto classes = Index(centres.size());
-  const std::string origin = spec.data.centres.empty() ? " (the paper's task)" : " (data.centres)";
-  const toml::node* network = top.get("network");
-  const toml::node* widths = network && network->as_table() ? network->as_table()->get("widths") : nullptr;
-  if (!widths) {
-    const toml::node* data = top.get("data");
-    const toml::node* at = data && data->as_table() ? data->as_table()->get("centres") : nullptr;
-    if (spec.widths.front() != dims || spec.widths.back() != classes)
-      fail(top.source(), at, "data.centres: " + std::to_string(classes) + " classes in " + std::to_string(dims) +
-                                 " dimensions need network.widths from " + std::to_string(dims) + " to " +
-                                 std::to_string(classes) + " units; give [network] widths");
-    return;
-  }
-  const auto& a = *widths->as_array();
-  if (spec.widths.front() != dims)
-    fail(top.source(), &a[0], "network.widths[0] = " + std::to_string(spec.widths.front()) +
-                                  ": the input layer must have " + std::to_string(dims) + " units (the dimension of the data" +
-                                  origin + ")");
-  if (spec.widths.back() != classes)
-    fail(top.source(), &a[a.size() - 1], "network.widths[" + std::to_string(a.size() - 1) + "] = " +
-                                             std::to_string(spec.widths.back()) + ": the output layer must have " +
-                                             std::to_string(classes) + " units (the data have " +
-                                             std::to_string(classes) + " classes" + origin + ")");
+    widths.push_back(read_integer(t.source(), a[i], t.at("widths") + "[" + std::to_string(i) + "]", kWidth));
 }
 
 void read_stress_levels(const Table& t, std::vector<float>& levels, bool required) {
@@ -298,19 +260,9 @@ void read_stress_levels(const Table& t, std::vector<float>& levels, bool require
   }
   const std::string path = t.at("stress_levels");
   const auto& a = read_array(t.source(), *n, path, "noise sigmas");
-  if (a.empty() || a.size() > 32)
-    fail(t.source(), n, path + " has " + std::to_string(a.size()) + " entries: expected 1 to 32");
   levels.clear();
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const std::string at = path + "[" + std::to_string(i) + "]";
-    const float s = read_float(t.source(), a[i], at, kNonNegative);
-    // Each level is one metric (stress_<sigma>); == also takes -0.0 and 0.0 as one.
-    for (std::size_t j = 0; j < levels.size(); ++j)
-      if (levels[j] == s)
-        fail(t.source(), &a[i], at + " = " + show(a[i]) + " repeats " + path + "[" + std::to_string(j) +
-                                    "] = " + show(a[j]) + ": every stress level must be distinct");
-    levels.push_back(s);
-  }
+  for (std::size_t i = 0; i < a.size(); ++i)
+    levels.push_back(read_float(t.source(), a[i], path + "[" + std::to_string(i) + "]", kNonNegative));
 }
 
 void read_evaluation(const Table& t, MeasureSpec& m, const MeasureSpec* paper) {
@@ -322,7 +274,7 @@ void read_evaluation(const Table& t, MeasureSpec& m, const MeasureSpec* paper) {
 }
 
 void read_longitudinal(const Table& t, LongitudinalSpec& L, const LongitudinalSpec* paper) {
-  L.cycles = int(t.integer("cycles", 0, 1000, paper_value(paper, &LongitudinalSpec::cycles)));
+  L.cycles = int(t.integer("cycles", kCycles, paper_value(paper, &LongitudinalSpec::cycles)));
   L.prune = read_removal(t, paper ? &paper->prune : nullptr);
   L.threshold = t.real("threshold", kPercent, paper_value(paper, &LongitudinalSpec::threshold));
 }
@@ -347,7 +299,6 @@ StudySpec read_study(std::string_view toml_text, const std::string& source, cons
                                 "centres"}))
     read_data(*t, spec.data, paper ? &paper->data : nullptr);
   if (auto t = section("network", {"widths"})) read_network(*t, spec.widths, !paper);
-  check_task_shape(top, spec);
   const auto* baseline = top.get("baseline");
   if (!baseline) top.missing("baseline", "a [baseline] table with 'steps'");
   spec.baseline = read_steps(Table(*baseline, "baseline", source, {"steps"}), "steps", true);
@@ -359,12 +310,13 @@ StudySpec read_study(std::string_view toml_text, const std::string& source, cons
     read_longitudinal(*t, spec.longitudinal, paper ? &paper->longitudinal : nullptr);
   if (auto t = section("numerics", {"flush_denormals"}))
     spec.flush_denormals = t->boolean("flush_denormals", paper_value(paper, &StudySpec::flush_denormals));
-  spec.arms = read_arms(top, spec.longitudinal.cycles);
-  // The library's own checks, as a net under ours (they should never fire).
+  spec.arms = read_arms(top);
+  // Every rule about values that depend on each other is the library's: its
+  // message, with the keys in this file's spelling and the line they are on.
   try {
     spec.validate();
-  } catch (const std::invalid_argument& e) {
-    throw ConfigError(source + ": " + e.what());
+  } catch (const SpecError& e) {
+    fail_at(top, e);
   }
   return spec;
 }

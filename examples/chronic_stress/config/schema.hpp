@@ -15,12 +15,6 @@
 
 namespace chronic_stress::detail {
 
-// Upper bounds no sane study reaches; they keep every count far from int
-// overflow (also after --epoch-scale, which is capped at 1000).
-inline constexpr std::int64_t kMaxEpochs = 100000;
-inline constexpr std::int64_t kMaxSetSize = 10000000;
-inline constexpr std::int64_t kMaxWidth = 65536;
-
 /// The TOML text as a table; a ConfigError names the source, line:column and
 /// the problem (non-ASCII outside comments is refused first: toml_guard.hpp).
 toml::table parse_toml(std::string_view toml_text, const std::string& source);
@@ -39,8 +33,20 @@ rewire::protocol::Modulate read_modulation(const Table& t);
 rewire::protocol::PruneRemaining read_removal(const Table& t,
                                               const rewire::protocol::PruneRemaining* fallback);
 
-/// The [[arms]] of the top-level table; `cycles` is the study's cycle count
-/// (cycle selectors are checked against it).
-std::vector<rewire::protocol::ArmSpec> read_arms(const Table& top, int cycles);
+/// The [[arms]] of the top-level table.
+std::vector<rewire::protocol::ArmSpec> read_arms(const Table& top);
+
+/// Throws ConfigError for what the library refused of a spec read from the
+/// file `top`: its message with every key in the file's spelling
+/// (toml_key), at the line and column of the value it names (or of the
+/// nearest table that holds it, when the file leaves the value out).
+[[noreturn]] void fail_at(const Table& top, const rewire::SpecError& error);
+
+/// The key of the study file that holds the spec's value `key` (a
+/// StudySpec field path, as SpecError gives it): "measure.stress_levels[2]"
+/// is "evaluation.stress_levels[2]", "baseline[1].target" is
+/// "baseline.steps[1].target". `root` tells a maintenance block from a plain
+/// list of steps.
+std::string toml_key(const std::string& key, const toml::table& root);
 
 }  // namespace chronic_stress::detail

@@ -4,6 +4,7 @@
 # them. paper_config.cpp is generated and added by each user.
 set(CHRONIC_STRESS_CONFIG_SOURCES
   canonical.cpp
+  locate.cpp
   memory_estimate.cpp
   prepare.cpp
   read_arms.cpp

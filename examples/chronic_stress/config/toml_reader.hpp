@@ -6,7 +6,9 @@
 
 #include "config/error.hpp"
 
+#include <rewire/core/range.hpp>
 #include <rewire/kernels/activation.hpp>
+#include <rewire/protocol/limits.hpp>
 #include <rewire/prune/magnitude.hpp>
 
 #include <toml++/toml.h>
@@ -28,35 +30,8 @@ using rewire::Activation;
 using rewire::PruneScope;
 using rewire::RegrowTies;
 
-inline constexpr double kInf = std::numeric_limits<double>::infinity();
-
-inline std::string num(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
-
-/// Allowed values of a number, and how to say so.
-struct Range {
-  double lo, hi;
-  bool lo_open, hi_open;
-  bool contains(double v) const {
-    return std::isfinite(v) && (lo_open ? v > lo : v >= lo) && (hi_open ? v < hi : v <= hi);
-  }
-  std::string describe() const {
-    if (lo == -kInf && hi == kInf) return "a finite number";
-    if (hi == kInf) return std::string("a finite number ") + (lo_open ? "> " : ">= ") + num(lo);
-    return std::string("a number in ") + (lo_open ? "(" : "[") + num(lo) + ", " + num(hi) +
-           (hi_open ? ")" : "]");
-  }
-};
-inline constexpr Range kNonNegative{0, kInf, false, true};
-inline constexpr Range kFraction{0, 1, false, false};        // [0, 1]
-inline constexpr Range kSparsity{0, 1, false, true};         // [0, 1): 1 would remove every weight
-inline constexpr Range kCap{0, 1, true, false};              // (0, 1]: 1 = no cap
-inline constexpr Range kLearningRate{0, 1, true, false};     // (0, 1]
-inline constexpr Range kPercent{0, 100, false, false};
-inline constexpr Range kFinite{-kInf, kInf, true, true};
+using rewire::IntRange;
+using rewire::Range;
 
 [[noreturn]] inline void fail(const std::string& source, const toml::node* node, const std::string& message) {
   std::string where = source;
@@ -111,13 +86,15 @@ inline std::string join(const std::vector<std::string>& words) {
   fail(src, &n, path + ": expected " + expected + ", got " + type_name(n) + " " + show(n));
 }
 
-inline std::int64_t read_integer(const std::string& src, const toml::node& n, const std::string& path,
-                                 std::int64_t lo, std::int64_t hi) {
-  const std::string expected = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+// Numbers are checked against their range as they are read (the ranges are
+// the library's: rewire/protocol/limits.hpp), so the message shows the value
+// as typed and the line it is on, and no out-of-range integer is ever
+// narrowed into a smaller type.
+inline std::int64_t read_integer(const std::string& src, const toml::node& n, const std::string& path, IntRange r) {
   const auto* v = n.as_integer();
-  if (!v) wrong_type(src, n, path, expected);
-  if (v->get() < lo || v->get() > hi)
-    fail(src, &n, path + " = " + std::to_string(v->get()) + " is outside the allowed range: " + expected);
+  if (!v) wrong_type(src, n, path, r.describe());
+  if (!r.contains(v->get()))
+    fail(src, &n, path + " = " + std::to_string(v->get()) + " is outside the allowed range: " + r.describe());
   return v->get();
 }
 
@@ -135,7 +112,7 @@ inline double read_double(const std::string& src, const toml::node& n, const std
 inline float read_float(const std::string& src, const toml::node& n, const std::string& path, Range r) {
   const float value = float(read_double(src, n, path, r));
   if (!r.contains(double(value)))
-    fail(src, &n, path + " = " + show(n) + " becomes " + num(double(value)) +
+    fail(src, &n, path + " = " + show(n) + " becomes " + rewire::shortest_text(value) +
                       " as a 32-bit float, outside the allowed range: " + r.describe());
   return value;
 }
@@ -150,16 +127,12 @@ inline std::string read_choice(const std::string& src, const toml::node& n, cons
   return v->get();
 }
 
-// Names end up in metric names, CSV rows and file names: keep them plain.
+// A name (of an arm or probe); what it may be is the library's rule
+// (StudySpec::validate, limits::kNameRule).
 inline std::string read_name(const std::string& src, const toml::node& n, const std::string& path) {
-  const std::string expected = "a name of 1-40 letters, digits, '_' or '-', starting with a letter";
   const auto* v = n.as_string();
-  if (!v) wrong_type(src, n, path, expected);
-  const std::string& s = v->get();
-  bool ok = !s.empty() && s.size() <= 40 && std::isalpha(static_cast<unsigned char>(s[0]));
-  for (char c : s) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
-  if (!ok) fail(src, &n, path + " = \"" + s + "\" is not allowed: expected " + expected);
-  return s;
+  if (!v) wrong_type(src, n, path, rewire::protocol::limits::kNameRule);
+  return v->get();
 }
 
 inline const toml::array& read_array(const std::string& src, const toml::node& n, const std::string& path,
@@ -198,11 +171,9 @@ class Table {
     fail(src_, t_, "missing key '" + at(key) + "' (required: " + expected + ")");
   }
 
-  std::int64_t integer(std::string_view key, std::int64_t lo, std::int64_t hi,
-                       std::optional<std::int64_t> fallback = {}) const {
-    if (const auto* n = get(key)) return read_integer(src_, *n, at(key), lo, hi);
-    if (!fallback)
-      missing(key, "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  std::int64_t integer(std::string_view key, IntRange r, std::optional<std::int64_t> fallback = {}) const {
+    if (const auto* n = get(key)) return read_integer(src_, *n, at(key), r);
+    if (!fallback) missing(key, r.describe());
     return *fallback;
   }
   double real(std::string_view key, Range r, std::optional<double> fallback = {}) const {

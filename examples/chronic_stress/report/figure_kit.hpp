@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-namespace chronic_stress::figure_kit {
+namespace chronic_stress::detail {
 
 // One fixed colour (Okabe-Ito, colour-blind safe) and point shape per arm, so
 // arms stay apart in grey-scale print too. The paper's arms keep their
@@ -105,4 +105,4 @@ bool write_relapse_figure(const RunView& run, const std::filesystem::path& dir,
 bool write_survival_figure(const RunView& run, const std::filesystem::path& dir,
                            const std::map<std::string, ArmStyle>& styles);
 
-}  // namespace chronic_stress::figure_kit
+}  // namespace chronic_stress::detail

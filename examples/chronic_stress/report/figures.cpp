@@ -15,7 +15,7 @@
 namespace chronic_stress {
 
 namespace fs = std::filesystem;
-using namespace figure_kit;
+using namespace detail;
 
 namespace {
 

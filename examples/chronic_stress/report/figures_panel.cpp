@@ -9,7 +9,7 @@
 
 #include <algorithm>
 
-namespace chronic_stress::figure_kit {
+namespace chronic_stress::detail {
 
 namespace fs = std::filesystem;
 namespace metric = rewire::protocol::metric;
@@ -20,7 +20,7 @@ std::string stress_script(const RunView& run, const std::vector<std::string>& ar
                           const std::map<std::string, ArmStyle>& styles, bool any_pub) {
   const auto levels = run.stress_levels();
   std::vector<std::string> xt;
-  for (const auto& [level, metric] : levels) xt.push_back(fmt::format("\"{}\" {}", md::decimal(level), level));
+  for (const auto& [level, metric] : levels) xt.push_back(fmt::format("\"{}\" {}", detail::decimal(level), level));
   std::string gp = gp_header("stress_sweep", "accuracy vs internal noise sigma per arm (mean ± SD)",
                              "# Data: stress_sweep.dat (per arm: sigma, mean, sd, min, max, published mean/sd).\n");
   gp += fmt::format(
@@ -166,4 +166,4 @@ bool write_relapse_figure(const RunView& run, const fs::path& dir, const std::ma
   return true;
 }
 
-}  // namespace chronic_stress::figure_kit
+}  // namespace chronic_stress::detail

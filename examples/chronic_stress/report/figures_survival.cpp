@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-namespace chronic_stress::figure_kit {
+namespace chronic_stress::detail {
 
 namespace fs = std::filesystem;
 
@@ -78,4 +78,4 @@ bool write_survival_figure(const RunView& run, const fs::path& dir, const std::m
   return true;
 }
 
-}  // namespace chronic_stress::figure_kit
+}  // namespace chronic_stress::detail

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-namespace chronic_stress::md {
+namespace chronic_stress::detail {
 
 namespace {
 double clean_zero(double x, int decimals) { return std::fabs(x) < 0.5 * std::pow(10.0, -decimals) ? 0.0 : x; }
@@ -95,4 +95,4 @@ std::string Table::render() const {
   return out;
 }
 
-}  // namespace chronic_stress::md
+}  // namespace chronic_stress::detail

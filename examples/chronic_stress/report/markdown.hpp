@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace chronic_stress::md {
+namespace chronic_stress::detail {
 
 inline constexpr const char* kFlagText = "⚑ beyond noise";
 inline constexpr const char* kFlagMark = " ⚑";
@@ -41,4 +41,4 @@ struct Table {
   std::string render() const;
 };
 
-}  // namespace chronic_stress::md
+}  // namespace chronic_stress::detail

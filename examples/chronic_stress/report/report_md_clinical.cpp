@@ -12,10 +12,10 @@
 
 namespace chronic_stress::detail {
 
-using md::escape;
-using md::kNone;
-using md::num;
-using md::Table;
+using detail::escape;
+using detail::kNone;
+using detail::num;
+using detail::Table;
 namespace metric = rewire::protocol::metric;
 
 namespace {
@@ -107,7 +107,7 @@ std::string paired_table(const RunView& run) {
     for (const auto& [b, ms] : bs)
       for (const auto& [m, d] : ms)
         t.rows.push_back({escape(run.label(a)) + " − " + escape(run.label(b)), m,
-                          std::isfinite(d.mean) ? md::signed_num(d.mean) + " " + ci(d.ci_lo, d.ci_hi) : kNone,
+                          std::isfinite(d.mean) ? detail::signed_num(d.mean) + " " + ci(d.ci_lo, d.ci_hi) : kNone,
                           std::to_string(d.n)});
   if (t.rows.empty()) return "";
   return t.render() + "\nThe arms of a seed share its data and its pruned network, so differences are taken seed by "

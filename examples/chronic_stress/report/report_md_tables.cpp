@@ -9,12 +9,12 @@
 
 namespace chronic_stress::detail {
 
-using md::cell;
-using md::escape;
-using md::kNone;
-using md::num;
-using md::pm;
-using md::Table;
+using detail::cell;
+using detail::escape;
+using detail::kNone;
+using detail::num;
+using detail::pm;
+using detail::Table;
 namespace metric = rewire::protocol::metric;
 
 namespace {
@@ -35,8 +35,8 @@ std::vector<std::string> long_row(const RunView& run, const std::string& arm, co
   const Verdict v = run.verdict(ours, pub, kind);
   flagged += v.flagged;
   const double shown = kind == Kind::sparsity ? v.delta : std::round(ours.mean * 10.0) / 10.0 - pub.mean;
-  return {escape(run.label(arm)), what, pm(ours, dd), pm(pub), v.comparable ? md::signed_num(shown, dd) : kNone,
-          v.flagged ? md::kFlagText : ""};
+  return {escape(run.label(arm)), what, pm(ours, dd), pm(pub), v.comparable ? detail::signed_num(shown, dd) : kNone,
+          v.flagged ? detail::kFlagText : ""};
 }
 
 // The wide tables: one column per arm with follow-up cycles.
@@ -62,8 +62,8 @@ std::string stress_label(float level) {
   static const std::pair<float, const char*> names[] = {
       {0.0f, "none"}, {0.5f, "moderate"}, {1.0f, "high"}, {1.5f, "severe"}, {2.5f, "extreme"}};
   for (const auto& [s, name] : names)
-    if (s == level) return "σ = " + md::decimal(level) + " (" + name + ")";
-  return "σ = " + md::decimal(level);
+    if (s == level) return "σ = " + detail::decimal(level) + " (" + name + ")";
+  return "σ = " + detail::decimal(level);
 }
 
 std::string efficacy_table(const RunView& run, int& flagged) {
@@ -116,7 +116,7 @@ std::string probe_table(const RunView& run, int& flagged) {
     if (!arm.follow_up) continue;
     for (const auto& probe : arm.probes) {
       std::string how;
-      if (probe.modulation.damping) how = "damping " + md::decimal(*probe.modulation.damping);
+      if (probe.modulation.damping) how = "damping " + detail::decimal(*probe.modulation.damping);
       if (probe.modulation.activation)
         how += (how.empty() ? "" : ", ") +
                std::string(*probe.modulation.activation == rewire::Activation::relu ? "ReLU" : "tanh");

@@ -8,7 +8,7 @@
 
 namespace chronic_stress::detail {
 
-using md::join;
+using detail::join;
 using nlohmann::json;
 namespace metric = rewire::protocol::metric;
 
@@ -22,9 +22,9 @@ std::string header(const RunView& run) {
   // Date-free, so regenerating the report changes nothing.
   md += fmt::format("- **Library version:** rewire {}\n", s.library_version);
   md += fmt::format("- **Configuration hash:** `{}`\n", s.config_hash);
-  md += fmt::format("- **Seeds:** {} (n = {})\n", md::seed_list(s.seeds), run.n());
+  md += fmt::format("- **Seeds:** {} (n = {})\n", detail::seed_list(s.seeds), run.n());
   md += fmt::format("- **Threads:** {}\n", s.threads);
-  md += fmt::format("- **Wall time:** {}\n", md::duration(s.wall_seconds));
+  md += fmt::format("- **Wall time:** {}\n", detail::duration(s.wall_seconds));
   md += fmt::format("- **Epoch scale:** {}\n\n", s.epoch_scale);
   return md;
 }
@@ -102,7 +102,7 @@ std::string second_run_metric_label(const std::string& m) {
 }
 
 // One row per metric of the second run: published vs the second run, flagged by the rule.
-void calibration_metric_rows(const RunView& run, const json& second, int n, md::Table& t, int& flags) {
+void calibration_metric_rows(const RunView& run, const json& second, int n, detail::Table& t, int& flags) {
   const json& arms = second.value("arms", json::object());
   for (const char* arm : kPaperArms) {
     const json* metrics = arms.contains(arm) && arms[arm].contains("metrics") ? &arms[arm]["metrics"] : nullptr;
@@ -115,8 +115,8 @@ void calibration_metric_rows(const RunView& run, const json& second, int n, md::
       const Verdict v = compare(as, p, key == metric::sparsity ? Kind::sparsity : Kind::accuracy, n,
                                   run.published().n());
       flags += v.flagged;
-      t.rows.push_back({run.label(arm), second_run_metric_label(key), md::pm(p), md::pm(r),
-                        v.comparable ? md::signed_num(v.delta) : md::kNone, v.flagged ? md::kFlagText : ""});
+      t.rows.push_back({run.label(arm), second_run_metric_label(key), detail::pm(p), detail::pm(r),
+                        v.comparable ? detail::signed_num(v.delta) : detail::kNone, v.flagged ? detail::kFlagText : ""});
     }
   }
 }
@@ -128,7 +128,7 @@ std::string cycles_text(const std::vector<int>& cycles) {
 }
 
 // Final accuracy and relapse counts: published vs the second run.
-void calibration_cycle_rows(const RunView& run, const json& second, int n, md::Table& t, int& flags) {
+void calibration_cycle_rows(const RunView& run, const json& second, int n, detail::Table& t, int& flags) {
   const json& longitudinal = second.value("longitudinal", json::object());
   for (const char* arm : kPaperArms) {
     if (!longitudinal.contains(arm)) continue;
@@ -139,8 +139,8 @@ void calibration_cycle_rows(const RunView& run, const json& second, int n, md::T
     as.mean = rf.mean, as.sd = rf.sd;
     const Verdict v = compare(as, pf, Kind::accuracy, n, run.published().n());
     flags += v.flagged;
-    t.rows.push_back({run.label(arm), "Final accuracy, cycle 8 (%)", md::pm(pf), md::pm(rf),
-                      v.comparable ? md::signed_num(v.delta) : md::kNone, v.flagged ? md::kFlagText : ""});
+    t.rows.push_back({run.label(arm), "Final accuracy, cycle 8 (%)", detail::pm(pf), detail::pm(rf),
+                      v.comparable ? detail::signed_num(v.delta) : detail::kNone, v.flagged ? detail::kFlagText : ""});
     const auto pr = run.published().relapsed(arm);
     if (!pr || !e.value("relapsed", json()).is_number()) continue;
     const double rr = e["relapsed"].get<double>();
@@ -150,7 +150,7 @@ void calibration_cycle_rows(const RunView& run, const json& second, int n, md::T
     t.rows.push_back({run.label(arm), "Seeds with relapse",
                       fmt::format("{:.0f}/10{}", *pr, cycles_text(run.published().relapse_cycles(arm))),
                       fmt::format("{:.0f}/10{}", rr, cycles_text(second_cycles)),
-                      md::signed_num(rr - *pr, 0), f ? md::kFlagText : ""});
+                      detail::signed_num(rr - *pr, 0), f ? detail::kFlagText : ""});
   }
 }
 
@@ -159,7 +159,7 @@ void calibration_cycle_rows(const RunView& run, const json& second, int n, md::T
 std::string calibration(const RunView& run) {
   const json& second = run.published().second_run();
   const int n = second.value("n", 10);
-  md::Table t{
+  detail::Table t{
       {"Arm", "Measure", "Published", "Second run of the original program", "Δ", "Flag (n = 10)"}, "llrrrl", {}};
   int flags = 0;
   calibration_metric_rows(run, second, n, t, flags);

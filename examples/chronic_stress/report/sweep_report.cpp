@@ -99,18 +99,18 @@ bool write_figure(const fs::path& dir, const KeyMetric& m, const std::vector<Swe
     for (std::size_t p = 0; p < points.size(); ++p)
       if (const auto s = key_metric(summaries[p], arm, m.name); s && s->ok()) {
         const auto [lo, hi] = band(*s);
-        rows += fmt::format("{} {} {} {} {}\n", figure_kit::dat(x[p]), figure_kit::dat(s->mean), figure_kit::dat(lo),
-                            figure_kit::dat(hi), figure_kit::data_label(label(points[p])));
+        rows += fmt::format("{} {} {} {} {}\n", detail::dat(x[p]), detail::dat(s->mean), detail::dat(lo),
+                            detail::dat(hi), detail::data_label(label(points[p])));
       }
     if (rows.empty()) continue;
-    dat += (plotted.empty() ? "" : "\n\n") + figure_kit::data_label(arm) + "\n" + rows;
+    dat += (plotted.empty() ? "" : "\n\n") + detail::data_label(arm) + "\n" + rows;
     plotted.push_back(arm);
   }
   if (plotted.empty()) return false;
   const std::string name = std::string("sweep_") + m.name;
   rewire::io::write_file_atomic(dir / (name + ".dat"), dat);
-  const auto styles = figure_kit::arm_styles(arms);
-  std::string gp = figure_kit::gp_header(name, m.title, "# Data: sweep_" + std::string(m.name) +
+  const auto styles = detail::arm_styles(arms);
+  std::string gp = detail::gp_header(name, m.title, "# Data: sweep_" + std::string(m.name) +
                                                             ".dat, one block per arm: x mean ci95_lo ci95_hi point\n");
   // The key path as the x label, reduced to the characters a path has.
   std::string key;
@@ -124,11 +124,11 @@ bool write_figure(const fs::path& dir, const KeyMetric& m, const std::vector<Swe
   for (std::size_t i = 0; i < plotted.size(); ++i) {
     const auto& st = styles.at(plotted[i]);
     parts.push_back(fmt::format("'{}.dat' index {} using 1:3:4 with filledcurves fc rgb \"{}\" notitle", name, i,
-                                figure_kit::with_alpha(st.colour, "C0")));
+                                detail::with_alpha(st.colour, "C0")));
     parts.push_back(fmt::format("'' index {} using 1:2{} with linespoints lc rgb \"{}\" pt {} title columnheader(1)",
                                 i, numeric ? "" : ":xtic(5)", st.colour, st.point));
   }
-  gp += figure_kit::plot_command(parts);
+  gp += detail::plot_command(parts);
   rewire::io::write_file_atomic(dir / (name + ".gp"), gp);
   return true;
 }

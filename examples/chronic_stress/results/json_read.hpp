@@ -12,7 +12,7 @@
 #include <initializer_list>
 #include <string>
 
-namespace chronic_stress::json_read {
+namespace chronic_stress::detail {
 
 using nlohmann::json;
 
@@ -83,4 +83,4 @@ inline std::string string(const json& j, const std::string& path) {
 /// JSON for a value: null when non-finite.
 inline json value_json(const Value& v) { return v ? json(*v) : json(nullptr); }
 
-}  // namespace chronic_stress::json_read
+}  // namespace chronic_stress::detail

@@ -76,10 +76,6 @@ std::string seed_checksum(const nlohmann::json& doc);
 /// right or absent: older and hand-written files have none).
 std::string checksum_mismatch(const nlohmann::json& doc);
 
-/// The metrics every seed record holds for `arm`.
-std::vector<std::string> expected_metrics(const rewire::protocol::StudySpec& spec,
-                                          const rewire::protocol::ArmSpec& arm);
-
 /// Why `record` cannot stand for `seed` of a run of `spec` (config hash,
 /// library version): wrong seed, hash or version; an arm or metric missing
 /// or not of this configuration; null in an arm that did not diverge; a

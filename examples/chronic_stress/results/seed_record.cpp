@@ -13,7 +13,7 @@
 namespace chronic_stress {
 
 using nlohmann::json;
-using namespace json_read;
+using namespace detail;
 using rewire::protocol::ArmResult;
 using rewire::protocol::ArmSpec;
 using rewire::protocol::StudySpec;
@@ -83,7 +83,7 @@ std::string series_mismatch(const std::vector<Value>& xs, bool diverged, int cyc
 
 std::string arm_mismatch(const ArmRecord& a, const StudySpec& spec, const ArmSpec& arm) {
   const std::string path = "arms." + arm.name;
-  const std::vector<std::string> want = expected_metrics(spec, arm);
+  const std::vector<std::string> want = arm_metric_names(spec, arm);
   for (const auto& m : want)
     if (!a.metrics.count(m)) return path + ".metrics." + m + " is missing";
   for (const auto& [name, v] : a.metrics) {
@@ -165,19 +165,6 @@ SeedRecord seed_from_json(const json& doc) {
   return r;
 }
 
-std::vector<std::string> expected_metrics(const StudySpec& spec, const ArmSpec& arm) {
-  std::vector<std::string> names{metric::sparsity, metric::clean, metric::standard, metric::combined};
-  for (float s : spec.measure.stress_levels) names.push_back(metric::stress(s));
-  for (const char* m : {metric::dose_l1, metric::dose_l2, metric::dose_turnover, metric::dose_sparsity_change,
-                        metric::pretreatment_combined})
-    names.push_back(m);
-  if (!arm.follow_up) return names;
-  for (const char* m : {metric::relapse_before, metric::relapse_after, metric::relapse_drop, metric::relapse_sparsity})
-    names.push_back(m);
-  for (const auto& p : arm.probes)
-    names.insert(names.end(), {metric::probe_combined(p.name), metric::probe_extreme(p.name)});
-  return names;
-}
 
 std::string checksum_mismatch(const json& doc) {
   // Files written before seed files had a checksum (and hand-written test

@@ -10,7 +10,7 @@
 namespace chronic_stress {
 
 using nlohmann::json;
-using namespace json_read;
+using namespace detail;
 using rewire::protocol::StudySpec;
 
 namespace {
@@ -335,9 +335,9 @@ std::string summary_mismatch(const Summary& s, const StudySpec& spec) {
   for (const auto& arm : spec.arms) {
     const auto a = s.arms.find(arm.name);
     if (a == s.arms.end() || !s.diverged.count(arm.name)) return "arms or diverged lacks " + arm.name;
-    for (const auto& m : expected_metrics(spec, arm))
+    for (const auto& m : rewire::protocol::arm_metric_names(spec, arm))
       if (!a->second.count(m)) return "arms." + arm.name + "." + m + " is missing";
-    if (a->second.size() != expected_metrics(spec, arm).size()) return "arms." + arm.name + " has unknown metrics";
+    if (a->second.size() != rewire::protocol::arm_metric_names(spec, arm).size()) return "arms." + arm.name + " has unknown metrics";
     const auto L = s.longitudinal.find(arm.name);
     if ((L != s.longitudinal.end()) != arm.follow_up)
       return "longitudinal." + arm.name + (arm.follow_up ? " is missing" : " exists, but the arm has no follow-up");

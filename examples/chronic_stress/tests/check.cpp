@@ -81,7 +81,7 @@ void check_arms(const rewire::protocol::StudySpec& spec, const json& summary, co
   const std::size_t n = seeds.size(), points = std::size_t(spec.longitudinal.cycles) + 1;
   for (const auto& arm : spec.arms) {
     const json& a = summary.at("arms").at(arm.name);
-    const std::vector<std::string> want = expected_metrics(spec, arm);
+    const std::vector<std::string> want = rewire::protocol::arm_metric_names(spec, arm);
     for (const auto& m : want) check(is_stats(a.value(m, json()), n), "arms." + arm.name + "." + m + " statistics");
     check(a.size() == want.size(), "arms." + arm.name + " has exactly the expected metrics");
     if (!arm.follow_up) {

@@ -23,7 +23,7 @@ import sys
 
 # ---- options -----------------------------------------------------------------
 
-HELP_LINE = re.compile(r"^\s{2}(?:(-\w),)?(--[\w-]+)(?:\s+[A-Z:]\S*?)?(?:=(\S+))?(?:\s|$)")
+HELP_LINE = re.compile(r"^\s{2}(?:(-\w),)?(--[\w-]+)(?P<spec>(?: (?! )\S*)*)")
 TABLE_OPTION = re.compile(r"`((?:--|-)[\w-]+)")
 
 
@@ -36,7 +36,9 @@ def help_options(exe, sub):
     for line in section.splitlines():
         m = HELP_LINE.match(line)
         if m:
-            short, long, default = m.groups()
+            short, long, spec = m.groups()
+            # "--seeds UINT:UINT in [1 - 100000]=10": the default follows the last '='.
+            default = spec.rsplit("=", 1)[1] if "=" in spec else None
             options[long] = default
             if short:
                 options[short] = default

@@ -28,12 +28,12 @@ namespace rewire {
 struct Modulation {
   Activation activation = Activation::relu;
   float noise_sigma = 0.0f;  ///< >= 0; 0 means no draws at all
-  float damping = 1.0f;      ///< multiplies every hidden output
+  float damping = 1.0f;      ///< multiplies every hidden output, >= 0
 
-  /// Throws std::invalid_argument on a negative/NaN sigma or a non-finite damping.
+  /// Throws std::invalid_argument on a negative/NaN sigma or damping.
   void validate() const {
     detail::require_non_negative(noise_sigma, "noise_sigma");
-    detail::require(std::isfinite(damping), "damping must be finite");
+    detail::require_non_negative(damping, "damping");
   }
 };
 

@@ -5,6 +5,7 @@
 
 #include <rewire/core/error.hpp>
 #include <rewire/data/clusters.hpp>
+#include <rewire/protocol/limits.hpp>
 #include <rewire/protocol/metric_keys.hpp>
 #include <rewire/protocol/subject.hpp>
 #include <rewire/train/evaluate.hpp>
@@ -29,18 +30,23 @@ struct MeasureSpec {
   float combined_internal_sigma = 0.0f;  ///< internal noise of the combined condition
   std::vector<float> stress_levels;      ///< internal sigmas swept, distinct, at least one
 
-  /// Throws std::invalid_argument naming the first bad value.
+  /// Throws SpecError naming the first bad value by its field.
   void validate() const {
-    detail::require_non_negative(combined_input_sigma, "combined_input_sigma");
-    detail::require_non_negative(combined_internal_sigma, "combined_internal_sigma");
-    detail::require(!stress_levels.empty(), "stress_levels must not be empty");
+    detail::require_in(limits::kNonNegative, combined_input_sigma, "combined_input_sigma");
+    detail::require_in(limits::kNonNegative, combined_internal_sigma, "combined_internal_sigma");
+    detail::require_count(limits::kStressLevels, stress_levels.size(), "stress_levels");
+    // Each level is one metric (stress_<sigma>): == also takes -0 and 0 as one.
+    const auto text = [](float v) {
+      const std::string t = shortest_text(v);
+      return t.find_first_of(".e") == std::string::npos ? t + ".0" : t;
+    };
     for (std::size_t i = 0; i < stress_levels.size(); ++i) {
-      const std::string at = "stress_levels[" + std::to_string(i) + "]";
-      detail::require_non_negative(stress_levels[i], at.c_str());
-      for (std::size_t j = 0; j < i; ++j)  // == also takes -0 and 0 as one level
-        detail::require(stress_levels[j] != stress_levels[i],
-                        at + " = " + metric::sigma_text(stress_levels[i]) + " repeats stress_levels[" +
-                            std::to_string(j) + "]: every level must be distinct");
+      const std::string key = "stress_levels[" + std::to_string(i) + "]";
+      detail::require_in(limits::kNonNegative, stress_levels[i], key);
+      for (std::size_t j = 0; j < i; ++j)
+        detail::require_spec(stress_levels[j] != stress_levels[i], key,
+                             "{} = " + text(stress_levels[i]) + " repeats {stress_levels[" + std::to_string(j) +
+                                 "]} = " + text(stress_levels[j]) + ": every stress level must be distinct");
     }
   }
 };

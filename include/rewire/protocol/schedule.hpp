@@ -9,6 +9,7 @@
 #pragma once
 
 #include <rewire/core/error.hpp>
+#include <rewire/protocol/limits.hpp>
 #include <rewire/protocol/steps.hpp>
 
 #include <algorithm>
@@ -36,24 +37,27 @@ struct CycleSelector {
     return at.empty() && from == 1 && to >= cycles && every == 1;
   }
 
-  /// Throws std::invalid_argument naming a bad value, or if no cycle of
-  /// 1..cycles is selected (the block would never run).
+  /// Throws SpecError naming a bad value (keys "at[i]", "from", "to",
+  /// "every"; "range" for the pair from, to), or if no cycle of 1..cycles is
+  /// selected (the block would never run).
   void validate(int cycles) const {
+    const bool ranged = from != 1 || to != std::numeric_limits<int>::max();
     if (!at.empty()) {
-      detail::require(from == 1 && to == std::numeric_limits<int>::max() && every == 1,
-                      "'at' lists its cycles: it cannot be combined with 'cycles' or 'every'");
+      detail::require_spec(!ranged, "range", "{} cannot be combined with {at}: a block lists its cycles, or gives a range (and a step)");
+      detail::require_spec(every == 1, "every", "{} cannot be combined with {at}: a block lists its cycles, or gives a range (and a step)");
       for (std::size_t i = 0; i < at.size(); ++i) {
-        detail::require(at[i] >= 1 && at[i] <= cycles, "at[" + std::to_string(i) + "] = " + std::to_string(at[i]) +
-                                                            " is not a cycle of 1.." + std::to_string(cycles));
-        detail::require(i == 0 || at[i] > at[i - 1], "at must list cycles in increasing order, each once");
+        const std::string key = "at[" + std::to_string(i) + "]";
+        detail::require_in(IntRange{1, std::max(cycles, 1)}, at[i], key);
+        detail::require_spec(i == 0 || at[i] > at[i - 1], key,
+                             "{} = " + std::to_string(at[i]) + ": list the cycles in increasing order, each once");
       }
       return;
     }
-    detail::require(every >= 1, "every = " + std::to_string(every) + " must be >= 1");
-    detail::require(from >= 1 && from <= to, "cycles = [" + std::to_string(from) + ", " + std::to_string(to) +
-                                                 "] must satisfy 1 <= from <= to");
-    detail::require(from <= cycles, "cycles = [" + std::to_string(from) + ", " + std::to_string(to) +
-                                        "] selects no cycle of 1.." + std::to_string(cycles));
+    detail::require_in(limits::kEvery, every, "every");
+    detail::require_in(IntRange{1, std::max(cycles, 1)}, from, "from");
+    if (to != std::numeric_limits<int>::max()) detail::require_in(IntRange{from, limits::kCycles.hi}, to, "to");
+    detail::require_spec(from <= cycles, "from",
+                         "{} = " + std::to_string(from) + " selects no cycle of 1.." + std::to_string(cycles));
   }
 };
 

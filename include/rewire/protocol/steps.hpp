@@ -15,6 +15,7 @@
 
 #include <rewire/core/error.hpp>
 #include <rewire/kernels/activation.hpp>
+#include <rewire/protocol/limits.hpp>
 #include <rewire/prune/magnitude.hpp>
 #include <rewire/prune/regrow.hpp>
 #include <rewire/protocol/subject.hpp>
@@ -67,27 +68,13 @@ inline int scaled_epochs(int epochs, double factor) {
   return std::max(1, int(scaled));
 }
 
-/// Runs `check`; an std::invalid_argument it throws gets `where` in front
-/// of its message ("rewire: arms[1] (ketamine).treatment[0]: lr = 0 ...").
-template <class Check>
-void in_context(const std::string& where, Check&& check) {
-  try {
-    check();
-  } catch (const std::invalid_argument& e) {
-    std::string message = e.what();
-    const std::string prefix = "rewire: ";
-    if (message.compare(0, prefix.size(), prefix) == 0) message.erase(0, prefix.size());
-    throw std::invalid_argument(prefix + where + ": " + message);
-  }
-}
-
 }  // namespace rewire::detail
 
 namespace rewire::protocol {
 
 // Every step type has:
 //   static constexpr const char* name;       its name in descriptions and configs
-//   void validate() const;                   throws std::invalid_argument naming a bad value
+//   void validate() const;                   throws SpecError naming a bad value by its field (core/error.hpp)
 //   int training_epochs() const;             epochs it trains (0 if it does not train)
 //   void scale_epochs(double factor);        multiplies its epochs (no-op if it does not train)
 //   std::string describe() const;            e.g. "train(15, lr 0.0005)"
@@ -99,7 +86,10 @@ struct Train {
   int epochs = 1;
   float lr = 1e-3f;  ///< Adam's customary learning rate
 
-  void validate() const { TrainOptions{epochs, lr, 1}.validate(); }
+  void validate() const {
+    detail::require_in(limits::kEpochs, epochs, "epochs");
+    detail::require_in(limits::kLearningRate, lr, "lr");
+  }
   int training_epochs() const { return epochs; }
   void scale_epochs(double factor) { epochs = detail::scaled_epochs(epochs, factor); }
   std::string describe() const {
@@ -118,8 +108,8 @@ struct TrainWithStress {
   float sigma0 = 0.0f;
 
   void validate() const {
-    TrainOptions{epochs, lr, 1}.validate();
-    detail::require_non_negative(sigma0, "sigma0");
+    Train{epochs, lr}.validate();
+    detail::require_in(limits::kNonNegative, sigma0, "sigma0");
   }
   int training_epochs() const { return epochs; }
   void scale_epochs(double factor) { epochs = detail::scaled_epochs(epochs, factor); }
@@ -143,8 +133,8 @@ struct TrainWithNoise {
   float sigma = 0.0f;
 
   void validate() const {
-    TrainOptions{epochs, lr, 1}.validate();
-    detail::require_non_negative(sigma, "sigma");
+    Train{epochs, lr}.validate();
+    detail::require_in(limits::kNonNegative, sigma, "sigma");
   }
   int training_epochs() const { return epochs; }
   void scale_epochs(double factor) { epochs = detail::scaled_epochs(epochs, factor); }
@@ -165,7 +155,11 @@ struct Regrow {
   static constexpr const char* name = "regrow";
   RegrowOptions options;
 
-  void validate() const { options.validate(); }
+  void validate() const {
+    detail::require_in(limits::kEpochs, options.batches, "options.batches");
+    detail::require_in(limits::kFraction, options.fraction, "options.fraction");
+    detail::require_in(limits::kNonNegative, options.init_sd, "options.init_sd");
+  }
   int training_epochs() const { return 0; }
   void scale_epochs(double) {}
   std::string describe() const {
@@ -188,7 +182,9 @@ struct Modulate {
   std::optional<float> damping;
 
   void validate() const {
-    if (damping) detail::require(std::isfinite(*damping), "damping must be finite");
+    detail::require_spec(activation || damping, "",
+                         "{} needs an activation (relu, tanh) and/or a damping (" + limits::kNonNegative.describe() + ")");
+    if (damping) detail::require_in(limits::kNonNegative, *damping, "damping");
   }
   int training_epochs() const { return 0; }
   void scale_epochs(double) {}
@@ -229,7 +225,7 @@ struct PruneTo {
   double target = 0.0;
   PruneScope scope = PruneScope::per_layer;
 
-  void validate() const { require_prune_target(target); }
+  void validate() const { detail::require_in(limits::kSparsity, target, "target"); }
   int training_epochs() const { return 0; }
   void scale_epochs(double) {}
   std::string describe() const { return std::string(name) + "(" + detail::short_number(target) + ")"; }
@@ -248,8 +244,8 @@ struct PruneRemaining {
   PruneScope scope = PruneScope::per_layer;
 
   void validate() const {
-    detail::require_in_range(fraction, 0.0, 1.0, "fraction of remaining weights");
-    detail::require_in_range(cap, 0.0, 1.0, "sparsity cap");
+    detail::require_in(limits::kSparsity, fraction, "fraction");
+    detail::require_in(limits::kCap, cap, "cap");
   }
   int training_epochs() const { return 0; }
   void scale_epochs(double) {}
@@ -292,7 +288,7 @@ inline const char* step_name(const Step& step) {
   return std::visit([](const auto& s) -> const char* { return s.name; }, step);
 }
 
-/// Throws std::invalid_argument naming the first bad value of `step`.
+/// Throws SpecError naming the first bad value of `step` by its field.
 inline void validate(const Step& step) {
   std::visit([](const auto& s) { s.validate(); }, step);
 }
