@@ -17,13 +17,18 @@
 #include <rewire/kernels/linear.hpp>
 #include <rewire/kernels/loss.hpp>
 #include <rewire/kernels/modulation.hpp>
+#include <rewire/kernels/sign_constraint.hpp>
 
 #include <rewire/nn/masked_linear.hpp>
 #include <rewire/nn/mlp.hpp>
+#include <rewire/nn/modulation.hpp>
 #include <rewire/nn/parameter.hpp>
+#include <rewire/nn/rnn.hpp>
 
 #include <rewire/data/batches.hpp>
 #include <rewire/data/clusters.hpp>
+#include <rewire/data/tasks.hpp>
+#include <rewire/data/trials.hpp>
 
 #include <rewire/train/adam.hpp>
 #include <rewire/train/evaluate.hpp>
