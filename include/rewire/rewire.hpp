@@ -34,9 +34,12 @@
 #include <rewire/train/evaluate.hpp>
 #include <rewire/train/train.hpp>
 
+#include <rewire/io/adam_moments.hpp>
 #include <rewire/io/checkpoint.hpp>
+#include <rewire/io/checkpoint_format.hpp>
 #include <rewire/io/json.hpp>
 #include <rewire/io/npz.hpp>
+#include <rewire/io/rnn_checkpoint.hpp>
 #include <rewire/prune/magnitude.hpp>
 #include <rewire/prune/regrow.hpp>
 

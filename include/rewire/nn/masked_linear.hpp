@@ -175,6 +175,54 @@ class BasicMaskedLinear {
     if (dX != nullptr) backward_input(*dX, dY, scratch_, relu_gate);
   }
 
+  /// The parameter gradients of the layer applied with the same weights to
+  /// several batches (the steps of a sequence): dL/dW = sum_k dY_k^T X_k
+  /// (masked or full, see GradientMode; chained through |.| under a sign
+  /// constraint) and dL/db = sum_k column sums of dY_k. A null Xs[k] stands
+  /// for X_k = 0, a bias-only term (a recurrent layer's input before the
+  /// first step). Replaces the stored gradients, as backward() does.
+  void backward_params(const std::vector<const MatrixType*>& dYs, const std::vector<const MatrixType*>& Xs,
+                       GradientMode mode) {
+    detail::require(dYs.size() == Xs.size(), "layer backward: one input per output gradient is needed");
+    for (std::size_t k = 0; k < dYs.size(); ++k)
+      detail::require(dYs[k]->cols() == out_features() &&
+                          (Xs[k] == nullptr || (Xs[k]->cols() == in_features() && Xs[k]->rows() == dYs[k]->rows())),
+                      "layer backward: a dY or X has the wrong shape");
+    const Index out = out_features(), in = in_features();
+    bias_grad_.setZero(out);
+    auto bias_only = [&](std::size_t k) { bias_grad_ += dYs[k]->colwise().sum().transpose(); };
+    Compact* c = compact();
+    if (c != nullptr && mode == GradientMode::masked) {
+      c->grad.assign(std::size_t(c->pattern.nnz()), T(0));
+      for (std::size_t k = 0; k < dYs.size(); ++k) {
+        if (Xs[k] == nullptr)
+          bias_only(k);
+        else
+          sparse_linear_backward_params(c->grad, bias_grad_, *dYs[k], *Xs[k], c->pattern, scratch_.sparse, true);
+      }
+      if (sign_constrained()) signed_weight_backward(c->grad, c->value, c->pattern, input_signs_);
+      c->full_grad.resize(0, 0);
+      return;
+    }
+    MatrixType G = MatrixType::Zero(out, in);  // (out, in): sum_k dY_k^T X_k, no mask yet
+    for (std::size_t k = 0; k < dYs.size(); ++k) {
+      if (Xs[k] == nullptr)
+        bias_only(k);
+      else
+        linear_backward_params_add(G, bias_grad_, *dYs[k], *Xs[k]);
+    }
+    if (c != nullptr) {  // full gradient of a compact layer
+      if (sign_constrained()) signed_weight_backward(G, scatter_csc(c->value, c->pattern), input_signs_);
+      c->grad = gather_csc(G, c->pattern);
+      c->full_grad = std::move(G);
+      return;
+    }
+    Dense& d = *dense();
+    if (mode == GradientMode::masked && !unmasked()) G.array() *= mask_.array();
+    if (sign_constrained()) signed_weight_backward(G, d.value, input_signs_);
+    d.grad = std::move(G);
+  }
+
   /// The input gradient alone, dX = dY W (W_eff under a sign constraint),
   /// with `relu_gate` as in backward(); the parameter gradients are left as
   /// they are. Const, with the caller's scratch: backprop through time takes

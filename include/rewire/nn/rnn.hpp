@@ -42,9 +42,30 @@
 #include <array>
 #include <cmath>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace rewire {
+
+namespace detail {
+/// f(std::bool_constant<a>{}, ...): runtime flags made compile-time, so that
+/// a hot loop is compiled once per combination, without branches inside.
+template <class F>
+void with_flags(bool a, F&& f) {
+  if (a)
+    f(std::true_type{});
+  else
+    f(std::false_type{});
+}
+template <class F>
+void with_flags(bool a, bool b, F&& f) {
+  with_flags(a, [&](auto x) { with_flags(b, [&](auto y) { f(x, y); }); });
+}
+template <class F>
+void with_flags(bool a, bool b, bool c, F&& f) {
+  with_flags(a, [&](auto x) { with_flags(b, c, [&](auto y, auto z) { f(x, y, z); }); });
+}
+}  // namespace detail
 
 /// The recurrent network's weight matrices, in the order of layer(l).
 enum class RnnLayer : std::size_t { input = 0, recurrent = 1, output = 2 };
@@ -69,21 +90,22 @@ struct RnnOptions {
 };
 
 /// The activations of one forward pass through time (what backward needs)
-/// and the layers' scratch. An Rnn owns one set for training; evaluation of
-/// a const network brings its own (one per thread).
+/// and the layers' scratch, one (N x width) matrix per step: each step's
+/// work then runs on contiguous memory that stays in cache. An Rnn owns one
+/// set for training; evaluation of a const network brings its own (one per
+/// thread).
 template <typename T>
 struct RnnBuffers {
-  Index steps = 0;     // T of the last forward
-  MatrixT<T> input;    // (T*N, in): the forward's inputs x_t
-  MatrixT<T> U;        // (T*N, units): u_t, the argument of phi (ReLU's gate)
-  MatrixT<T> A;        // (T*N, units): phi(u_t), tanh only (tanh' = 1 - A^2)
-  MatrixT<T> H;        // (T*N, units): h_t, the readout's input
-  MatrixT<T> Hprev;    // (T*N, units): h_{t-1} (block 0 is h_{-1} = 0), the recurrent layer's input
-  MatrixT<T> logits;   // (T*N, classes): y_t
-  MatrixT<T> h, r, a;  // (N, units): running state, the step's pre-activation, tanh(u_t)
-  MatrixT<T> dH;       // (T*N, units): dL/dh_t through the readout
-  MatrixT<T> dU;       // (T*N, units): dL/du_t = dL/dz_t, every step (the weight gradients)
-  MatrixT<T> dh, du, dr;  // (N, units): (1 - alpha) dL/dh_t carried back, dL/du_t, du_t W_rec
+  Index steps = 0;              // T of the last forward
+  std::vector<MatrixT<T>> x;    // per step (N, in): the inputs x_t
+  std::vector<MatrixT<T>> u;    // per step (N, units): u_t, the argument of phi (ReLU's gate)
+  std::vector<MatrixT<T>> a;    // per step (N, units): tanh(u_t), tanh only (tanh' = 1 - a^2)
+  std::vector<MatrixT<T>> h;    // per step (N, units): h_t
+  MatrixT<T> logits;            // (T*N, classes): y_t, step-major
+  MatrixT<T> r, y;              // (N, units): the recurrent share of u_t; (N, classes): one step's y_t
+  std::vector<MatrixT<T>> du;   // per step (N, units): dL/du_t = dL/dz_t
+  std::vector<MatrixT<T>> dy;   // per counted step (N, classes): dL/dy_t
+  MatrixT<T> dh, carried, dr;   // (N, units): dL/dh_t via the readout, (1 - alpha) dL/dh_t, du_t W_rec
   LayerScratch<T> scratch;
 };
 
@@ -178,51 +200,65 @@ class BasicRnn {
     detail::require(steps >= 1 && X.rows() > 0 && X.rows() % steps == 0,
                     "rnn input rows must be steps * batch with steps >= 1 and a batch >= 1");
     detail::require(modulation.noise_sigma == 0.0f || noise != nullptr, "noise_sigma > 0 needs a NoiseSource");
-    const Index N = X.rows() / steps, U = units();
+    const Index N = X.rows() / steps;
     const bool relu = modulation.activation == Activation::relu;
     b.steps = steps;
-    b.input = X;
-    layer(RnnLayer::input).forward(b.U, b.input, nullptr, b.scratch);  // (T*N, U): x_t W_in^T + b_in, all steps
-    b.H.resize(steps * N, U);
-    b.Hprev.resize(steps * N, U);
-    if (!relu) b.A.resize(steps * N, U);
-    b.h = MatrixType::Zero(N, U);  // h_{-1}
+    for (auto* v : {&b.x, &b.u, &b.h, &b.du}) v->resize(std::size_t(steps));
+    b.a.resize(relu ? 0 : std::size_t(steps));
+    b.logits.resize(steps * N, out_features());
     for (Index t = 0; t < steps; ++t) {
-      layer(RnnLayer::recurrent).forward(b.r, b.h, nullptr, b.scratch);  // (N, U): h_{t-1} W_rec^T + b_rec
-      b.r += b.U.middleRows(t * N, N);                                   // z_t
-      if (noise != nullptr) noise_forward(b.r, modulation.noise_sigma, *noise);  // u_t
-      if (!relu) {
-        tanh_forward(b.a, b.r);
-        b.A.middleRows(t * N, N) = b.a;
+      const std::size_t s = std::size_t(t);
+      b.x[s] = X.middleRows(t * N, N);
+      layer(RnnLayer::input).forward(b.u[s], b.x[s], nullptr, b.scratch);  // (N, U): x_t W_in^T + b_in
+      if (t == 0) {  // h_{-1} = 0: the recurrent share is b_rec alone
+        b.r.resize(N, units());
+        b.r.rowwise() = layer(RnnLayer::recurrent).bias().transpose();
+      } else {
+        layer(RnnLayer::recurrent).forward(b.r, b.h[s - 1], nullptr, b.scratch);  // (N, U): h_{t-1} W_rec^T + b_rec
       }
+      if (noise != nullptr) noise_forward(b.r, modulation.noise_sigma, *noise);  // + sigma n_t
       leak_step(b, t, modulation.damping, relu);
+      layer(RnnLayer::output).forward(b.y, b.h[s], nullptr, b.scratch);  // (N, classes): y_t
+      b.logits.middleRows(t * N, N) = b.y;
     }
-    layer(RnnLayer::output).forward(b.logits, b.H, nullptr, b.scratch);  // (T*N, classes): y_t
     return b.logits;
   }
 
   /// Backprop through time from dL/dy of every step (the shape of the last
-  /// training forward's readout): fills every matrix's weight and bias
-  /// gradient (masked or full, see GradientMode), each summed over the steps.
+  /// training forward's readout; steps whose rows are all zero do not
+  /// count): fills every matrix's weight and bias gradient (masked or full,
+  /// see GradientMode), each summed over the steps.
   void backward(const MatrixType& dlogits, GradientMode mode = GradientMode::masked) {
     Buffers& b = buffers_;
-    detail::require(b.steps >= 1 && b.input.cols() == in_features(), "backward needs a forward pass first");
+    detail::require(b.steps >= 1 && b.x.size() == std::size_t(b.steps), "backward needs a forward pass first");
     detail::require(dlogits.rows() == b.logits.rows() && dlogits.cols() == out_features(),
                     "dlogits must have the shape of the last forward's readout");
-    const Index T_ = b.steps, N = b.input.rows() / T_, U = units();
-    // y_t = h_t W_out^T + b_out: dW_out = sum_t dy_t^T h_t, and dH = dy W_out is the readout's share of dL/dh_t.
-    layer(RnnLayer::output).backward(&b.dH, dlogits, b.H, mode);
-    b.dU.resize(T_ * N, U);
-    b.dh = MatrixType::Zero(N, U);
+    const Index T_ = b.steps, N = dlogits.rows() / T_;
+    std::vector<const MatrixType*> dy, h_out, du, h_rec, x;  // the terms of each weight gradient
+    b.dy.clear();
+    b.dy.reserve(std::size_t(T_));  // no reallocation: dy holds pointers into it
+    b.carried = MatrixType::Zero(N, units());
     for (Index t = T_; t-- > 0;) {
-      leak_step_backward(b, t, t + 1 < T_);
-      if (t > 0) layer(RnnLayer::recurrent).backward_input(b.dr, b.du, b.scratch);  // du_t W_rec: into dL/dh_{t-1}
+      const std::size_t s = std::size_t(t);
+      // y_t = h_t W_out^T + b_out: dL/dh_t gets dy_t W_out (none at a step that does not count).
+      const bool counted = !dlogits.middleRows(t * N, N).isZero(0);
+      if (counted) {
+        b.dy.emplace_back(dlogits.middleRows(t * N, N));
+        layer(RnnLayer::output).backward_input(b.dh, b.dy.back(), b.scratch);
+        dy.push_back(&b.dy.back());
+        h_out.push_back(&b.h[s]);
+      }
+      leak_step_backward(b, t, counted, t + 1 < T_);
+      if (t > 0) layer(RnnLayer::recurrent).backward_input(b.dr, b.du[s], b.scratch);  // du_t W_rec: into dL/dh_{t-1}
+      du.push_back(&b.du[s]);
+      h_rec.push_back(t > 0 ? &b.h[s - 1] : nullptr);  // h_{-1} = 0: a bias-only term
+      x.push_back(&b.x[s]);
     }
-    // z_t = x_t W_in^T + b_in + h_{t-1} W_rec^T + b_rec, so with the steps
-    // stacked as rows each weight gradient is one product over all steps:
-    // dW_rec = sum_t du_t^T h_{t-1} = dU^T Hprev, dW_in = dU^T X, db = column sums of dU.
-    layer(RnnLayer::recurrent).backward(nullptr, b.dU, b.Hprev, mode);
-    layer(RnnLayer::input).backward(nullptr, b.dU, b.input, mode);
+    // z_t = x_t W_in^T + b_in + h_{t-1} W_rec^T + b_rec, summed over the steps:
+    // dW_out = sum_t dy_t^T h_t, dW_rec = sum_t du_t^T h_{t-1}, dW_in = sum_t du_t^T x_t; db = sums of dy_t, du_t.
+    layer(RnnLayer::output).backward_params(dy, h_out, mode);
+    layer(RnnLayer::recurrent).backward_params(du, h_rec, mode);
+    layer(RnnLayer::input).backward_params(du, x, mode);
   }
 
   /// Frees the activation buffers of the last forward; backward() then
@@ -261,54 +297,72 @@ class BasicRnn {
   }
 
   /// The rest of step t, fused into one pass over the (N x units) state:
-  /// b.r holds u_t (b.a holds tanh(u_t) for tanh). Stores u_t and h_{t-1},
-  /// then h_t = (1 - alpha) h_{t-1} + alpha d phi(u_t) into b.h and H.
+  /// b.r holds the recurrent share of u_t (noise included) and b.u[t] the
+  /// input share; b.u[t] becomes u_t and b.h[t] = (1 - alpha) h_{t-1} +
+  /// alpha d phi(u_t). tanh (Eigen's vectorised one) takes a pass of its own
+  /// and keeps b.a[t] for the backward.
   void leak_step(Buffers& b, Index t, float damping, bool relu) const {
-    const Index N = b.h.rows(), off = t * N;
+    const std::size_t s = std::size_t(t);
     const T keep = T(1) - T(options_.alpha), gain = T(options_.alpha) * T(damping);
-    for (Index c = 0; c < b.h.cols(); ++c) {
-      T* h = b.h.col(c).data();
-      const T* u = b.r.col(c).data();
-      const T* a = relu ? u : b.a.col(c).data();
-      T* u_out = b.U.col(c).data() + off;
-      T* h_prev = b.Hprev.col(c).data() + off;
-      T* h_out = b.H.col(c).data() + off;
-      for (Index n = 0; n < N; ++n) {
-        const T phi = relu ? (a[n] < T(0) ? T(0) : a[n]) : a[n];  // NaN stays NaN, as relu_forward
-        u_out[n] = u[n];
-        h_prev[n] = h[n];
-        h[n] = keep * h[n] + gain * phi;
-        h_out[n] = h[n];
+    MatrixType& u = b.u[s];
+    b.h[s].resize(u.rows(), u.cols());
+    if (!relu) {
+      u += b.r;
+      tanh_forward(b.a[s], u);
+    }
+    const T* x = relu ? b.r.data() : b.a[s].data();
+    const T* h_prev = t > 0 ? b.h[s - 1].data() : nullptr;
+    detail::with_flags(relu, t > 0, [&](auto r, auto p) {
+      leak_line<decltype(r)::value, decltype(p)::value>(u.size(), keep, gain, x, u.data(), h_prev, b.h[s].data());
+    });
+  }
+  /// leak_step over n contiguous entries (separate arrays and compile-time
+  /// flags: the loop vectorises). ReLU: u += x, phi = max(u, 0); tanh:
+  /// phi = x. Without Prev, h_{-1} = 0.
+  template <bool Relu, bool Prev>
+  static void leak_line(Index n, T keep, T gain, const T* __restrict x, T* __restrict u,
+                        const T* __restrict h_prev, T* __restrict h) {
+    for (Index k = 0; k < n; ++k) {
+      T phi = x[k];
+      if (Relu) {
+        u[k] += x[k];
+        phi = u[k] < T(0) ? T(0) : u[k];  // NaN stays NaN, as relu_forward
       }
+      h[k] = Prev ? keep * h_prev[k] + gain * phi : gain * phi;
     }
   }
 
   /// Step t of backprop through time, fused into one pass. With g_t = dL/dh_t
-  /// (the readout's share, plus what step t+1 passed back when `later`):
-  ///   g_t  = dH_t + (1 - alpha) g_{t+1} + du_{t+1} W_rec
-  ///   du_t = alpha d g_t .* phi'(u_t)     ReLU: [u_t > 0];  tanh: 1 - A_t^2
-  /// (noise is additive: du_t = dz_t). Leaves du_t in b.du and dU, and
-  /// (1 - alpha) g_t in b.dh for step t-1.
-  void leak_step_backward(Buffers& b, Index t, bool later) {
-    const Index N = b.dh.rows(), off = t * N;
+  /// (the readout's share b.dh when `counted`, plus what step t+1 passed back
+  /// when `later`):
+  ///   g_t  = dy_t W_out + (1 - alpha) g_{t+1} + du_{t+1} W_rec
+  ///   du_t = alpha d g_t .* phi'(u_t)     ReLU: [u_t > 0];  tanh: 1 - a_t^2
+  /// (noise is additive: du_t = dz_t). Leaves du_t in b.du[t] and
+  /// (1 - alpha) g_t in b.carried for step t-1.
+  void leak_step_backward(Buffers& b, Index t, bool counted, bool later) {
+    const std::size_t s = std::size_t(t);
     const bool relu = modulation_.activation == Activation::relu;
     const T keep = T(1) - T(options_.alpha), gain = T(options_.alpha) * T(modulation_.damping);
-    b.du.resize(N, b.dh.cols());
-    for (Index c = 0; c < b.dh.cols(); ++c) {
-      T* carried = b.dh.col(c).data();
-      const T* from_readout = b.dH.col(c).data() + off;
-      const T* from_next = later ? b.dr.col(c).data() : nullptr;
-      const T* u = b.U.col(c).data() + off;
-      const T* a = relu ? nullptr : b.A.col(c).data() + off;
-      T* du = b.du.col(c).data();
-      T* du_all = b.dU.col(c).data() + off;
-      for (Index n = 0; n < N; ++n) {
-        const T g = carried[n] + from_readout[n] + (later ? from_next[n] : T(0));
-        const T slope = relu ? (u[n] > T(0) ? T(1) : T(0)) : T(1) - a[n] * a[n];
-        du[n] = gain * g * slope;
-        du_all[n] = du[n];
-        carried[n] = keep * g;
-      }
+    MatrixType& du = b.du[s];
+    du.resize(b.carried.rows(), b.carried.cols());
+    const T* slope_from = relu ? b.u[s].data() : b.a[s].data();
+    detail::with_flags(relu, counted, later, [&](auto r, auto c, auto l) {
+      leak_line_backward<decltype(r)::value, decltype(c)::value, decltype(l)::value>(
+          du.size(), keep, gain, b.dh.data(), b.dr.data(), slope_from, b.carried.data(), du.data());
+    });
+  }
+  /// leak_step_backward over n contiguous entries; `s` is u_t (ReLU) or a_t
+  /// (tanh); `readout` and `next` are added only when their flag is set.
+  template <bool Relu, bool Readout, bool Next>
+  static void leak_line_backward(Index n, T keep, T gain, const T* __restrict readout, const T* __restrict next,
+                                 const T* __restrict s, T* __restrict carried, T* __restrict du) {
+    for (Index k = 0; k < n; ++k) {
+      T g = carried[k];
+      if (Readout) g += readout[k];
+      if (Next) g += next[k];
+      const T slope = Relu ? (s[k] > T(0) ? T(1) : T(0)) : T(1) - s[k] * s[k];
+      du[k] = gain * g * slope;
+      carried[k] = keep * g;
     }
   }
 
