@@ -19,6 +19,7 @@
 #include <rewire/kernels/modulation.hpp>
 #include <rewire/kernels/sign_constraint.hpp>
 
+#include <rewire/nn/layer_storage.hpp>
 #include <rewire/nn/masked_linear.hpp>
 #include <rewire/nn/mlp.hpp>
 #include <rewire/nn/modulation.hpp>

@@ -28,6 +28,7 @@
 #include <rewire/kernels/sign_constraint.hpp>
 #include <rewire/kernels/sparse_linear.hpp>
 #include <rewire/kernels/sparse_pattern.hpp>
+#include <rewire/nn/layer_storage.hpp>
 #include <rewire/nn/parameter.hpp>
 #include <rewire/random/rng.hpp>
 
@@ -59,42 +60,6 @@ enum class KernelPath {
 /// units that are off for a whole batch let the sparse kernels skip work).
 /// The measurement and its command are in docs/performance.md.
 inline constexpr double kDefaultSparseCrossover = 0.55;
-
-namespace detail {
-
-/// A layer's weights and gradient as full matrices (masked entries zero).
-template <typename T>
-struct DenseWeights {
-  MatrixT<T> value;  // (out, in): W
-  MatrixT<T> grad;   // (out, in): dL/dW of the last backward
-};
-
-/// A layer's active weights and their gradient, in CSC order of `pattern`.
-template <typename T>
-struct CompactWeights {
-  SparsePattern pattern;  // index of the mask
-  std::vector<T> value;   // W at the active entries
-  std::vector<T> grad;    // dL/dW at the active entries
-  /// The full (out x in) dL/dW after a GradientMode::full backward (regrowth
-  /// scoring), empty after a masked one. `grad` is gathered from it in the
-  /// same call, so the two cannot disagree.
-  MatrixT<T> full_grad;
-};
-
-}  // namespace detail
-
-/// The buffers a layer's forward and input gradient work in, owned by the
-/// caller (one per thread; calls that share one must not run at once): the
-/// sparse kernels' batch block and, for a sign-constrained layer, the
-/// effective weights |W| .* s of the call (rebuilt on every call, so they
-/// can never be stale: O(out * in) dense, O(active) compact, a small share
-/// of the product itself).
-template <typename T>
-struct LayerScratch {
-  SparseScratch<T> sparse;
-  MatrixT<T> signed_dense;        // (out, in): |W| .* s on the dense path
-  std::vector<T> signed_compact;  // (active): |W| .* s at the active entries, CSC order
-};
 
 /// Fully connected layer Y = X W^T + b with a 0/1 mask on W; T is the scalar.
 template <typename T>
@@ -155,23 +120,7 @@ class BasicMaskedLinear {
     detail::require(relu_gate == nullptr || dX != nullptr, "a ReLU gate needs an input gradient");
     detail::require(X.cols() == in_features() && dY.cols() == out_features() && dY.rows() == X.rows(),
                     "layer backward: dY or X has the wrong shape");
-    // The kernels give dL/dW_eff; a sign-constrained layer chains it through |.|.
-    if (Compact* c = compact()) {
-      if (mode == GradientMode::masked) {
-        sparse_linear_backward_params(c->grad, bias_grad_, dY, X, c->pattern, scratch_.sparse);
-        if (sign_constrained()) signed_weight_backward(c->grad, c->value, c->pattern, input_signs_);
-        c->full_grad.resize(0, 0);
-      } else {
-        linear_backward_params(c->full_grad, bias_grad_, dY, X);  // full: no mask
-        if (sign_constrained()) signed_weight_backward(c->full_grad, scatter_csc(c->value, c->pattern), input_signs_);
-        c->grad = gather_csc(c->full_grad, c->pattern);
-      }
-    } else {
-      Dense& d = *dense();
-      linear_backward_params(d.grad, bias_grad_, dY, X,
-                             mode == GradientMode::masked && !unmasked() ? &mask_ : nullptr);
-      if (sign_constrained()) signed_weight_backward(d.grad, d.value, input_signs_);
-    }
+    backward_params({&dY}, {&X}, mode);
     if (dX != nullptr) backward_input(*dX, dY, scratch_, relu_gate);
   }
 
@@ -188,8 +137,10 @@ class BasicMaskedLinear {
       detail::require(dYs[k]->cols() == out_features() &&
                           (Xs[k] == nullptr || (Xs[k]->cols() == in_features() && Xs[k]->rows() == dYs[k]->rows())),
                       "layer backward: a dY or X has the wrong shape");
-    const Index out = out_features(), in = in_features();
-    bias_grad_.setZero(out);
+    // The kernels give dL/dW_eff, summed into the stored gradient (zeroed
+    // first: 0 + x is x, so one term gives the bits of a plain product); a
+    // sign-constrained layer then chains it through |.| once.
+    bias_grad_.setZero(out_features());
     auto bias_only = [&](std::size_t k) { bias_grad_ += dYs[k]->colwise().sum().transpose(); };
     Compact* c = compact();
     if (c != nullptr && mode == GradientMode::masked) {
@@ -204,23 +155,21 @@ class BasicMaskedLinear {
       c->full_grad.resize(0, 0);
       return;
     }
-    MatrixType G = MatrixType::Zero(out, in);  // (out, in): sum_k dY_k^T X_k, no mask yet
+    MatrixType& G = c != nullptr ? c->full_grad : dense()->grad;  // (out, in): sum_k dY_k^T X_k
+    G.setZero(out_features(), in_features());
     for (std::size_t k = 0; k < dYs.size(); ++k) {
       if (Xs[k] == nullptr)
         bias_only(k);
       else
         linear_backward_params_add(G, bias_grad_, *dYs[k], *Xs[k]);
     }
-    if (c != nullptr) {  // full gradient of a compact layer
+    if (c != nullptr) {  // the full gradient of compact storage; `grad` gathered from it
       if (sign_constrained()) signed_weight_backward(G, scatter_csc(c->value, c->pattern), input_signs_);
       c->grad = gather_csc(G, c->pattern);
-      c->full_grad = std::move(G);
       return;
     }
-    Dense& d = *dense();
     if (mode == GradientMode::masked && !unmasked()) G.array() *= mask_.array();
-    if (sign_constrained()) signed_weight_backward(G, d.value, input_signs_);
-    d.grad = std::move(G);
+    if (sign_constrained()) signed_weight_backward(G, dense()->value, input_signs_);
   }
 
   /// The input gradient alone, dX = dY W (W_eff under a sign constraint),
