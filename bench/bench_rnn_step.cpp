@@ -18,6 +18,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include "bench_common.hpp"
+
 #include <cmath>
 #include <string>
 #include <vector>
@@ -60,31 +62,16 @@ Batch make_batch() {
 }
 
 /// One training step: the calls train() makes for a batch.
-void train_step(Rnn& net, Adam& adam, const std::vector<ParamRef>& params, const Batch& b, NoiseSource& noise,
-                Matrix& P, Matrix& dY) {
-  sequence_cross_entropy_forward(P, net.forward(b.X, kSteps, &noise), b.y, b.w);
-  sequence_cross_entropy_backward(dY, P, b.y, b.w);
-  net.backward(dY, GradientMode::masked);
-  adam.step(params);
-}
-
-double path_mismatch(double sparsity, bool noise) {
-  const Batch b = make_batch();
-  Rnn dense = make_network(sparsity, KernelPath::dense, noise);
-  Rnn sparse = make_network(sparsity, KernelPath::sparse, noise);
-  Adam a1(AdamOptions{1e-3f}), a2(AdamOptions{1e-3f});
-  NoiseSource n1(5), n2(5);
-  Matrix P, d;
-  const auto p1 = dense.parameters(), p2 = sparse.parameters();
-  for (int s = 0; s < 3; ++s) {
-    train_step(dense, a1, p1, b, n1, P, d);
-    train_step(sparse, a2, p2, b, n2, P, d);
+struct RnnStep {
+  Batch b = make_batch();
+  Matrix P, dY;
+  void operator()(Rnn& net, Adam& adam, const std::vector<ParamRef>& params, NoiseSource& noise) {
+    sequence_cross_entropy_forward(P, net.forward(b.X, kSteps, &noise), b.y, b.w);
+    sequence_cross_entropy_backward(dY, P, b.y, b.w);
+    net.backward(dY, GradientMode::masked);
+    adam.step(params);
   }
-  double worst = 0;
-  for (std::size_t l = 0; l < dense.num_layers(); ++l)
-    worst = std::max(worst, double((dense.layer(l).weight() - sparse.layer(l).weight()).cwiseAbs().maxCoeff()));
-  return worst;
-}
+};
 
 double useful_flop_per_step(const Rnn& net) {
   const double rows = double(kSteps * kBatch);
@@ -96,23 +83,11 @@ double useful_flop_per_step(const Rnn& net) {
 void run_rnn_step(benchmark::State& state, KernelPath path) {
   const double sparsity = double(state.range(0)) / 100.0;
   const bool noise = state.range(1) != 0;
-  const double mismatch = path_mismatch(sparsity, noise);
-  if (!(mismatch < 1e-4)) {  // Adam moves weights by ~lr per step: rounding stays far below
-    state.SkipWithError(("dense and sparse paths disagree: max |dW| = " + std::to_string(mismatch)).c_str());
-    return;
-  }
+  const double mismatch = rewire_bench::path_mismatch(make_network(sparsity, KernelPath::dense, noise),
+                                                      make_network(sparsity, KernelPath::sparse, noise), RnnStep{});
   Rnn net = make_network(sparsity, path, noise);
-  const Batch b = make_batch();
-  Adam adam(AdamOptions{1e-3f});
-  NoiseSource source(9);
-  Matrix P, d;
-  const auto params = net.parameters();
-  for (auto _ : state) {
-    train_step(net, adam, params, b, source, P, d);
-    benchmark::ClobberMemory();
-  }
-  state.counters["FLOP"] =
-      benchmark::Counter(useful_flop_per_step(net) * double(state.iterations()), benchmark::Counter::kIsRate);
+  const double flop = useful_flop_per_step(net);
+  rewire_bench::time_steps(state, mismatch, std::move(net), flop, RnnStep{});
 }
 
 void BM_RnnStep_DenseMasked(benchmark::State& state) { run_rnn_step(state, KernelPath::dense); }

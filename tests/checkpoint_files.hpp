@@ -69,6 +69,29 @@ inline rewire::io::NpyArray& entry(std::vector<rewire::io::NpyArray>& arrays, co
 
 inline void set_float(rewire::io::NpyArray& a, std::size_t index, float v) { std::memcpy(&a.bytes[index * 4], &v, 4); }
 
+/// An edit that replaces the first `from` in the manifest by `to`.
+inline auto manifest_replace(const std::string& from, const std::string& to) {
+  return [from, to](std::vector<rewire::io::NpyArray>& arrays) {
+    std::string& m = entry(arrays, "manifest").bytes;
+    REQUIRE(m.find(from) != std::string::npos);
+    m.replace(m.find(from), from.size(), to);
+    entry(arrays, "manifest").shape = {m.size()};
+  };
+}
+
+/// An edit that sets the weight of the first pruned position of layer
+/// `prefix` (its "<prefix>.mask" is 0 there) to 0.25.
+inline auto weight_where_pruned(const std::string& prefix) {
+  return [prefix](std::vector<rewire::io::NpyArray>& arrays) {
+    rewire::io::NpyArray& m = entry(arrays, prefix + ".mask");
+    for (std::size_t k = 0; k < m.bytes.size() / 4; ++k) {
+      float v;
+      std::memcpy(&v, &m.bytes[k * 4], 4);
+      if (v == 0.0f) return set_float(entry(arrays, prefix + ".weight"), k, 0.25f);
+    }
+  };
+}
+
 // Bit for bit, except that a pruned weight may be -0.0 in one and +0.0 in
 // the other: the file stores +0.0 (Adam's masked update leaves either sign),
 // and a zero of either sign is the same pruned weight to every kernel.

@@ -20,6 +20,7 @@ namespace fs = std::filesystem;
 using rewire_test::entry;
 using rewire_test::error_after;
 using rewire_test::load_error;
+using rewire_test::manifest_replace;
 using rewire_test::same_params;
 using rewire_test::scratch;
 using rewire_test::set_float;
@@ -181,13 +182,6 @@ TEST_CASE("checkpoints with wrong content are refused with the problem named") {
   const fs::path good = scratch("good2.npz");
   io::save(good, pruned_net(0.5f));
   REQUIRE(load_error(good).empty());
-  auto manifest_replace = [](const std::string& from, const std::string& to) {
-    return [from, to](std::vector<io::NpyArray>& arrays) {
-      std::string& m = entry(arrays, "manifest").bytes;
-      m.replace(m.find(from), from.size(), to);
-      entry(arrays, "manifest").shape = {m.size()};
-    };
-  };
   CHECK_THAT(error_after(good, manifest_replace("\"format_version\": 1", "\"format_version\": 7")),
              Catch::Contains("format version 7 is not supported"));
   CHECK_THAT(error_after(good, manifest_replace("\"widths\": [5, 9", "\"widths\": [5, 8")),
@@ -198,16 +192,8 @@ TEST_CASE("checkpoints with wrong content are refused with the problem named") {
              Catch::Contains("'layer1.bias' holds NaN or infinite"));
   CHECK_THAT(error_after(good, [](auto& a) { set_float(entry(a, "layer1.mask"), 0, 0.5f); }),
              Catch::Contains("'layer1.mask' holds values other than 0 and 1"));
-  // A weight where the mask says pruned: find a pruned position of layer 3.
-  CHECK_THAT(error_after(good,
-                         [](auto& a) {
-                           io::NpyArray& m = entry(a, "layer3.mask");
-                           for (std::size_t k = 0; k < m.bytes.size() / 4; ++k) {
-                             float v;
-                             std::memcpy(&v, &m.bytes[k * 4], 4);
-                             if (v == 0.0f) return set_float(entry(a, "layer3.weight"), k, 0.25f);
-                           }
-                         }),
+  // A weight where the mask says pruned.
+  CHECK_THAT(error_after(good, rewire_test::weight_where_pruned("layer3")),
              Catch::Contains("'layer3.weight' is non-zero at 1 positions that 'layer3.mask' prunes"));
   CHECK_THAT(error_after(good, [](auto& a) { a.erase(a.begin()); }), Catch::Contains("'layer1.weight' is missing"));
   CHECK_THAT(error_after(good, [](auto& a) { a.push_back(io::NpyArray{"extra", io::Dtype::u1, {0}, ""}); }),

@@ -20,6 +20,7 @@ namespace fs = std::filesystem;
 using rewire_test::entry;
 using rewire_test::error_after;
 using rewire_test::load_error;
+using rewire_test::manifest_replace;
 using rewire_test::same_params;
 using rewire_test::scratch;
 using rewire_test::set_float;
@@ -136,14 +137,6 @@ TEST_CASE("damaged or mismatched rnn checkpoints are refused with the problem na
   const fs::path mlp = scratch("rnn_vs_mlp.npz");
   io::save(mlp, Mlp({3, 5, 4}));
   CHECK_THAT(load_error(mlp, true), Catch::Contains("not a recurrent network's checkpoint"));
-  auto manifest_replace = [](const std::string& from, const std::string& to) {
-    return [from, to](std::vector<io::NpyArray>& arrays) {
-      std::string& m = entry(arrays, "manifest").bytes;
-      REQUIRE(m.find(from) != std::string::npos);
-      m.replace(m.find(from), from.size(), to);
-      entry(arrays, "manifest").shape = {m.size()};
-    };
-  };
   CHECK_THAT(error_after(good, manifest_replace("\"alpha\": ", "\"alpha\": 1"), true),
              Catch::Contains("rnn options are invalid") && Catch::Contains("alpha"));
   CHECK_THAT(error_after(good, manifest_replace("\"excitatory_fraction\": ", "\"excitatory_fraction\": 3"), true),
@@ -154,16 +147,7 @@ TEST_CASE("damaged or mismatched rnn checkpoints are refused with the problem na
              Catch::Contains("'dale' has the wrong type"));
   CHECK_THAT(error_after(good, [](auto& a) { set_float(entry(a, "rnn.recurrent.weight"), 5, std::nanf("")); }, true),
              Catch::Contains("'rnn.recurrent.weight' holds NaN"));
-  CHECK_THAT(error_after(good,
-                         [](auto& a) {
-                           io::NpyArray& m = entry(a, "rnn.recurrent.mask");
-                           for (std::size_t k = 0; k < m.bytes.size() / 4; ++k) {
-                             float v;
-                             std::memcpy(&v, &m.bytes[k * 4], 4);
-                             if (v == 0.0f) return set_float(entry(a, "rnn.recurrent.weight"), k, 0.25f);
-                           }
-                         },
-                         true),
+  CHECK_THAT(error_after(good, rewire_test::weight_where_pruned("rnn.recurrent"), true),
              Catch::Contains("'rnn.recurrent.weight' is non-zero at 1 positions that 'rnn.recurrent.mask' prunes"));
   CHECK_THAT(error_after(good, [](auto& a) { a.erase(a.begin() + 4); }, true),
              Catch::Contains("'rnn.recurrent.bias' is missing"));
