@@ -17,6 +17,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include "bench_common.hpp"
+
 #include <cmath>
 #include <string>
 #include <vector>
@@ -55,32 +57,16 @@ Batch make_batch() {
 
 /// One training step; the same sequence of calls `train()` makes (which
 /// takes the parameter views once per call).
-void train_step(Mlp& net, Adam& adam, const std::vector<ParamRef>& params, const Batch& b,
-                NoiseSource& noise, Matrix& P, Matrix& dlogits) {
-  softmax_cross_entropy_forward(P, net.forward(b.X, &noise), b.y);
-  softmax_cross_entropy_backward(dlogits, P, b.y);
-  net.backward(dlogits, GradientMode::masked);
-  adam.step(params);
-}
-
-/// Largest |difference| between the weights of the two paths after 3 steps.
-double path_mismatch(double sparsity) {
-  const Batch b = make_batch();
-  Mlp dense = make_network(sparsity, KernelPath::dense);
-  Mlp sparse = make_network(sparsity, KernelPath::sparse);
-  Adam a1(AdamOptions{1e-3f}), a2(AdamOptions{1e-3f});
-  NoiseSource n1(5), n2(5);  // same noise on both paths
-  Matrix P, d;
-  const auto p1 = dense.parameters(), p2 = sparse.parameters();
-  for (int s = 0; s < 3; ++s) {
-    train_step(dense, a1, p1, b, n1, P, d);
-    train_step(sparse, a2, p2, b, n2, P, d);
+struct TrainStep {
+  Batch b = make_batch();
+  Matrix P, dlogits;
+  void operator()(Mlp& net, Adam& adam, const std::vector<ParamRef>& params, NoiseSource& noise) {
+    softmax_cross_entropy_forward(P, net.forward(b.X, &noise), b.y);
+    softmax_cross_entropy_backward(dlogits, P, b.y);
+    net.backward(dlogits, GradientMode::masked);
+    adam.step(params);
   }
-  double worst = 0;
-  for (std::size_t l = 0; l < dense.num_layers(); ++l)
-    worst = std::max(worst, double((dense.layer(l).weight() - sparse.layer(l).weight()).cwiseAbs().maxCoeff()));
-  return worst;
-}
+};
 
 double useful_flop_per_step(const Mlp& net) {
   double flop = 0;
@@ -93,25 +79,11 @@ double useful_flop_per_step(const Mlp& net) {
 
 void run_train_step(benchmark::State& state, KernelPath path) {
   const double sparsity = double(state.range(0)) / 100.0;
-  const double mismatch = path_mismatch(sparsity);
-  // Adam normalises updates to ~lr per step, so after 3 steps two correct
-  // paths differ by float rounding amplified at most to a fraction of lr.
-  if (!(mismatch < 1e-4)) {
-    state.SkipWithError(("dense and sparse paths disagree: max |dW| = " + std::to_string(mismatch)).c_str());
-    return;
-  }
+  const double mismatch = rewire_bench::path_mismatch(make_network(sparsity, KernelPath::dense),
+                                                      make_network(sparsity, KernelPath::sparse), TrainStep{});
   Mlp net = make_network(sparsity, path);
-  const Batch b = make_batch();
-  Adam adam(AdamOptions{1e-3f});
-  NoiseSource noise(9);
-  Matrix P, d;
-  const auto params = net.parameters();
-  for (auto _ : state) {
-    train_step(net, adam, params, b, noise, P, d);
-    benchmark::ClobberMemory();
-  }
-  state.counters["FLOP"] = benchmark::Counter(useful_flop_per_step(net) * double(state.iterations()),
-                                              benchmark::Counter::kIsRate);
+  const double flop = useful_flop_per_step(net);
+  rewire_bench::time_steps(state, mismatch, std::move(net), flop, TrainStep{});
 }
 
 void BM_TrainStep_DenseMasked(benchmark::State& state) { run_train_step(state, KernelPath::dense); }

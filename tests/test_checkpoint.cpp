@@ -1,6 +1,7 @@
 // Checkpoints (io/checkpoint.hpp, io/npz.hpp): a saved state continues
 // bit-identically, pruned weights are stored as +0.0, and every kind of bad
 // file is refused with a message that names the file and the problem.
+#include "checkpoint_files.hpp"
 #include "test_helpers.hpp"
 
 #include <rewire/io/checkpoint.hpp>
@@ -16,21 +17,15 @@ namespace {
 
 using namespace rewire;
 namespace fs = std::filesystem;
-
-fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / "rewire_test_checkpoint";
-  fs::create_directories(dir);
-  return dir / name;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-void spit(const fs::path& p, const std::string& bytes) {
-  std::ofstream(p, std::ios::binary | std::ios::trunc).write(bytes.data(), std::streamsize(bytes.size()));
-}
+using rewire_test::entry;
+using rewire_test::error_after;
+using rewire_test::load_error;
+using rewire_test::manifest_replace;
+using rewire_test::same_params;
+using rewire_test::scratch;
+using rewire_test::set_float;
+using rewire_test::slurp;
+using rewire_test::spit;
 
 // A 3-layer network with a share `pruned` of each weight matrix masked.
 Mlp pruned_net(float pruned) {
@@ -52,38 +47,6 @@ void adam_step(Mlp& net, Adam& adam, std::uint64_t key) {
   net.forward(X, nullptr);
   net.backward(dlogits);
   adam.step(net.parameters());
-}
-
-bool same_bits(const Matrix& a, const Matrix& b) {
-  return a.rows() == b.rows() && a.cols() == b.cols() &&
-         std::memcmp(a.data(), b.data(), sizeof(float) * std::size_t(a.size())) == 0;
-}
-
-// Bit for bit, except that a pruned weight may be -0.0 in one and +0.0 in
-// the other: the file stores +0.0 (Adam's masked update leaves either sign),
-// and a zero of either sign is the same pruned weight to every kernel.
-bool same_params(const Mlp& a, const Mlp& b) {
-  for (std::size_t l = 0; l < a.num_layers(); ++l) {
-    const Matrix& mask = a.layer(l).mask();
-    Matrix wa = a.layer(l).weight(), wb = b.layer(l).weight();
-    REQUIRE(wa.rows() == wb.rows());
-    REQUIRE(wa.cols() == wb.cols());
-    for (Index k = 0; k < mask.size(); ++k)
-      if (mask.data()[k] == 0.0f && wa.data()[k] == 0.0f && wb.data()[k] == 0.0f) wa.data()[k] = wb.data()[k] = 0.0f;
-    if (!same_bits(wa, wb) || !same_bits(mask, b.layer(l).mask()) || !same_bits(a.layer(l).bias(), b.layer(l).bias()))
-      return false;
-  }
-  return true;
-}
-
-// The message of the FormatError load(p) throws ("" if it does not throw).
-std::string load_error(const fs::path& p) {
-  try {
-    io::load(p);
-  } catch (const io::FormatError& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace
@@ -214,39 +177,11 @@ TEST_CASE("truncated and corrupted checkpoint files are refused by name") {
   CHECK_THAT(load_error(scratch("missing.npz")), Catch::Contains("cannot open"));
 }
 
-namespace {
-
-// Rewrites the arrays of the checkpoint at `good` through `edit` into a file.
-template <typename Edit>
-std::string error_after(const fs::path& good, Edit edit) {
-  std::vector<io::NpyArray> arrays = io::read_npz(good);
-  edit(arrays);
-  const fs::path p = scratch("edited.npz");
-  io::write_file_atomic(p, io::npz_bytes(arrays));
-  return load_error(p);
-}
-
-io::NpyArray& entry(std::vector<io::NpyArray>& arrays, const std::string& name) {
-  for (auto& a : arrays)
-    if (a.name == name) return a;
-  throw std::runtime_error("test fixture: no array " + name);
-}
-
-void set_float(io::NpyArray& a, std::size_t index, float v) { std::memcpy(&a.bytes[index * 4], &v, 4); }
-
-}  // namespace
 
 TEST_CASE("checkpoints with wrong content are refused with the problem named") {
   const fs::path good = scratch("good2.npz");
   io::save(good, pruned_net(0.5f));
   REQUIRE(load_error(good).empty());
-  auto manifest_replace = [](const std::string& from, const std::string& to) {
-    return [from, to](std::vector<io::NpyArray>& arrays) {
-      std::string& m = entry(arrays, "manifest").bytes;
-      m.replace(m.find(from), from.size(), to);
-      entry(arrays, "manifest").shape = {m.size()};
-    };
-  };
   CHECK_THAT(error_after(good, manifest_replace("\"format_version\": 1", "\"format_version\": 7")),
              Catch::Contains("format version 7 is not supported"));
   CHECK_THAT(error_after(good, manifest_replace("\"widths\": [5, 9", "\"widths\": [5, 8")),
@@ -257,16 +192,8 @@ TEST_CASE("checkpoints with wrong content are refused with the problem named") {
              Catch::Contains("'layer1.bias' holds NaN or infinite"));
   CHECK_THAT(error_after(good, [](auto& a) { set_float(entry(a, "layer1.mask"), 0, 0.5f); }),
              Catch::Contains("'layer1.mask' holds values other than 0 and 1"));
-  // A weight where the mask says pruned: find a pruned position of layer 3.
-  CHECK_THAT(error_after(good,
-                         [](auto& a) {
-                           io::NpyArray& m = entry(a, "layer3.mask");
-                           for (std::size_t k = 0; k < m.bytes.size() / 4; ++k) {
-                             float v;
-                             std::memcpy(&v, &m.bytes[k * 4], 4);
-                             if (v == 0.0f) return set_float(entry(a, "layer3.weight"), k, 0.25f);
-                           }
-                         }),
+  // A weight where the mask says pruned.
+  CHECK_THAT(error_after(good, rewire_test::weight_where_pruned("layer3")),
              Catch::Contains("'layer3.weight' is non-zero at 1 positions that 'layer3.mask' prunes"));
   CHECK_THAT(error_after(good, [](auto& a) { a.erase(a.begin()); }), Catch::Contains("'layer1.weight' is missing"));
   CHECK_THAT(error_after(good, [](auto& a) { a.push_back(io::NpyArray{"extra", io::Dtype::u1, {0}, ""}); }),

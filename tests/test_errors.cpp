@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <rewire/rewire.hpp>
 
+#include "require_invalid.hpp"
 #include "test_helpers.hpp"
 
 #include <limits>
@@ -30,13 +31,6 @@ Mlp small_net() {
 }
 
 }  // namespace
-
-// Both the exception type and a message naming the parameter.
-#define REQUIRE_INVALID(expr, name)                            \
-  do {                                                         \
-    REQUIRE_THROWS_AS(expr, std::invalid_argument);            \
-    REQUIRE_THROWS_WITH(expr, Contains(name, Catch::CaseSensitive::No)); \
-  } while (false)
 
 TEST_CASE("mismatched shapes", "[errors][shapes]") {
   SECTION("layer forward with the wrong input width") {

@@ -65,6 +65,35 @@ inline std::vector<unsigned char> parameter_bytes(const rewire::Mlp& net) {
   return out;
 }
 
+/// The same for a recurrent network: its input, recurrent and output
+/// matrices in order.
+inline std::vector<unsigned char> parameter_bytes(const rewire::Rnn& net) {
+  std::vector<unsigned char> out;
+  for (std::size_t l = 0; l < net.num_layers(); ++l) {
+    const rewire::Matrix W = net.layer(l).weight();
+    const auto* w = reinterpret_cast<const unsigned char*>(W.data());
+    out.insert(out.end(), w, w + W.size() * Index(sizeof(float)));
+    const auto* b = reinterpret_cast<const unsigned char*>(net.layer(l).bias().data());
+    out.insert(out.end(), b, b + net.layer(l).bias().size() * Index(sizeof(float)));
+  }
+  return out;
+}
+
+/// Effective recurrent and readout weights whose sign is not their
+/// presynaptic unit's under Dale's law (the first round(f * units) units
+/// excitatory, by the rule of nn/rnn.hpp, recomputed here): a positive
+/// weight from an inhibitory unit or a negative one from an excitatory unit.
+inline long dale_violations(const rewire::Rnn& net) {
+  const auto excitatory = Index(std::floor(net.options().excitatory_fraction * double(net.units()) + 0.5));
+  long bad = 0;
+  for (auto l : {rewire::RnnLayer::recurrent, rewire::RnnLayer::output}) {
+    const rewire::Matrix W = net.layer(l).effective_weight();
+    for (Index j = 0; j < W.cols(); ++j)
+      for (Index o = 0; o < W.rows(); ++o) bad += j < excitatory ? W(o, j) < 0.0f : W(o, j) > 0.0f;
+  }
+  return bad;
+}
+
 /// 64-bit FNV-1a of a byte string.
 inline std::uint64_t fnv1a64(const std::vector<unsigned char>& bytes) {
   rewire::Fnv1a64 f;

@@ -18,22 +18,31 @@
 #include <rewire/kernels/linear.hpp>
 #include <rewire/kernels/loss.hpp>
 #include <rewire/kernels/modulation.hpp>
+#include <rewire/kernels/sign_constraint.hpp>
 
+#include <rewire/nn/layer_storage.hpp>
 #include <rewire/nn/masked_linear.hpp>
 #include <rewire/nn/mlp.hpp>
+#include <rewire/nn/modulation.hpp>
 #include <rewire/nn/parameter.hpp>
+#include <rewire/nn/rnn.hpp>
 
 #include <rewire/data/batches.hpp>
 #include <rewire/data/clusters.hpp>
+#include <rewire/data/tasks.hpp>
+#include <rewire/data/trials.hpp>
 
 #include <rewire/train/adam.hpp>
 #include <rewire/train/evaluate.hpp>
 #include <rewire/train/train.hpp>
 
+#include <rewire/io/adam_moments.hpp>
 #include <rewire/io/checkpoint.hpp>
 #include <rewire/io/files.hpp>
+#include <rewire/io/checkpoint_format.hpp>
 #include <rewire/io/json.hpp>
 #include <rewire/io/npz.hpp>
+#include <rewire/io/rnn_checkpoint.hpp>
 #include <rewire/prune/magnitude.hpp>
 #include <rewire/prune/regrow.hpp>
 

@@ -29,6 +29,9 @@ using VectorT = Eigen::Matrix<T, Eigen::Dynamic, 1>;
 ///  - storage is column-major, so each feature's values for the whole batch
 ///    are contiguous ("feature-major" memory). The sparse kernels rely on
 ///    this: one nonzero W[o,i] streams the contiguous column X(:, i).
+///  - a sequence (T steps of a batch of N) is one (T*N x features) matrix,
+///    step-major: row t*N + n is sample n at step t, so each step is a block
+///    of N consecutive rows and a product over all steps is one product.
 using Matrix = MatrixT<float>;
 
 /// Dense float column vector (biases, per-feature quantities).

@@ -6,7 +6,8 @@
 #pragma once
 
 #include <rewire/core/error.hpp>
-#include <rewire/nn/mlp.hpp>
+#include <rewire/core/types.hpp>
+#include <rewire/nn/masked_linear.hpp>
 #include <rewire/train/adam.hpp>
 
 #include <cstddef>
@@ -16,7 +17,7 @@
 namespace rewire::io {
 
 /// Adam's state in a layout-free form: per parameter of the network, in
-/// Mlp::parameters() order, the full shape (weights out x in with zeros at
+/// parameters() order (Mlp or Rnn), the full shape (weights out x in with zeros at
 /// pruned positions, biases out x 1), whatever kernel path stored them.
 struct AdamMoments {
   AdamOptions options;
@@ -24,8 +25,10 @@ struct AdamMoments {
   std::vector<Matrix> m, v;
 };
 
-/// Adam's moments for `net` (the network `adam` steps) in layout-free form.
-inline AdamMoments adam_moments(Mlp& net, const Adam& adam) {
+/// Adam's moments for `net` (the network `adam` steps: an Mlp or an Rnn) in
+/// layout-free form.
+template <class Net>
+AdamMoments adam_moments(Net& net, const Adam& adam) {
   const Adam::State s = adam.state();
   const std::vector<ParamRef> params = net.parameters();
   AdamMoments out{adam.options(), s.step, {}, {}};
@@ -51,7 +54,8 @@ inline AdamMoments adam_moments(Mlp& net, const Adam& adam) {
 /// An Adam that continues from `moments` on `net` (gathered into the
 /// layout net's parameters have now). Throws std::invalid_argument on
 /// shapes that do not fit the network.
-inline Adam make_adam(Mlp& net, const AdamMoments& moments) {
+template <class Net>
+Adam make_adam(Net& net, const AdamMoments& moments) {
   Adam adam(moments.options);
   const std::vector<ParamRef> params = net.parameters();
   rewire::detail::require(moments.m.size() == params.size() && moments.v.size() == params.size(),

@@ -1,5 +1,7 @@
-// rewire/io/checkpoint.hpp - save and load a network's full state as one
-// NumPy .npz file (the format is described in docs/checkpoints.md):
+// rewire/io/checkpoint.hpp - save and load a feed-forward network's full
+// state as one NumPy .npz file (the format is described in
+// docs/checkpoints.md; the parts every network shares are in
+// io/checkpoint_format.hpp):
 //
 //   layer<l>.weight  float32 (out, in)  pruned weights stored as +0.0
 //   layer<l>.bias    float32 (out,)
@@ -14,156 +16,59 @@
 // gives a FormatError naming the file and the problem, never half a network.
 #pragma once
 
-#include <rewire/io/adam_moments.hpp>
-#include <rewire/io/json.hpp>
-#include <rewire/io/npz.hpp>
+#include <rewire/io/checkpoint_format.hpp>
 #include <rewire/nn/mlp.hpp>
-#include <rewire/train/adam.hpp>
-#include <rewire/version.hpp>
 
 #include <cmath>
-#include <cstdint>
-#include <cstring>
 #include <filesystem>
-#include <optional>
 #include <string>
-#include <utility>
 #include <vector>
 
 namespace rewire::io {
 
-inline constexpr int kCheckpointFormatVersion = 1;
-inline constexpr const char* kCheckpointFormat = "rewire-checkpoint";
-
-/// One saved state: a network, optionally Adam's moments, named random
-/// stream positions and the caller's own data (`meta`, a JSON object).
-struct Checkpoint {
-  Mlp net;
-  std::optional<AdamMoments> adam;
-  std::vector<std::pair<std::string, std::vector<std::uint64_t>>> streams;
-  Json meta = Json::object();
-};
+/// A feed-forward network's saved state (see NetworkCheckpoint).
+using Checkpoint = NetworkCheckpoint<Mlp>;
 
 namespace detail {
 
-inline bool host_little_endian() {
-  const std::uint16_t one = 1;
-  unsigned char first = 0;
-  std::memcpy(&first, &one, 1);
-  return first == 1;
+/// Layer l of an Mlp of these widths is stored as "layer<l+1>.*".
+inline std::vector<LayerShape> mlp_shapes(const std::vector<Index>& widths) {
+  std::vector<LayerShape> shapes;
+  for (std::size_t l = 0; l + 1 < widths.size(); ++l)
+    shapes.push_back({"layer" + std::to_string(l + 1), widths[l], widths[l + 1]});
+  return shapes;
 }
 
-/// Files are little-endian; on a big-endian host every element is reversed.
-inline void swap_if_big_endian(std::string& bytes, std::size_t elem) {
-  if (host_little_endian() || elem == 1) return;
-  for (std::size_t i = 0; i + elem <= bytes.size(); i += elem)
-    for (std::size_t a = i, b = i + elem - 1; a < b; ++a, --b) std::swap(bytes[a], bytes[b]);
+inline std::vector<Index> widths_of(const Mlp& net) {
+  std::vector<Index> widths{net.in_features()};
+  for (std::size_t l = 0; l < net.num_layers(); ++l) widths.push_back(net.layer(l).out_features());
+  return widths;
 }
 
-/// A float32 (rows, cols) array, row-major; `mask` (if given) stores +0.0
-/// wherever it is 0 (a product with the mask can leave -0.0 there).
-inline NpyArray f4(std::string name, const Matrix& M, bool vector, const Matrix* mask = nullptr) {
-  NpyArray a;
-  a.name = std::move(name);
-  a.dtype = Dtype::f4;
-  a.shape = vector ? std::vector<std::uint64_t>{std::uint64_t(M.size())}
-                   : std::vector<std::uint64_t>{std::uint64_t(M.rows()), std::uint64_t(M.cols())};
-  a.bytes.resize(std::size_t(M.size()) * 4);
-  std::size_t k = 0;
-  for (Index r = 0; r < M.rows(); ++r)
-    for (Index c = 0; c < M.cols(); ++c, k += 4) {
-      const float v = (mask != nullptr && (*mask)(r, c) == 0.0f) ? 0.0f : M(r, c);
-      std::memcpy(&a.bytes[k], &v, 4);
-    }
-  swap_if_big_endian(a.bytes, 4);
-  return a;
+inline std::vector<Index> read_widths(const Json& j) {
+  if (const Json* kind = j.find("network"); kind != nullptr && kind->type == Json::Type::string)
+    bad("the file holds a network of kind '" + kind->text + "', not a feed-forward one (read a recurrent network with io::load_rnn)");
+  const Json& w = member(j, "widths", Json::Type::array);
+  if (w.items.size() < 2 || w.items.size() > 1000) bad("the manifest's widths need 2 to 1000 entries");
+  std::vector<Index> widths;
+  for (const Json& x : w.items) {
+    if (x.type != Json::Type::number || !(x.number >= 1 && x.number <= 1e8) || x.number != std::floor(x.number))
+      bad("the manifest's widths must be integers in [1, 1e8]");
+    widths.push_back(Index(x.number));
+  }
+  return widths;
 }
 
-inline NpyArray u8(std::string name, const std::vector<std::uint64_t>& words) {
-  NpyArray a;
-  a.name = std::move(name);
-  a.dtype = Dtype::u8;
-  a.shape = {std::uint64_t(words.size())};
-  a.bytes.resize(words.size() * 8);
-  if (!words.empty()) std::memcpy(&a.bytes[0], words.data(), a.bytes.size());
-  swap_if_big_endian(a.bytes, 8);
-  return a;
-}
-
-/// The arrays of a file by name; each one taken is ticked off, so entries
-/// that nothing asked for can be reported.
-class Entries {
- public:
-  explicit Entries(std::vector<NpyArray> arrays) : arrays_(std::move(arrays)), used_(arrays_.size(), false) {}
-
-  const NpyArray* find(const std::string& name) {
-    for (std::size_t k = 0; k < arrays_.size(); ++k)
-      if (arrays_[k].name == name) {
-        used_[k] = true;
-        return &arrays_[k];
-      }
-    return nullptr;
-  }
-  const NpyArray& get(const std::string& name) {
-    const NpyArray* a = find(name);
-    if (a == nullptr) bad("the array '" + name + "' is missing");
-    return *a;
-  }
-  /// A float32 array of exactly (rows, cols) (vector: (rows,)), finite.
-  Matrix matrix(const std::string& name, Index rows, Index cols, bool vector) {
-    const NpyArray& a = get(name);
-    const std::vector<std::uint64_t> want = vector ? std::vector<std::uint64_t>{std::uint64_t(rows)}
-                                                   : std::vector<std::uint64_t>{std::uint64_t(rows), std::uint64_t(cols)};
-    if (a.dtype != Dtype::f4) bad("'" + name + "' is not float32");
-    if (a.shape != want) bad("'" + name + "' has shape " + shape_text(a.shape) + ", expected " + shape_text(want));
-    std::string bytes = a.bytes;
-    swap_if_big_endian(bytes, 4);
-    Matrix M(rows, cols);
-    for (Index r = 0, k = 0; r < rows; ++r)
-      for (Index c = 0; c < cols; ++c, k += 4) std::memcpy(&M(r, c), &bytes[std::size_t(k)], 4);
-    if (!M.allFinite()) bad("'" + name + "' holds NaN or infinite values");
-    return M;
-  }
-  std::vector<std::uint64_t> words(const std::string& name) {
-    const NpyArray& a = get(name);
-    if (a.dtype != Dtype::u8 || a.shape.size() != 1) bad("'" + name + "' is not a 1-D uint64 array");
-    std::string bytes = a.bytes;
-    swap_if_big_endian(bytes, 8);
-    std::vector<std::uint64_t> w(std::size_t(a.shape[0]));
-    if (!w.empty()) std::memcpy(w.data(), bytes.data(), bytes.size());
-    return w;
-  }
-  void require_all_used() const {
-    for (std::size_t k = 0; k < arrays_.size(); ++k)
-      if (!used_[k]) bad("unexpected array '" + arrays_[k].name + "' (not part of this checkpoint's manifest)");
-  }
-
-  static std::string shape_text(const std::vector<std::uint64_t>& s) {
-    std::string t = "(";
-    for (std::size_t k = 0; k < s.size(); ++k) t += (k ? ", " : "") + std::to_string(s[k]);
-    return t + (s.size() == 1 ? ",)" : ")");
-  }
-
- private:
-  std::vector<NpyArray> arrays_;
-  std::vector<bool> used_;
-};
-
-inline const Json& member(const Json& j, const std::string& key, Json::Type type) {
-  const Json* m = j.find(key);
-  if (m == nullptr) bad("the manifest has no '" + key + "'");
-  if (m->type != type) bad("the manifest's '" + key + "' has the wrong type");
-  return *m;
-}
-
-inline long integer(const Json& j, const std::string& key, double lo, double hi) {
-  const double v = member(j, key, Json::Type::number).number;
-  if (!(v >= lo && v <= hi) || v != std::floor(v)) bad("the manifest's '" + key + "' is not an integer in range");
-  return long(v);
-}
-
-inline std::string param_name(std::size_t layer, bool bias) {
-  return "layer" + std::to_string(layer + 1) + (bias ? ".bias" : ".weight");
+inline Checkpoint read_checkpoint(std::vector<NpyArray> arrays) {
+  Entries e(std::move(arrays));
+  const Json j = read_manifest(e);
+  const std::vector<Index> widths = read_widths(j);
+  Checkpoint c;
+  const NetworkArrays a = read_network(e, j, mlp_shapes(widths), c);
+  // Everything is checked: only now is the network built.
+  c.net = Mlp(widths);
+  fill_layers(c.net, a);
+  return c;
 }
 
 }  // namespace detail
@@ -172,57 +77,12 @@ inline std::string param_name(std::size_t layer, bool bias) {
 /// state to another process without a shared file system).
 inline std::string checkpoint_bytes(const Checkpoint& c) {
   using namespace detail;
-  const Mlp& net = c.net;
-  std::vector<NpyArray> arrays;
-  Json widths = Json::array();
-  widths.items.push_back(Json::of(double(net.in_features())));
-  for (std::size_t l = 0; l < net.num_layers(); ++l) {
-    const auto& layer = net.layer(l);
-    widths.items.push_back(Json::of(double(layer.out_features())));
-    arrays.push_back(f4(param_name(l, false), layer.weight(), false, &layer.mask()));
-    arrays.push_back(f4(param_name(l, true), layer.bias(), true));
-    arrays.push_back(f4("layer" + std::to_string(l + 1) + ".mask", layer.mask(), false));
-  }
-  Json manifest = Json::object();
-  manifest.set("format", Json::of(kCheckpointFormat))
-      .set("format_version", Json::of(double(kCheckpointFormatVersion)))
-      .set("library_version", Json::of(rewire::version))
-      .set("widths", widths);
-  const Modulation& mod = net.modulation();
-  manifest.set("modulation", Json::object()
-                                 .set("activation", Json::of(to_string(mod.activation)))
-                                 .set("noise_sigma", Json::of(double(mod.noise_sigma)))
-                                 .set("damping", Json::of(double(mod.damping))));
-  if (c.adam) {
-    const AdamMoments& a = *c.adam;
-    rewire::detail::require(a.m.size() == 2 * net.num_layers() && a.v.size() == a.m.size(),
-                    "Adam moments do not match the network's parameters");
-    manifest.set("adam", Json::object()
-                             .set("step", Json::of(double(a.step)))
-                             .set("lr", Json::of(double(a.options.lr)))
-                             .set("beta1", Json::of(double(a.options.beta1)))
-                             .set("beta2", Json::of(double(a.options.beta2)))
-                             .set("eps", Json::of(double(a.options.eps))));
-    for (std::size_t k = 0; k < a.m.size(); ++k) {
-      const std::string name = param_name(k / 2, k % 2 == 1);
-      arrays.push_back(f4("adam.m." + name, a.m[k], k % 2 == 1));
-      arrays.push_back(f4("adam.v." + name, a.v[k], k % 2 == 1));
-    }
-  }
-  Json streams = Json::array();
-  for (const auto& s : c.streams) {
-    streams.items.push_back(Json::of(s.first));
-    arrays.push_back(u8("stream." + s.first, s.second));
-  }
-  manifest.set("streams", streams).set("meta", c.meta);
-  const std::string text = dump_json(manifest);
-  NpyArray m;
-  m.name = "manifest";
-  m.dtype = Dtype::u1;
-  m.shape = {std::uint64_t(text.size())};
-  m.bytes = text;
-  arrays.push_back(std::move(m));
-  return npz_bytes(arrays);
+  const std::vector<Index> widths = widths_of(c.net);
+  Json w = Json::array();
+  for (Index x : widths) w.items.push_back(Json::of(double(x)));
+  Json manifest = manifest_head();
+  manifest.set("widths", w);
+  return network_bytes(c, mlp_shapes(widths), std::move(manifest));
 }
 
 /// Writes `c` to `path` atomically (a unique temporary file, then a
@@ -236,125 +96,6 @@ inline void save(const std::filesystem::path& path, const Mlp& net) {
   save(path, c);
 }
 
-namespace detail {
-
-inline Json read_manifest(Entries& e) {
-  const NpyArray& m = e.get("manifest");
-  if (m.dtype != Dtype::u1 || m.shape.size() != 1) bad("'manifest' is not a 1-D uint8 array");
-  Json j;
-  try {
-    j = parse_json(m.bytes);
-  } catch (const std::runtime_error& err) {
-    bad(std::string("the manifest is not valid JSON (") + err.what() + ")");
-  }
-  if (j.type != Json::Type::object) bad("the manifest is not a JSON object");
-  if (member(j, "format", Json::Type::string).text != kCheckpointFormat) bad("not a rewire checkpoint (format is not 'rewire-checkpoint')");
-  const long version = integer(j, "format_version", -1e9, 1e9);
-  if (version != kCheckpointFormatVersion)
-    bad("format version " + std::to_string(version) + " is not supported (this library reads version " +
-        std::to_string(kCheckpointFormatVersion) + ")");
-  return j;
-}
-
-inline std::vector<Index> read_widths(const Json& j) {
-  const Json& w = member(j, "widths", Json::Type::array);
-  if (w.items.size() < 2 || w.items.size() > 1000) bad("the manifest's widths need 2 to 1000 entries");
-  std::vector<Index> widths;
-  for (const Json& x : w.items) {
-    if (x.type != Json::Type::number || !(x.number >= 1 && x.number <= 1e8) || x.number != std::floor(x.number))
-      bad("the manifest's widths must be integers in [1, 1e8]");
-    widths.push_back(Index(x.number));
-  }
-  return widths;
-}
-
-/// Layer l's mask and weight, checked against each other.
-inline std::pair<Matrix, Matrix> read_layer(Entries& e, std::size_t l, Index in, Index out) {
-  const std::string pre = "layer" + std::to_string(l + 1);
-  Matrix mask = e.matrix(pre + ".mask", out, in, false);
-  if (!((mask.array() == 0.0f) || (mask.array() == 1.0f)).all()) bad("'" + pre + ".mask' holds values other than 0 and 1");
-  Matrix W = e.matrix(pre + ".weight", out, in, false);
-  const Index stray = ((mask.array() == 0.0f) && (W.array() != 0.0f)).count();
-  if (stray > 0)
-    bad("'" + pre + ".weight' is non-zero at " + std::to_string(stray) + " positions that '" + pre +
-        ".mask' prunes (the mask disagrees with the weights)");
-  return {std::move(mask), std::move(W)};
-}
-
-inline Modulation read_modulation(const Json& j) {
-  const Json& m = member(j, "modulation", Json::Type::object);
-  Modulation mod;
-  try {
-    mod.activation = parse_activation(member(m, "activation", Json::Type::string).text);
-  } catch (const std::invalid_argument&) {
-    bad("the manifest's modulation.activation is unknown");
-  }
-  mod.noise_sigma = float(member(m, "noise_sigma", Json::Type::number).number);
-  mod.damping = float(member(m, "damping", Json::Type::number).number);
-  if (!(mod.noise_sigma >= 0.0f) || !std::isfinite(mod.noise_sigma) || !std::isfinite(mod.damping))
-    bad("the manifest's modulation has an invalid noise_sigma or damping");
-  return mod;
-}
-
-inline AdamMoments read_adam(Entries& e, const Json& a, const std::vector<Index>& widths) {
-  AdamMoments m;
-  m.step = integer(a, "step", 0, 9e15);
-  m.options.lr = float(member(a, "lr", Json::Type::number).number);
-  m.options.beta1 = float(member(a, "beta1", Json::Type::number).number);
-  m.options.beta2 = float(member(a, "beta2", Json::Type::number).number);
-  m.options.eps = float(member(a, "eps", Json::Type::number).number);
-  try {
-    m.options.validate();
-  } catch (const std::invalid_argument& err) {
-    bad(std::string("the manifest's Adam options are invalid: ") + err.what());
-  }
-  for (std::size_t k = 0; k < 2 * (widths.size() - 1); ++k) {
-    const bool bias = k % 2 == 1;
-    const Index rows = widths[k / 2 + 1], cols = bias ? 1 : widths[k / 2];
-    m.m.push_back(e.matrix("adam.m." + param_name(k / 2, bias), rows, cols, bias));
-    m.v.push_back(e.matrix("adam.v." + param_name(k / 2, bias), rows, cols, bias));
-    if ((m.v.back().array() < 0.0f).any()) bad("'adam.v." + param_name(k / 2, bias) + "' holds negative values");
-  }
-  return m;
-}
-
-inline Checkpoint read_checkpoint(std::vector<NpyArray> arrays) {
-  Entries e(std::move(arrays));
-  const Json j = read_manifest(e);
-  const std::vector<Index> widths = read_widths(j);
-  std::vector<std::pair<Matrix, Matrix>> layers;  // (mask, weight)
-  std::vector<Matrix> biases;
-  for (std::size_t l = 0; l + 1 < widths.size(); ++l) {
-    layers.push_back(read_layer(e, l, widths[l], widths[l + 1]));
-    biases.push_back(e.matrix(param_name(l, true), widths[l + 1], 1, true));
-  }
-  Checkpoint c;
-  c.net.modulation() = read_modulation(j);
-  if (const Json* a = j.find("adam")) {
-    if (a->type != Json::Type::object) bad("the manifest's 'adam' is not an object");
-    c.adam = read_adam(e, *a, widths);
-  }
-  for (const Json& s : member(j, "streams", Json::Type::array).items) {
-    if (s.type != Json::Type::string) bad("the manifest's stream names must be strings");
-    c.streams.emplace_back(s.text, e.words("stream." + s.text));
-  }
-  c.meta = member(j, "meta", Json::Type::object);
-  e.require_all_used();
-  // Everything is checked: only now is the network built.
-  Mlp net(widths);
-  net.modulation() = c.net.modulation();
-  std::vector<ParamRef> params = net.parameters();
-  for (std::size_t l = 0; l < layers.size(); ++l) {
-    net.layer(l).set_mask(layers[l].first);
-    net.layer(l).set_weight(layers[l].second);
-    params[2 * l + 1].values() = Eigen::Map<const Eigen::ArrayXf>(biases[l].data(), biases[l].size());
-  }
-  c.net = std::move(net);
-  return c;
-}
-
-}  // namespace detail
-
 /// Reads checkpoint_bytes' output, checked as load() checks a file. Throws
 /// FormatError for bad bytes.
 inline Checkpoint parse_checkpoint(const std::string& bytes) {
@@ -364,12 +105,7 @@ inline Checkpoint parse_checkpoint(const std::string& bytes) {
 /// Reads a checkpoint written by save() (or by numpy.savez with the same
 /// arrays). Throws FormatError "'<path>': <problem>" for any bad file.
 inline Checkpoint load(const std::filesystem::path& path) {
-  std::vector<NpyArray> arrays = read_npz(path);
-  try {
-    return detail::read_checkpoint(std::move(arrays));
-  } catch (const FormatError& e) {
-    throw FormatError("'" + path.string() + "': " + e.what());
-  }
+  return detail::load_file(path, [](std::vector<NpyArray> a) { return detail::read_checkpoint(std::move(a)); });
 }
 
 }  // namespace rewire::io

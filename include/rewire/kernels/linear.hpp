@@ -48,6 +48,18 @@ inline void linear_backward_params(MatrixT<T>& dW, VectorT<T>& db, const MatrixT
   db = dY.colwise().sum().transpose();
 }
 
+/// dW += dY^T X, db += column sums of dY (dW, db of the right shape): the
+/// sum of linear_backward_params' unmasked results over several batches
+/// that share the weights (the steps of a sequence).
+template <typename T>
+inline void linear_backward_params_add(MatrixT<T>& dW, VectorT<T>& db, const MatrixT<T>& dY, const MatrixT<T>& X) {
+  detail::require(dY.rows() == X.rows(), "linear_backward_params_add: dY and X have different batch sizes");
+  detail::require_shape(dW.rows(), dW.cols(), dY.cols(), X.cols(), "linear_backward_params_add: dW");
+  detail::require(db.size() == dY.cols(), "linear_backward_params_add: db has the wrong size");
+  dW.noalias() += dY.transpose() * X;
+  db += dY.colwise().sum().transpose();
+}
+
 /// Plain-loop reference of linear_forward (tests compare every fast path
 /// against it). O(batch * out * in), no blocking, no vectorisation tricks.
 template <typename T>

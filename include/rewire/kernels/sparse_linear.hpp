@@ -54,15 +54,19 @@ namespace detail {
 /// a block are `ld` values apart (4 KiB for batch 1024), so all of them map to
 /// the same few cache sets and the block stops fitting in L1/L2.
 /// The copy is O(len*cols), small against the kernel, which reads every column
-/// about nnz/cols times.
+/// about reads/cols times (reads = active entries). With fewer reads than
+/// columns (a narrow layer fed by a wide one, e.g. a 4-class readout over a
+/// long sequence) the copy would cost more than it saves: such a block is
+/// read in place. Either way the kernel sees the same numbers.
 template <typename T>
 struct Block {
   const T* data;
   Index ld;
 };
 template <typename T>
-Block<T> pack_block(const T* src, Index ld, Index n0, Index len, Index cols, std::vector<T>& buf) {
+Block<T> pack_block(const T* src, Index ld, Index n0, Index len, Index cols, Index reads, std::vector<T>& buf) {
   if (len == ld) return {src, ld};  // the whole batch is one block: already contiguous
+  if (reads < cols) return {src + n0, ld};
   buf.resize(static_cast<std::size_t>(len * cols));
   for (Index c = 0; c < cols; ++c)
     for (Index j = 0; j < len; ++j) buf[c * len + j] = src[c * ld + n0 + j];
@@ -80,7 +84,7 @@ void sparse_axpy(T* out, const T* src, Index ld, Index src_cols, Index lines, co
                  const Epilogue<T>& e, SparseScratch<T>& scratch) {
   for (Index b0 = 0; b0 < ld; b0 += kSparseTile) {
     const Index len = std::min<Index>(kSparseTile, ld - b0);
-    const Block<T> s = pack_block(src, ld, b0, len, src_cols, scratch.block);
+    const Block<T> s = pack_block(src, ld, b0, len, src_cols, Index(ptr[lines]), scratch.block);
     for_each_tile(len, [&](auto tile, Index n0, int t) {
       constexpr int kT = decltype(tile)::value;
       const Epilogue<T> tile_e = e.shifted(b0 + n0);
@@ -149,26 +153,35 @@ void sparse_linear_backward_input(MatrixT<T>& dX, const MatrixT<T>& dY, const Sp
 /// Column by column (CSC), so dw_csc is written contiguously; blocked like
 /// the forward: each packed block of dY serves all columns. With several
 /// tiles the per-tile partial sums are added to the stored value, so the
-/// summation order depends only on the batch size.
+/// summation order depends only on the batch size. With `add`, the results
+/// are added to dw_csc and db as they are (which must have their sizes
+/// already): the sum over several batches, e.g. the steps of a sequence.
 template <typename T>
 void sparse_linear_backward_params(std::vector<T>& dw_csc, VectorT<T>& db, const MatrixT<T>& dY,
-                                   const MatrixT<T>& X, const SparsePattern& p, SparseScratch<T>& scratch) {
+                                   const MatrixT<T>& X, const SparsePattern& p, SparseScratch<T>& scratch,
+                                   bool add = false) {
   detail::require(dY.rows() == X.rows(), "sparse_linear_backward_params: dY and X have different batch sizes");
   detail::require_shape(dY.cols(), X.cols(), p.rows, p.cols, "sparse_linear_backward_params: (dY, X) columns");
-  dw_csc.resize(std::size_t(p.nnz()));
-  db.resize(p.rows);
+  if (add) {
+    detail::require(Index(dw_csc.size()) == p.nnz() && db.size() == p.rows,
+                    "sparse_linear_backward_params: adding into gradients of the wrong size");
+  } else {
+    dw_csc.resize(std::size_t(p.nnz()));
+    db.resize(p.rows);
+  }
   const Index N = X.rows();
   if (N == 0) {  // no samples: the gradient is zero (the tile loops would not run)
+    if (add) return;
     db.setZero();
     std::fill(dw_csc.begin(), dw_csc.end(), T(0));
     return;
   }
   for (Index b0 = 0; b0 < N; b0 += detail::kSparseTile) {
     const Index len = std::min<Index>(detail::kSparseTile, N - b0);
-    const detail::Block<T> d = detail::pack_block(dY.data(), N, b0, len, p.rows, scratch.block);
+    const detail::Block<T> d = detail::pack_block(dY.data(), N, b0, len, p.rows, p.nnz(), scratch.block);
     detail::for_each_tile(len, [&](auto tile, Index n0, int t) {
       constexpr int kT = decltype(tile)::value;
-      const bool accumulate = b0 + n0 > 0;
+      const bool accumulate = add || b0 + n0 > 0;
       for (Index o = 0; o < p.rows; ++o) {
         const T s = detail::sum_tile<kT>(d.data + o * d.ld + n0, t);
         db[o] = accumulate ? db[o] + s : s;

@@ -14,17 +14,25 @@
 // Reading the dense matrix (weight(), weight_grad()) returns a copy, current
 // by construction; writing goes through set_weight() / set_mask(). Const
 // methods change nothing, so a const layer can be read from several threads.
+//
+// Optionally the sign of every weight is fixed by its input unit (Dale's
+// law, set_input_signs): the layer then computes with W_eff = |W| .* s
+// (kernels/sign_constraint.hpp) on both kernel paths, while W stays the
+// stored parameter that optimisers, pruning and checkpoints see.
 #pragma once
 
 #include <rewire/core/error.hpp>
 #include <rewire/core/types.hpp>
 #include <rewire/kernels/activation.hpp>
 #include <rewire/kernels/linear.hpp>
+#include <rewire/kernels/sign_constraint.hpp>
 #include <rewire/kernels/sparse_linear.hpp>
 #include <rewire/kernels/sparse_pattern.hpp>
+#include <rewire/nn/layer_storage.hpp>
 #include <rewire/nn/parameter.hpp>
 #include <rewire/random/rng.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -52,29 +60,6 @@ enum class KernelPath {
 /// units that are off for a whole batch let the sparse kernels skip work).
 /// The measurement and its command are in docs/performance.md.
 inline constexpr double kDefaultSparseCrossover = 0.55;
-
-namespace detail {
-
-/// A layer's weights and gradient as full matrices (masked entries zero).
-template <typename T>
-struct DenseWeights {
-  MatrixT<T> value;  // (out, in): W
-  MatrixT<T> grad;   // (out, in): dL/dW of the last backward
-};
-
-/// A layer's active weights and their gradient, in CSC order of `pattern`.
-template <typename T>
-struct CompactWeights {
-  SparsePattern pattern;  // index of the mask
-  std::vector<T> value;   // W at the active entries
-  std::vector<T> grad;    // dL/dW at the active entries
-  /// The full (out x in) dL/dW after a GradientMode::full backward (regrowth
-  /// scoring), empty after a masked one. `grad` is gathered from it in the
-  /// same call, so the two cannot disagree.
-  MatrixT<T> full_grad;
-};
-
-}  // namespace detail
 
 /// Fully connected layer Y = X W^T + b with a 0/1 mask on W; T is the scalar.
 template <typename T>
@@ -113,13 +98,13 @@ class BasicMaskedLinear {
   /// sparse kernels write it on the way out (one pass over the activations
   /// less per layer and step), the dense path in a second pass. `scratch`
   /// is the sparse kernels' buffer (the overload below uses the layer's own).
-  void forward(MatrixType& Y, const MatrixType& X, MatrixType* relu_out, SparseScratch<T>& scratch) const {
+  void forward(MatrixType& Y, const MatrixType& X, MatrixType* relu_out, LayerScratch<T>& scratch) const {
     detail::require(X.cols() == in_features(), "layer input has the wrong number of features");
     if (const Compact* c = compact()) {
-      sparse_linear_forward(Y, X, c->pattern, c->value, bias_, scratch, relu_out);
+      sparse_linear_forward(Y, X, c->pattern, compact_values(*c, scratch), bias_, scratch.sparse, relu_out);
       return;
     }
-    linear_forward(Y, X, dense()->value, bias_);
+    linear_forward(Y, X, dense_values(*dense(), scratch), bias_);
     if (relu_out != nullptr) relu_forward(*relu_out, Y);
   }
   void forward(MatrixType& Y, const MatrixType& X, MatrixType* relu_out = nullptr) {
@@ -135,23 +120,72 @@ class BasicMaskedLinear {
     detail::require(relu_gate == nullptr || dX != nullptr, "a ReLU gate needs an input gradient");
     detail::require(X.cols() == in_features() && dY.cols() == out_features() && dY.rows() == X.rows(),
                     "layer backward: dY or X has the wrong shape");
-    if (Compact* c = compact()) {
-      if (mode == GradientMode::masked) {
-        sparse_linear_backward_params(c->grad, bias_grad_, dY, X, c->pattern, scratch_);
-        c->full_grad.resize(0, 0);
-      } else {
-        linear_backward_params(c->full_grad, bias_grad_, dY, X);  // full: no mask
-        c->grad = gather_csc(c->full_grad, c->pattern);
+    backward_params({&dY}, {&X}, mode);
+    if (dX != nullptr) backward_input(*dX, dY, scratch_, relu_gate);
+  }
+
+  /// The parameter gradients of the layer applied with the same weights to
+  /// several batches (the steps of a sequence): dL/dW = sum_k dY_k^T X_k
+  /// (masked or full, see GradientMode; chained through |.| under a sign
+  /// constraint) and dL/db = sum_k column sums of dY_k. A null Xs[k] stands
+  /// for X_k = 0, a bias-only term (a recurrent layer's input before the
+  /// first step). Replaces the stored gradients, as backward() does.
+  void backward_params(const std::vector<const MatrixType*>& dYs, const std::vector<const MatrixType*>& Xs,
+                       GradientMode mode) {
+    detail::require(dYs.size() == Xs.size(), "layer backward: one input per output gradient is needed");
+    for (std::size_t k = 0; k < dYs.size(); ++k)
+      detail::require(dYs[k]->cols() == out_features() &&
+                          (Xs[k] == nullptr || (Xs[k]->cols() == in_features() && Xs[k]->rows() == dYs[k]->rows())),
+                      "layer backward: a dY or X has the wrong shape");
+    // The kernels give dL/dW_eff, summed into the stored gradient (zeroed
+    // first: 0 + x is x, so one term gives the bits of a plain product); a
+    // sign-constrained layer then chains it through |.| once.
+    bias_grad_.setZero(out_features());
+    auto bias_only = [&](std::size_t k) { bias_grad_ += dYs[k]->colwise().sum().transpose(); };
+    Compact* c = compact();
+    if (c != nullptr && mode == GradientMode::masked) {
+      c->grad.assign(std::size_t(c->pattern.nnz()), T(0));
+      for (std::size_t k = 0; k < dYs.size(); ++k) {
+        if (Xs[k] == nullptr)
+          bias_only(k);
+        else
+          sparse_linear_backward_params(c->grad, bias_grad_, *dYs[k], *Xs[k], c->pattern, scratch_.sparse, true);
       }
-      if (dX != nullptr) sparse_linear_backward_input(*dX, dY, c->pattern, c->value, scratch_, relu_gate);
+      if (sign_constrained()) signed_weight_backward(c->grad, c->value, c->pattern, input_signs_);
+      c->full_grad.resize(0, 0);
       return;
     }
-    Dense& d = *dense();
-    linear_backward_params(d.grad, bias_grad_, dY, X,
-                           mode == GradientMode::masked && !unmasked() ? &mask_ : nullptr);
-    if (dX == nullptr) return;
-    linear_backward_input(*dX, dY, d.value);
-    if (relu_gate != nullptr) relu_backward(*dX, *dX, *relu_gate);
+    MatrixType& G = c != nullptr ? c->full_grad : dense()->grad;  // (out, in): sum_k dY_k^T X_k
+    G.setZero(out_features(), in_features());
+    for (std::size_t k = 0; k < dYs.size(); ++k) {
+      if (Xs[k] == nullptr)
+        bias_only(k);
+      else
+        linear_backward_params_add(G, bias_grad_, *dYs[k], *Xs[k]);
+    }
+    if (c != nullptr) {  // the full gradient of compact storage; `grad` gathered from it
+      if (sign_constrained()) signed_weight_backward(G, scatter_csc(c->value, c->pattern), input_signs_);
+      c->grad = gather_csc(G, c->pattern);
+      return;
+    }
+    if (mode == GradientMode::masked && !unmasked()) G.array() *= mask_.array();
+    if (sign_constrained()) signed_weight_backward(G, dense()->value, input_signs_);
+  }
+
+  /// The input gradient alone, dX = dY W (W_eff under a sign constraint),
+  /// with `relu_gate` as in backward(); the parameter gradients are left as
+  /// they are. Const, with the caller's scratch: backprop through time takes
+  /// a recurrent layer's input gradient at every step and its weight
+  /// gradient once, over all steps.
+  void backward_input(MatrixType& dX, const MatrixType& dY, LayerScratch<T>& scratch,
+                      const MatrixType* relu_gate = nullptr) const {
+    detail::require(dY.cols() == out_features(), "layer backward: dY has the wrong number of columns");
+    if (const Compact* c = compact()) {
+      sparse_linear_backward_input(dX, dY, c->pattern, compact_values(*c, scratch), scratch.sparse, relu_gate);
+      return;
+    }
+    linear_backward_input(dX, dY, dense_values(*dense(), scratch));
+    if (relu_gate != nullptr) relu_backward(dX, dX, *relu_gate);
   }
 
   /// Chooses the kernels (default: automatic at kDefaultSparseCrossover).
@@ -166,7 +200,8 @@ class BasicMaskedLinear {
   /// True when forward/backward run the sparse kernels (compact storage).
   bool uses_sparse() const { return compact() != nullptr; }
 
-  /// A copy of the weights (out x in), masked entries zero. O(out * in):
+  /// A copy of the weights (out x in), masked entries zero: the stored
+  /// parameter W (see effective_weight() under a sign constraint). O(out * in):
   /// for inspection, pruning and I/O, not for every step.
   const MatrixType weight() const {
     if (const Compact* c = compact()) return scatter_csc(c->value, c->pattern);
@@ -177,6 +212,14 @@ class BasicMaskedLinear {
   const MatrixType weight_grad() const {
     if (const Compact* c = compact()) return c->full_grad.size() != 0 ? c->full_grad : scatter_csc(c->grad, c->pattern);
     return dense()->grad;
+  }
+  /// The weights the layer computes with: weight() itself, or |W| .* s
+  /// under a sign constraint (set_input_signs). A copy, O(out * in).
+  const MatrixType effective_weight() const {
+    if (!sign_constrained()) return weight();
+    MatrixType W_eff;
+    signed_weight_forward(W_eff, weight(), input_signs_);
+    return W_eff;
   }
   const VectorType& bias() const { return bias_; }
   VectorType& bias() { return bias_; }  // the bias has no other copy: safe to write
@@ -210,6 +253,29 @@ class BasicMaskedLinear {
     store(std::move(W));
   }
 
+  /// Fixes the sign of every weight by its input unit (Dale's law): s[i] =
+  /// +1 or -1 for input i, and the layer computes with W_eff = |W| .* s from
+  /// now on (kernels/sign_constraint.hpp). An empty vector lifts the
+  /// constraint. The stored parameter (weight(), ParamRef::values()) stays W
+  /// and keeps its layout; the gradients are zero afterwards.
+  void set_input_signs(const VectorType& s) {
+    detail::require(s.size() == 0 || s.size() == in_features(),
+                    "input signs: " + std::to_string(s.size()) + " given for " + std::to_string(in_features()) +
+                        " inputs (one per input unit, or none)");
+    detail::require(((s.array() == T(1)) || (s.array() == T(-1))).all(), "input signs must be +1 or -1");
+    input_signs_ = s;
+    if (Compact* c = compact()) {
+      std::fill(c->grad.begin(), c->grad.end(), T(0));
+      c->full_grad.resize(0, 0);
+    } else {
+      dense()->grad.setZero();
+    }
+    bias_grad_.setZero();
+  }
+  /// The signs of set_input_signs (empty when unconstrained).
+  const VectorType& input_signs() const { return input_signs_; }
+  bool sign_constrained() const { return input_signs_.size() != 0; }
+
   /// Number of unmasked weights.
   Index active_weights() const { return active_; }
 
@@ -220,11 +286,14 @@ class BasicMaskedLinear {
   /// or kernel path); see BasicParamRef::layout_version.
   std::uint64_t layout_version() const { return layout_version_; }
 
-  /// The (weight, bias) parameter handles; `index` names them "layer<index>.*".
-  void append_parameters(std::vector<BasicParamRef<T>>& out, int index) {
-    const std::string prefix = "layer" + std::to_string(index);
+  /// The (weight, bias) parameter handles, named "<prefix>.weight" and "<prefix>.bias".
+  void append_parameters(std::vector<BasicParamRef<T>>& out, const std::string& prefix) {
     out.emplace_back(prefix + ".weight", this, BasicParamRef<T>::Kind::weight);
     out.emplace_back(prefix + ".bias", this, BasicParamRef<T>::Kind::bias);
+  }
+  /// The same named "layer<index>.*" (the Mlp's names).
+  void append_parameters(std::vector<BasicParamRef<T>>& out, int index) {
+    append_parameters(out, "layer" + std::to_string(index));
   }
 
  private:
@@ -242,6 +311,19 @@ class BasicMaskedLinear {
   Dense* dense() { return std::get_if<Dense>(&weights_); }
   const Compact* compact() const { return std::get_if<Compact>(&weights_); }
   Compact* compact() { return std::get_if<Compact>(&weights_); }
+
+  /// The weights the kernels multiply by: the stored ones, or |W| .* s
+  /// written into `s` under a sign constraint.
+  const std::vector<T>& compact_values(const Compact& c, LayerScratch<T>& s) const {
+    if (!sign_constrained()) return c.value;
+    signed_weight_forward(s.signed_compact, c.value, c.pattern, input_signs_);
+    return s.signed_compact;
+  }
+  const MatrixType& dense_values(const Dense& d, LayerScratch<T>& s) const {
+    if (!sign_constrained()) return d.value;
+    signed_weight_forward(s.signed_dense, d.value, input_signs_);
+    return s.signed_dense;
+  }
 
   /// The kernel choice for the current mask and policy.
   bool wants_sparse() const {
@@ -273,7 +355,8 @@ class BasicMaskedLinear {
   Index active_ = 0;  // unmasked weights, counted whenever mask_ changes
   std::variant<Dense, Compact> weights_;  // the one copy of W and dL/dW
   std::uint64_t layout_version_ = 0;
-  SparseScratch<T> scratch_;  // buffer of the sparse kernels (no state between calls)
+  VectorType input_signs_;  // (in) of +-1 under a sign constraint, else empty
+  LayerScratch<T> scratch_;  // buffers of backward() (no state between calls)
 };
 
 /// The float layer used for training.

@@ -15,27 +15,15 @@
 #include <rewire/kernels/activation.hpp>
 #include <rewire/kernels/modulation.hpp>
 #include <rewire/nn/masked_linear.hpp>
+#include <rewire/nn/modulation.hpp>
 #include <rewire/nn/parameter.hpp>
 #include <rewire/random/noise_source.hpp>
 #include <rewire/random/rng.hpp>
 
+#include <string>
 #include <vector>
 
 namespace rewire {
-
-/// Run-time state of the hidden units: which nonlinearity, how much internal
-/// noise ("stress" sigma) and what damping factor ("inhibition").
-struct Modulation {
-  Activation activation = Activation::relu;
-  float noise_sigma = 0.0f;  ///< >= 0; 0 means no draws at all
-  float damping = 1.0f;      ///< multiplies every hidden output, >= 0
-
-  /// Throws std::invalid_argument on a negative/NaN sigma or damping.
-  void validate() const {
-    detail::require_non_negative(noise_sigma, "noise_sigma");
-    detail::require_non_negative(damping, "damping");
-  }
-};
 
 /// The activations of one forward pass (what backward needs) and the
 /// sparse kernels' scratch. An Mlp owns one set for training; evaluation of a
@@ -48,7 +36,7 @@ struct MlpBuffers {
   std::vector<MatrixT<T>> H;     // per hidden layer (batch, width): output after noise and damping
   std::vector<MatrixT<T>> dH;    // per hidden layer (batch, width): dL/dH, then dL/dZ
   MatrixT<T> logits;             // (batch, classes)
-  SparseScratch<T> scratch;
+  LayerScratch<T> scratch;
 };
 
 /// Multi-layer perceptron: widths {in, h1, ..., out}, masked weights
@@ -79,6 +67,8 @@ class BasicMlp {
   std::size_t num_layers() const { return layers_.size(); }
   Layer& layer(std::size_t l) { return layers_.at(l); }
   const Layer& layer(std::size_t l) const { return layers_.at(l); }
+  /// "layer 1", "layer 2", ... (how errors name layer l).
+  std::string layer_name(std::size_t l) const { return "layer " + std::to_string(l + 1); }
   Index in_features() const { return require_layers().front().in_features(); }
   Index out_features() const { return require_layers().back().out_features(); }
 
@@ -201,25 +191,5 @@ class BasicMlp {
 
 /// The float network used for training.
 using Mlp = BasicMlp<float>;
-
-/// Sets a network's internal noise sigma for a scope and restores the old
-/// value when the scope ends, also when an exception leaves it.
-template <typename T>
-class ScopedNoiseSigma {
- public:
-  ScopedNoiseSigma(BasicMlp<T>& net, float sigma) : net_(net), saved_(net.modulation().noise_sigma) {
-    set(sigma);
-  }
-  ~ScopedNoiseSigma() { net_.modulation().noise_sigma = saved_; }
-  ScopedNoiseSigma(const ScopedNoiseSigma&) = delete;
-  ScopedNoiseSigma& operator=(const ScopedNoiseSigma&) = delete;
-
-  /// Changes the sigma within the scope.
-  void set(float sigma) { net_.modulation().noise_sigma = sigma; }
-
- private:
-  BasicMlp<T>& net_;
-  float saved_;
-};
 
 }  // namespace rewire

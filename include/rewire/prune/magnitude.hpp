@@ -10,6 +10,7 @@
 #include <rewire/core/error.hpp>
 #include <rewire/core/types.hpp>
 #include <rewire/nn/mlp.hpp>
+#include <rewire/nn/rnn.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -91,25 +92,41 @@ inline void prune_layer_to(MaskedLinear& layer, double target) {
   prune_below(layer, magnitude_threshold(layer.weight(), target, "the layer"));
 }
 
-/// Prunes the network's weight matrices to `target` sparsity in [0, 1)
-/// (biases are never pruned): per layer (default) or with one global threshold.
-inline void prune_to(Mlp& net, double target, PruneScope scope = PruneScope::per_layer) {
+namespace detail {
+/// prune_to for any network with num_layers(), layer(l) and layer_name(l).
+template <class Net>
+void prune_network(Net& net, double target, PruneScope scope) {
   require_prune_target(target);
   if (scope == PruneScope::per_layer) {
     // Every threshold first (append_magnitudes refuses non-finite weights),
     // then the masks: an error leaves every layer as it was.
     std::vector<float> thresholds;
     for (std::size_t l = 0; l < net.num_layers(); ++l)
-      thresholds.push_back(magnitude_threshold(net.layer(l).weight(), target, "layer " + std::to_string(l + 1)));
+      thresholds.push_back(magnitude_threshold(net.layer(l).weight(), target, net.layer_name(l)));
     for (std::size_t l = 0; l < net.num_layers(); ++l) prune_below(net.layer(l), thresholds[l]);
     return;
   }
   std::vector<float> magnitudes;
   magnitudes.reserve(std::size_t(net.num_weights()));
   for (std::size_t l = 0; l < net.num_layers(); ++l)
-    append_magnitudes(magnitudes, net.layer(l).weight(), "layer " + std::to_string(l + 1));
+    append_magnitudes(magnitudes, net.layer(l).weight(), net.layer_name(l));
   const float threshold = quantile_linear(magnitudes, target);
   for (std::size_t l = 0; l < net.num_layers(); ++l) prune_below(net.layer(l), threshold);
+}
+}  // namespace detail
+
+/// Prunes the network's weight matrices to `target` sparsity in [0, 1)
+/// (biases are never pruned): per layer (default) or with one global threshold.
+inline void prune_to(Mlp& net, double target, PruneScope scope = PruneScope::per_layer) {
+  detail::prune_network(net, target, scope);
+}
+
+/// The same for a recurrent network: per matrix (input, recurrent, output)
+/// or one threshold over all three. Under Dale's law |W| is the magnitude of
+/// the effective weight, so pruning ranks connections by their strength
+/// whatever their sign.
+inline void prune_to(Rnn& net, double target, PruneScope scope = PruneScope::per_layer) {
+  detail::prune_network(net, target, scope);
 }
 
 /// Sparsity after removing `fraction` of the weights that survive at

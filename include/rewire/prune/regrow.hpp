@@ -10,7 +10,9 @@
 #include <rewire/core/error.hpp>
 #include <rewire/data/batches.hpp>
 #include <rewire/kernels/loss.hpp>
+#include <rewire/data/trials.hpp>
 #include <rewire/nn/mlp.hpp>
+#include <rewire/nn/rnn.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -65,31 +67,66 @@ struct RegrowOptions {
   }
 };
 
+namespace detail {
+/// Per layer of `net`, the sum of the full |dL/dW| over `batches` batches,
+/// internal noise off. `full_backward(sampler)` runs the forward, loss and
+/// GradientMode::full backward of the sampler's next batch and returns
+/// false when the epoch is exhausted (then the order is reshuffled).
+template <class Net, class Sampler, class FullBackward>
+std::vector<Matrix> accumulate_gradient_scores(Net& net, Sampler& sampler, int batches, Rng& shuffle,
+                                               FullBackward&& full_backward) {
+  std::vector<Matrix> scores;
+  for (std::size_t l = 0; l < net.num_layers(); ++l)
+    scores.push_back(Matrix::Zero(net.layer(l).out_features(), net.layer(l).in_features()));
+  ScopedNoiseSigma noise_off(net, 0.0f);  // restored on any exit
+  sampler.start_epoch(shuffle);
+  for (int b = 0; b < batches; ++b) {
+    if (!full_backward(sampler)) {  // more batches than an epoch holds: reshuffle
+      sampler.start_epoch(shuffle);
+      full_backward(sampler);
+    }
+    for (std::size_t l = 0; l < net.num_layers(); ++l)
+      scores[l].array() += net.layer(l).weight_grad().array().abs();
+  }
+  return scores;
+}
+}  // namespace detail
+
 /// Per layer, the sum over `batches` shuffled mini-batches of the full
 /// |dL/dW| (masked positions included), with internal noise off.
 inline std::vector<Matrix> gradient_scores(Mlp& net, const Dataset& data, int batches,
                                            Index batch_size, Rng& shuffle) {
   detail::require(batches >= 1, "batches must be >= 1");
-  std::vector<Matrix> scores;
-  for (std::size_t l = 0; l < net.num_layers(); ++l)
-    scores.push_back(Matrix::Zero(net.layer(l).out_features(), net.layer(l).in_features()));
-  ScopedNoiseSigma<float> noise_off(net, 0.0f);  // restored on any exit
   BatchSampler sampler(data, batch_size);
-  sampler.start_epoch(shuffle);
   Matrix X, P, dlogits;
   Labels y;
-  for (int b = 0; b < batches; ++b) {
-    if (!sampler.next(X, y)) {  // more batches than an epoch holds: reshuffle
-      sampler.start_epoch(shuffle);
-      sampler.next(X, y);
-    }
+  return detail::accumulate_gradient_scores(net, sampler, batches, shuffle, [&](BatchSampler& s) {
+    if (!s.next(X, y)) return false;
     softmax_cross_entropy_forward(P, net.forward(X, nullptr), y);
     softmax_cross_entropy_backward(dlogits, P, y);
     net.backward(dlogits, GradientMode::full);
-    for (std::size_t l = 0; l < net.num_layers(); ++l)
-      scores[l].array() += net.layer(l).weight_grad().array().abs();
-  }
-  return scores;
+    return true;
+  });
+}
+
+/// The same for a recurrent network on trials: per matrix (input,
+/// recurrent, output), |dL/dW| of backprop through time (summed over the
+/// steps) summed over `batches` batches of trials. Under Dale's law the
+/// score of a pruned position is |dL/dW_eff| (kernels/sign_constraint.hpp).
+inline std::vector<Matrix> gradient_scores(Rnn& net, const TrialSet& data, int batches, Index batch_size,
+                                           Rng& shuffle) {
+  detail::require(batches >= 1, "batches must be >= 1");
+  require_fits(net, data);
+  TrialBatchSampler sampler(data, batch_size);
+  Matrix X, P, dlogits;
+  Labels y;
+  return detail::accumulate_gradient_scores(net, sampler, batches, shuffle, [&](TrialBatchSampler& s) {
+    if (!s.next(X, y)) return false;
+    sequence_cross_entropy_forward(P, net.forward(X, data.steps(), nullptr), y, data.response);
+    sequence_cross_entropy_backward(dlogits, P, y, data.response);
+    net.backward(dlogits, GradientMode::full);
+    return true;
+  });
 }
 
 /// Reopens the max(1, floor(fraction * n)) pruned positions of `layer` (n =
@@ -140,19 +177,34 @@ inline Index regrow_layer(MaskedLinear& layer, const Matrix& scores, double frac
   return Index(count);
 }
 
-/// Scores pruned positions (gradient_scores), then regrows every layer
-/// (regrow_layer). Returns the number regrown per layer.
-inline std::vector<Index> regrow_by_gradient(Mlp& net, const Dataset& data,
-                                             const RegrowOptions& options, Rng& shuffle,
-                                             Rng& values) {
+namespace detail {
+/// Scores, then regrows every layer of `net`; the count per layer.
+template <class Net, class Data>
+std::vector<Index> regrow_network(Net& net, const Data& data, const RegrowOptions& options, Rng& shuffle,
+                                  Rng& values) {
   options.validate();
-  const std::vector<Matrix> scores =
-      gradient_scores(net, data, options.batches, options.batch_size, shuffle);
+  const std::vector<Matrix> scores = gradient_scores(net, data, options.batches, options.batch_size, shuffle);
   std::vector<Index> regrown;
   for (std::size_t l = 0; l < net.num_layers(); ++l)
     regrown.push_back(
         regrow_layer(net.layer(l), scores[l], options.fraction, options.init_sd, values, options.ties));
   return regrown;
+}
+}  // namespace detail
+
+/// Scores pruned positions (gradient_scores), then regrows every layer
+/// (regrow_layer). Returns the number regrown per layer.
+inline std::vector<Index> regrow_by_gradient(Mlp& net, const Dataset& data, const RegrowOptions& options,
+                                             Rng& shuffle, Rng& values) {
+  return detail::regrow_network(net, data, options, shuffle, values);
+}
+
+/// The same for a recurrent network on trials, matrix by matrix (input,
+/// recurrent, output). Under Dale's law a regrown weight's sign follows its
+/// presynaptic unit: the value drawn is W, the layer computes with |W| .* s.
+inline std::vector<Index> regrow_by_gradient(Rnn& net, const TrialSet& data, const RegrowOptions& options,
+                                             Rng& shuffle, Rng& values) {
+  return detail::regrow_network(net, data, options, shuffle, values);
 }
 
 }  // namespace rewire
