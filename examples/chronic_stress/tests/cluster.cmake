@@ -3,7 +3,8 @@
 #
 #   cmake -DSCRIPTS=<cluster/> -DBASH=<bash> [-DSHELLCHECK=<shellcheck>]
 #         -DEXE=<chronic_stress> -DCHECK=<chronic_stress_check> -DTINY=<tiny.toml>
-#         -DWORK=<dir> [-DMPIEXEC=<mpirun> -DMPI_EXE=<chronic_stress_mpi>] -P cluster.cmake
+#         -DWORK=<dir> -DBUILD_ROOT=<the build tree of EXE>
+#         [-DMPIEXEC=<mpirun> -DMPI_EXE=<chronic_stress_mpi>] -P cluster.cmake
 #
 # On the tiny study, seeds 5-8 at epoch scale 0.5 (so that a script that
 # drops a setting gives another seed list or config hash):
@@ -19,10 +20,17 @@
 #      stops with exit status 2;
 #   4. with MPI, mpi.sbatch on 2 ranks (MPI_LAUNCHER = mpirun) gives that
 #      output too, records 1 thread per rank, and a rerun reuses every seed.
+# Steps 3 and 4 leave the program's path to the script's default, run from a
+# directory where build/cluster is this build tree: the defaults name where
+# the `cluster` preset puts the programs.
 cmake_minimum_required(VERSION 3.21)
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
 set(shards "${WORK}/merged-shards")
+set(root "${WORK}/root")  # stands for the repository root: build/cluster -> BUILD_ROOT
+file(MAKE_DIRECTORY "${root}/build")
+file(CREATE_LINK "${BUILD_ROOT}" "${root}/build/cluster" SYMBOLIC)
+set(script_cwd "${WORK}")
 
 # Every variable the scripts read, unset first so that the caller's
 # environment (a real Slurm job, a user's STUDY_*) cannot leak in.
@@ -35,13 +43,13 @@ endforeach()
 set(study "CHRONIC_STRESS=${EXE}" "STUDY_CONFIG=${TINY}" STUDY_SEEDS=4 STUDY_FIRST_SEED=5 STUDY_EPOCH_SCALE=0.5)
 
 # run_script(<script> <expected exit status> <env NAME=VALUE>...): runs
-# `bash SCRIPTS/<script>` in WORK with only the given variables of those the
-# scripts read; leaves its stdout + stderr in `log` (caller's scope).
+# `bash SCRIPTS/<script>` in ${script_cwd} with only the given variables of
+# those the scripts read; leaves its stdout + stderr in `log` (caller's scope).
 function(run_script script expect_rc)
   execute_process(COMMAND "${CMAKE_COMMAND}" -E env ${unset_all} ${ARGN} "${BASH}" "${SCRIPTS}/${script}"
-    WORKING_DIRECTORY "${WORK}" TIMEOUT 60 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    WORKING_DIRECTORY "${script_cwd}" TIMEOUT 60 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   string(JOIN " " env ${ARGN})
-  message("$ ${env} bash ${script}\n${out}${err}")
+  message("(in ${script_cwd}) $ ${env} bash ${script}\n${out}${err}")
   if(NOT rc STREQUAL expect_rc)
     message(FATAL_ERROR "${script}: exit status ${rc}, expected ${expect_rc}")
   endif()
@@ -110,14 +118,15 @@ run_script(shards.sbatch 1 ${study} "STUDY_OUT=${WORK}/merged" SLURM_ARRAY_TASK_
 expect_log(shards.sbatch "SLURM_ARRAY_TASK_ID: is not set")
 
 # 3. The merge: exactly the single process's output.
-run_script(merge.sbatch 0 "CHRONIC_STRESS=${EXE}" "STUDY_OUT=${WORK}/merged" SLURM_CPUS_PER_TASK=1)
+set(script_cwd "${root}")
+run_script(merge.sbatch 0 "STUDY_OUT=${WORK}/merged" SLURM_CPUS_PER_TASK=1)
 expect_same("${WORK}/single" "${WORK}/merged" "merge.sbatch")
 run_script(merge.sbatch 2 "CHRONIC_STRESS=${EXE}" "STUDY_OUT=${WORK}/nothing")
 expect_log(merge.sbatch "no shard directories")
 
 # 4. The MPI job on 2 ranks.
 if(MPIEXEC AND MPI_EXE)
-  set(mpi_env ${study} "CHRONIC_STRESS_MPI=${MPI_EXE}" "STUDY_OUT=${WORK}/mpi" SLURM_CPUS_PER_TASK=1
+  set(mpi_env ${study} "STUDY_OUT=${WORK}/mpi" SLURM_CPUS_PER_TASK=1
     "MPI_LAUNCHER=${MPIEXEC} -np 2 --allow-run-as-root --oversubscribe")
   run_script(mpi.sbatch 0 ${mpi_env})
   expect_log(mpi.sbatch "4 seeds \\(4 computed, 0 reused")
