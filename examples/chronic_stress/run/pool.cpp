@@ -175,7 +175,7 @@ class Pool {
     const StudySpec& sp = spec(s);
     if (task.arm < 0) {
       set_doing(id, s.where(plan_) + " baseline");
-      s.data = make_study_data(sp.data, s.seed);
+      s.data = make_study_data(sp, s.seed);
       s.depressed.emplace(run_baseline(sp, *s.data, s.seed, on_epoch));
       s.start_arms(sp.arms.size(), seconds_since(start));
       for (std::size_t a : arm_order(sp)) next.push_back({&s, int(a)});
