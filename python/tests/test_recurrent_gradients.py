@@ -124,6 +124,12 @@ def test_rnn_outputs_and_gradients_equal_the_model_equations(activation, dale, d
     if masked:
         assert any(np.any(full.gradients[n][m == 0] != 0.0) for n, m in masks.items())
 
+    # The sparse kernels (compact storage of every matrix) give the same gradients.
+    net.set_kernel_path(rewire.KernelPath.sparse)
+    assert all(layer.uses_sparse for layer in net.layers)
+    assert_gradients_close(rnn_pass(net, trials).gradients, expected)
+    assert_gradients_close(rnn_pass(net, trials, full=True).gradients, d_eff)
+
 
 def test_rnn_readout_predict_and_decision_times_follow_the_equations():
     net, trials = rnn_case("tanh", True, 0.8, 0.0, True, "several")
@@ -186,6 +192,9 @@ def test_mlp_outputs_and_gradients_equal_the_model_equations(activation, damping
         assert np.all(got.gradients[name][m == 0] == 0.0)
     # The layers hold the gradients of the last pass, as after a training step's backward.
     np.testing.assert_array_equal(net.layers[0].weight_grad, full.gradients["layer1.weight"])
+    net.set_kernel_path(rewire.KernelPath.sparse)  # the same through the sparse kernels
+    assert_gradients_close(rewire.forward_backward(net, data, noise=rewire.NoiseSource(NOISE_SEED, Purpose.noise))
+                           .gradients, expected)
 
 
 def test_the_gradient_check_tells_a_wrong_model_apart():
