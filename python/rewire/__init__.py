@@ -14,6 +14,7 @@ to the C++ library and the chronic_stress program for the same arguments.
 """
 import json
 import os
+import signal
 import sys
 import tempfile
 
@@ -217,6 +218,10 @@ def run_study(config=None, seeds=10, first_seed=0, threads=None, epoch_scale=1.0
     Ctrl-C (or a notebook's interrupt) stops the workers at their next epoch and
     raises KeyboardInterrupt; the seeds finished by then are saved under out/seeds,
     and the same call continues from them. A second Ctrl-C kills the process.
+    SIGTERM stops the run the same way, removes the temporary directory (out=None)
+    and is then passed on to the process's own handling (by default it ends).
+    Bad counts are refused before any work: TypeError for a non-integer seeds,
+    first_seed or threads, ValueError naming the argument and its range.
     """
     if config is None:
         text, source = _rewire._paper_config(), _rewire._PAPER_CONFIG_NAME
@@ -238,7 +243,15 @@ def run_study(config=None, seeds=10, first_seed=0, threads=None, epoch_scale=1.0
         finally:
             if isinstance(display, _Progress):
                 display.close()
-        result = _finish_run(raw, os.fspath(directory), out, seeds)
+        terminated = raw["interrupted"] and raw["signal"] == signal.SIGTERM
+        if not terminated:
+            result = _finish_run(raw, os.fspath(directory), out, seeds)
+    if terminated:
+        # SIGTERM stopped the run at the workers' next epoch; the temporary
+        # directory is gone by now. The signal goes on to whatever handles it
+        # after the run (by default: the process ends, as it was asked to).
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise KeyboardInterrupt("run_study stopped by SIGTERM")
     return result
 
 

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <thread>
 
@@ -32,7 +33,13 @@ toml::array to_array(const py::handle& list, const std::string& key);
 template <typename Add>
 void convert(const py::handle& v, const std::string& key, Add&& add) {
   if (py::isinstance<py::bool_>(v)) return add(v.cast<bool>());
-  if (py::isinstance<py::int_>(v)) return add(v.cast<std::int64_t>());
+  if (py::isinstance<py::int_>(v)) {  // TOML integers are 64-bit
+    const py::int_ i = v.cast<py::int_>();
+    if (i < py::int_(std::numeric_limits<std::int64_t>::min()) || i > py::int_(std::numeric_limits<std::int64_t>::max()))
+      throw ConfigError("<dict>: " + key + " = " + std::string(py::str(v)) +
+                        " does not fit a TOML integer (64-bit signed)");
+    return add(i.cast<std::int64_t>());
+  }
   if (py::isinstance<py::float_>(v)) return add(v.cast<double>());
   if (py::isinstance<py::str>(v)) return add(v.cast<std::string>());
   if (py::isinstance<py::dict>(v)) return add(to_table(v.cast<py::dict>(), key));
@@ -85,13 +92,28 @@ Console::Sink python_sink(const py::object& progress) {
   };
 }
 
-py::dict run(const std::string& text, const std::string& source, std::uint64_t seeds, std::uint64_t first_seed,
-             unsigned threads, double epoch_scale, const std::string& out, bool report, const py::object& progress) {
+/// A count argument of run_study, checked against the program's range and
+/// named as Python spells it (TypeError for a non-integer, ValueError out of
+/// range: Python's integers are unbounded, so the check comes before any
+/// conversion to a C++ type).
+std::uint64_t count_argument(const py::handle& v, const char* name, std::uint64_t lo, std::uint64_t hi) {
+  if (py::isinstance<py::bool_>(v) || !py::isinstance<py::int_>(v))
+    throw py::type_error(std::string(name) + " must be an integer, not " +
+                         std::string(py::str(v.get_type().attr("__name__"))));
+  if (v < py::int_(lo) || v > py::int_(hi))
+    throw py::value_error(std::string(name) + " = " + std::string(py::str(v)) + " is outside the allowed range [" +
+                          std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  return v.cast<std::uint64_t>();
+}
+
+py::dict run(const std::string& text, const std::string& source, const py::object& seeds,
+             const py::object& first_seed, const py::object& threads, double epoch_scale, const std::string& out,
+             bool report, const py::object& progress) {
   RunSettings settings;
   settings.config = {source, text};
-  settings.seeds = seeds;
-  settings.first_seed = first_seed;
-  settings.threads = threads;
+  settings.seeds = count_argument(seeds, "seeds", 1, kMaxSeeds);
+  settings.first_seed = count_argument(first_seed, "first_seed", 0, kMaxFirstSeed);
+  settings.threads = unsigned(count_argument(threads, "threads", 1, kMaxThreads));
   settings.epoch_scale = epoch_scale;
   settings.out = out;
   settings.report = report;
@@ -110,6 +132,7 @@ py::dict run(const std::string& text, const std::string& source, std::uint64_t s
   }
   py::dict r;
   r["interrupted"] = result.interrupted;
+  r["signal"] = result.stop_signal;
   r["computed"] = computed;
   r["reused"] = reused;
   r["sweep"] = plan.sweep();

@@ -24,7 +24,7 @@ def build_dir():
 
 @pytest.fixture(scope="session")
 def chronic_stress_exe():
-    exe = os.environ.get("REWIRE_CHRONIC_STRESS") or str(build_dir() / "examples/chronic_stress/chronic_stress")
+    exe = os.environ.get("REWIRE_CHRONIC_STRESS") or str(build_dir() / "examples/chronic_stress/app/chronic_stress")
     if not os.path.isfile(exe):
         pytest.fail(f"the chronic_stress program is needed for this test and was not found at {exe}; "
                     "build it or set REWIRE_CHRONIC_STRESS")

@@ -6,12 +6,14 @@
 // seeds for a job array; `merge` combines the shards.
 //
 // Exit status: 0 ok, 1 runtime failure, 2 usage or configuration error
-// (nothing is created then), 130 interrupted (finished seeds are saved).
+// (nothing is created then), 130 interrupted by Ctrl-C, 143 by SIGTERM
+// (finished seeds are saved).
 #include "app/cli.hpp"
 #include "run/run.hpp"
 
 #include <rewire/protocol/metric_keys.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
@@ -74,13 +76,14 @@ int print_config(const RunPlan& plan) {
 }
 
 // What the run did, on stdout: the summary table of a lone study, where the
-// output went. Exit status 0, or 130 when interrupted.
+// output went. Exit status 0, or 128 + the signal when interrupted (130 for
+// Ctrl-C, 143 for SIGTERM).
 int report_result(const RunPlan& plan, const RunResult& result, Console& console, bool quiet) {
   const RunSettings& s = plan.settings;
   if (result.interrupted) {
     console.warn("interrupted: finished seeds are saved under " + s.out.string() +
                  "; run the same command again to continue");
-    return 130;
+    return 128 + (result.stop_signal != 0 ? result.stop_signal : SIGINT);
   }
   if (quiet) return 0;
   const StudyOutcome& first = result.studies.front();

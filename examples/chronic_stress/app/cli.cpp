@@ -24,13 +24,13 @@ void define_options(CLI::App& app, CommandLine& cl, Program program) {
   const bool mpi = program == Program::mpi;
   app.add_option("--config", cl.config, "TOML configuration (default: the built-in paper.toml)");
   app.add_option("--seeds", s.seeds, "number of seeds")
-      ->check(CLI::Range(std::uint64_t(1), std::uint64_t(100000)))->capture_default_str();
+      ->check(CLI::Range(std::uint64_t(1), kMaxSeeds))->capture_default_str();
   app.add_option("--first-seed", s.first_seed, "first seed")
-      ->check(CLI::Range(std::uint64_t(0), std::uint64_t(1000000000)))->capture_default_str();
+      ->check(CLI::Range(std::uint64_t(0), kMaxFirstSeed))->capture_default_str();
   app.add_option("--threads", s.threads,
                  mpi ? "worker threads per rank (default: all cores; give cores / ranks per node)"
                      : "worker threads (default: all cores)")
-      ->check(CLI::Range(1u, 1024u))->capture_default_str();
+      ->check(CLI::Range(1u, kMaxThreads))->capture_default_str();
   app.add_option("--out", s.out, "output directory")->capture_default_str();
   app.add_option("--epoch-scale", s.epoch_scale,
                  "multiply every epoch count (rounded, at least 1), e.g. 0.05 for a quick look")
@@ -63,7 +63,7 @@ void define_options(CLI::App& app, CommandLine& cl, Program program) {
   cl.merge = app.add_subcommand("merge", "combine shard directories (--shard) into the output of one run");
   cl.merge->add_option("shard_dirs", cl.merge_dirs, "the shard directories (each a shard's --out)")->required();
   cl.merge->add_option("--out", s.out, "output directory")->required();
-  cl.merge->add_option("--threads", s.threads, "threads (only recorded)")->check(CLI::Range(1u, 1024u));
+  cl.merge->add_option("--threads", s.threads, "threads (only recorded)")->check(CLI::Range(1u, kMaxThreads));
   cl.merge->add_flag("--no-report", cl.no_report, "do not write report.md and figures/");
   cl.merge->add_flag("--quiet,-q", cl.quiet, "no messages except warnings and errors");
 }

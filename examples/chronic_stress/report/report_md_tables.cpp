@@ -175,7 +175,7 @@ std::string cycle_sparsity_table(const RunView& run, int& flagged) {
   return t.render() +
          fmt::format("\nSparsity (%) of the {} weight matrices (biases not counted). Deterministic, hence the same "
                      "for every seed (an SD is shown only if seeds differ).",
-                     run.spec.widths.size() - 1) +
+                     run.spec.weight_matrices()) +
          (run.comparing() ? " Flag: |Δ| > 0.1." : "") + "\n\n";
 }
 

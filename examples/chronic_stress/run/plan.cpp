@@ -58,10 +58,14 @@ namespace {
 // check the same ranges before this; Python's arguments arrive here).
 void check_settings(const RunSettings& s) {
   const auto refuse = [](const std::string& what) { throw std::invalid_argument(what); };
-  if (s.seeds < 1 || s.seeds > 100000) refuse("seeds = " + std::to_string(s.seeds) + " is outside the allowed range [1, 100000]");
-  if (s.first_seed > 1000000000)
-    refuse("first seed = " + std::to_string(s.first_seed) + " is outside the allowed range [0, 1000000000]");
-  if (s.threads < 1 || s.threads > 1024) refuse("threads = " + std::to_string(s.threads) + " is outside the allowed range [1, 1024]");
+  if (s.seeds < 1 || s.seeds > kMaxSeeds)
+    refuse("seeds = " + std::to_string(s.seeds) + " is outside the allowed range [1, " + std::to_string(kMaxSeeds) + "]");
+  if (s.first_seed > kMaxFirstSeed)
+    refuse("first seed = " + std::to_string(s.first_seed) + " is outside the allowed range [0, " +
+           std::to_string(kMaxFirstSeed) + "]");
+  if (s.threads < 1 || s.threads > kMaxThreads)
+    refuse("threads = " + std::to_string(s.threads) + " is outside the allowed range [1, " +
+           std::to_string(kMaxThreads) + "]");
   if (!(std::isfinite(s.epoch_scale) && s.epoch_scale > 0 && s.epoch_scale <= 1000)) {
     char value[64];
     std::snprintf(value, sizeof value, "%g", s.epoch_scale);

@@ -16,6 +16,12 @@
 
 namespace chronic_stress {
 
+/// The ranges of a run's counts, checked by make_plan (and the command
+/// line's and Python's checks, which name the option as their users spell it).
+inline constexpr std::uint64_t kMaxSeeds = 100000;         ///< seeds in [1, kMaxSeeds]
+inline constexpr std::uint64_t kMaxFirstSeed = 1000000000;  ///< first seed in [0, kMaxFirstSeed]
+inline constexpr unsigned kMaxThreads = 1024;              ///< threads in [1, kMaxThreads]
+
 /// One share of the seeds, for job arrays: positions index, index + count, ...
 struct Shard {
   unsigned index = 0;  ///< 0 <= index < count
@@ -32,7 +38,7 @@ unsigned hardware_threads();
 /// (their --help shows these values).
 struct RunSettings {
   ConfigInput config{kPaperConfigName, std::string(paper_config())};  ///< read_config's result
-  std::uint64_t seeds = 10;                                            ///< how many, >= 1
+  std::uint64_t seeds = 10;                                            ///< how many, in [1, kMaxSeeds]
   std::uint64_t first_seed = 0;                                        ///< seeds first_seed, first_seed + 1, ...
   unsigned threads = hardware_threads();                               ///< worker threads (per rank under MPI)
   std::filesystem::path out = "results/chronic_stress";                ///< output directory

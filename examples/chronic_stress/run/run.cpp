@@ -19,26 +19,43 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-// Ctrl-C asks the workers to stop at their next epoch, so the run ends
-// cleanly with every finished seed saved; a second Ctrl-C kills at once.
+// Ctrl-C (SIGINT) or SIGTERM (a batch system's notice, a plain kill) asks
+// the workers to stop at their next epoch, so the run ends cleanly with every
+// finished seed saved; a second signal kills at once. Both flags are
+// lock-free atomics, the only state a handler may touch.
 std::atomic<bool> g_interrupted{false};
-extern "C" void on_sigint(int) {
+std::atomic<int> g_signal{0};
+extern "C" void on_stop_signal(int sig) {
+  g_signal.store(sig);
   g_interrupted.store(true);
-  std::signal(SIGINT, SIG_DFL);
+  std::signal(sig, SIG_DFL);
 }
 
-// The pool with the SIGINT handler installed for its duration.
-void run_pool_interruptible(const RunPlan& plan, std::vector<std::unique_ptr<SeedInFlight>>& todo,
-                            std::vector<StudyOutcome>& outcomes, Console& console) {
-  g_interrupted.store(false);
-  const auto previous = std::signal(SIGINT, on_sigint);
-  try {
-    detail::run_pool(plan, todo, outcomes, g_interrupted, console);
-  } catch (...) {
-    std::signal(SIGINT, previous);
-    throw;
+// The handlers for the lifetime of the object; the caller's come back after.
+class StopHandlers {
+ public:
+  StopHandlers() : int_(std::signal(SIGINT, on_stop_signal)), term_(std::signal(SIGTERM, on_stop_signal)) {}
+  ~StopHandlers() {
+    std::signal(SIGINT, int_);
+    std::signal(SIGTERM, term_);
   }
-  std::signal(SIGINT, previous);
+  StopHandlers(const StopHandlers&) = delete;
+  StopHandlers& operator=(const StopHandlers&) = delete;
+
+ private:
+  void (*int_)(int);
+  void (*term_)(int);
+};
+
+// The pool with the handlers installed for its duration; returns the signal
+// that stopped it (0: none).
+int run_pool_interruptible(const RunPlan& plan, std::vector<std::unique_ptr<SeedInFlight>>& todo,
+                           std::vector<StudyOutcome>& outcomes, Console& console) {
+  g_interrupted.store(false);
+  g_signal.store(0);
+  const StopHandlers handlers;
+  detail::run_pool(plan, todo, outcomes, g_interrupted, console);
+  return g_signal.load();
 }
 
 // shard.json: which run a shard directory belongs to (merge_shards reads it).
@@ -97,7 +114,7 @@ RunResult run(const RunPlan& plan, Console& console) {
                  plan.studies[p].out.string());
   RunResult result;
   std::vector<std::unique_ptr<SeedInFlight>> todo = seeds_to_compute(plan, result.studies, console);
-  run_pool_interruptible(plan, todo, result.studies, console);
+  result.stop_signal = run_pool_interruptible(plan, todo, result.studies, console);
   std::size_t computed = 0;  // fewer than asked: interrupted (a failure has thrown)
   for (const auto& study : result.studies) computed += std::size_t(study.computed);
   result.interrupted = computed < todo.size();

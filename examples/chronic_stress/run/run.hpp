@@ -35,7 +35,8 @@ class RunOutputs {
 /// What a run did, one outcome per study of the plan.
 struct RunResult {
   std::vector<StudyOutcome> studies;
-  bool interrupted = false;  ///< Ctrl-C: finished seeds are saved, no summary is written
+  bool interrupted = false;  ///< Ctrl-C or SIGTERM: finished seeds are saved, no summary is written
+  int stop_signal = 0;       ///< the signal that interrupted it (SIGINT, SIGTERM), else 0
   double wall_seconds = 0.0;
 };
 

@@ -10,6 +10,14 @@ the programs themselves (a CTest test), so that neither can drift:
       every file and JSON field that small runs of TINY_TOML write (a run
       with --keep-checkpoints, a shard, a sweep) is listed in SCHEMA_MD's
       marked field index, and every listed one is written.
+  docs_drift.py reports REPORT_EXE DOCS_DIR WORK
+      every block of DOCS_DIR/*.md between <!-- report: data/NAME --> and
+      <!-- end report --> is text that REPORT_EXE (chronic_stress_report)
+      makes from the run committed under DOCS_DIR/data/NAME (its
+      summary.json and seeds/): the whole report.md, or with
+      <!-- report: data/NAME (excerpt) --> one contiguous part of it.
+      Mentions of docs/protocol.md become links in the docs, as in the
+      report's own reading there.
 
 Exit status 0 when everything agrees; 1 with one line per difference.
 """
@@ -230,11 +238,56 @@ def check_schema(schema_md, exe, tiny, work):
     return problems
 
 
+# ---- reports ------------------------------------------------------------------
+
+REPORT_BLOCK = re.compile(r"<!-- report: (data/[\w.-]+)( \(excerpt\))? -->\n(.*?)<!-- end report -->", re.S)
+
+
+def generated_report(exe, data, work):
+    """report.md as REPORT_EXE writes it from a copy of a committed run."""
+    copy = work / data.name
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(data, copy)
+    subprocess.run([exe, "--out", str(copy)], check=True, capture_output=True)
+    text = (copy / "report.md").read_text(encoding="utf-8")
+    return text.replace("docs/protocol.md", "[protocol.md](protocol.md)")
+
+
+def check_reports(exe, docs, work):
+    docs, work = pathlib.Path(docs), pathlib.Path(work)
+    work.mkdir(parents=True, exist_ok=True)
+    problems, blocks, reports = [], 0, {}
+    for page in sorted(docs.glob("*.md")):
+        for m in REPORT_BLOCK.finditer(page.read_text(encoding="utf-8")):
+            blocks += 1
+            name, excerpt, text = m.group(1), bool(m.group(2)), m.group(3)
+            data = docs / name
+            if not (data / "summary.json").is_file():
+                problems.append(f"{page.name}: {name} has no summary.json")
+                continue
+            if name not in reports:
+                reports[name] = generated_report(exe, data, work)
+            report = reports[name]
+            if excerpt and (text.strip() == "" or text not in report):
+                problems.append(f"{page.name}: the excerpt of {name}'s report is not what the report code makes "
+                                f"from {data} (first lines: {text.strip().splitlines()[:2]})")
+            if not excerpt and text != report:
+                a, b = text.splitlines(), report.splitlines()
+                first = next((i for i in range(min(len(a), len(b))) if a[i] != b[i]), min(len(a), len(b)))
+                problems.append(f"{page.name}: {name}'s report differs from what the report code makes, from line "
+                                f"{first + 1} of the block: {a[first:first + 1]} against {b[first:first + 1]}")
+    if blocks == 0:
+        problems.append(f"no <!-- report: data/NAME --> block found in {docs}")
+    return problems
+
+
 def main(argv):
     if len(argv) >= 3 and argv[1] == "options":
         problems = check_options(argv[2], argv[3:])
     elif len(argv) == 6 and argv[1] == "schema":
         problems = check_schema(*argv[2:])
+    elif len(argv) == 5 and argv[1] == "reports":
+        problems = check_reports(*argv[2:])
     else:
         print(__doc__, file=sys.stderr)
         return 2

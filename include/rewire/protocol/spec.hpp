@@ -167,6 +167,11 @@ struct StudySpec {
   Index task_classes() const {
     return task.kind == TaskKind::decision ? 2 : Index(data.task_centres().size());
   }
+  /// Weight matrices of the network (each pruned on its own per layer): one
+  /// per layer of an MLP, three (input, recurrent, readout) of an RNN.
+  std::size_t weight_matrices() const {
+    return network == NetworkKind::rnn ? 3 : (widths.empty() ? 0 : widths.size() - 1);
+  }
 
   /// Where arm `a` is, for messages: "arms[1] (ketamine)".
   std::string arm_path(std::size_t a) const {
