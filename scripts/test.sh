@@ -5,7 +5,7 @@
 #   scripts/test.sh --fast    deps, then preset `release` only
 #   scripts/test.sh --clean   remove build/<preset> first (combinable)
 #
-# Each preset: configure, build (includes the header self-containment check),
+# Each preset: configure, build (release: includes the header self-containment check),
 # run ctest (unit tests + package_consumer; with `release` also the Python
 # module's pytest suite and the notebooks, see docs/python.md; the module is
 # then installed for python3 by scripts/install-python.sh). Exits non-zero on
