@@ -51,7 +51,7 @@ struct Modulation {
   float damping = 1.0f;                      ///< multiplies every hidden output, >= 0, while `units` is empty
   /// Per hidden layer (Mlp: layers 1..L-1; Rnn: its recurrent units), every
   /// unit's own state; empty: the uniform state above.
-  std::vector<UnitModulation> units;
+  std::vector<UnitModulation> units{};
 
   bool per_unit() const { return !units.empty(); }
 
@@ -90,9 +90,9 @@ struct Modulation {
 
 /// What a modulation changes in the units it applies to; unset: unchanged.
 struct UnitChange {
-  std::optional<Activation> activation;
-  std::optional<float> damping;      ///< >= 0
-  std::optional<float> noise_scale;  ///< >= 0: multiplies the internal noise sigma of the units
+  std::optional<Activation> activation{};
+  std::optional<float> damping{};      ///< >= 0
+  std::optional<float> noise_scale{};  ///< >= 0: multiplies the internal noise sigma of the units
 };
 
 /// Which units of each hidden layer a modulation applies to: per layer, 1

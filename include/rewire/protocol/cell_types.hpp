@@ -39,8 +39,8 @@ inline Population parse_population(const std::string& name) {
 /// The units a modulation applies to: all (neither set), a population, or a
 /// fraction in (0, 1] of each hidden layer's units (not both).
 struct UnitChoice {
-  std::optional<Population> population;
-  std::optional<double> fraction;
+  std::optional<Population> population{};
+  std::optional<double> fraction{};
 
   bool all() const { return !population && !fraction; }
   bool operator==(const UnitChoice& o) const { return population == o.population && fraction == o.fraction; }

@@ -197,8 +197,8 @@ struct Modulate {
   static constexpr const char* name = "modulate";
   std::optional<Activation> activation;
   std::optional<float> damping;
-  std::optional<float> noise_scale;  ///< multiplies the internal noise sigma of the units, >= 0
-  UnitChoice units;                  ///< which hidden units; default all
+  std::optional<float> noise_scale{};  ///< multiplies the internal noise sigma of the units, >= 0
+  UnitChoice units{};                  ///< which hidden units; default all
 
   void validate() const {
     detail::require_spec(activation || damping || noise_scale, "",
