@@ -44,8 +44,9 @@ void selector_json(const CycleSelector& sel, int cycles, ojson& j) {
 // array of steps it always was (so paper configs keep their canonical text
 // and hash); any cycle-dependent schedule as an array of blocks.
 ojson maintenance_json(const std::vector<MaintenanceBlock>& blocks, int cycles) {
-  const bool uniform = std::all_of(blocks.begin(), blocks.end(),
-                                   [cycles](const MaintenanceBlock& b) { return b.cycles.every_cycle(cycles); });
+  const bool uniform = std::all_of(blocks.begin(), blocks.end(), [cycles](const MaintenanceBlock& b) {
+    return b.cycles.every_cycle(cycles) && b.adherence == 1.0;
+  });
   if (uniform) {
     std::vector<Step> steps;
     for (const auto& b : blocks) steps.insert(steps.end(), b.steps.begin(), b.steps.end());
@@ -55,6 +56,7 @@ ojson maintenance_json(const std::vector<MaintenanceBlock>& blocks, int cycles) 
   for (const auto& b : blocks) {
     ojson j;
     selector_json(b.cycles, cycles, j);
+    if (b.adherence != 1.0) j["adherence"] = b.adherence;  // absent: every dose taken
     j["steps"] = steps_json(b.steps);
     a.push_back(j);
   }

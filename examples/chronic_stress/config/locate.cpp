@@ -30,6 +30,8 @@ const std::pair<const char*, const char*> kRenames[] = {
     {".options.", "."},
     {".modulation.", "."},
     {".modulation", ""},
+    {".units.fraction", ".unit_fraction"},
+    {".units.population", ".population"},
     {"measure.", "evaluation."},
     {"rnn.", "network."},
     {"task.timing.", "task."},

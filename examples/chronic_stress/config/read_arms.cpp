@@ -43,10 +43,11 @@ CycleSelector read_selector(const Table& t) {
 }
 
 MaintenanceBlock read_block(const std::string& src, const toml::node& n, const std::string& path) {
-  Table t(n, path, src, {"cycles", "every", "at", "steps"},
+  Table t(n, path, src, {"cycles", "every", "at", "adherence", "steps"},
           "a block table such as { cycles = [1, 3], steps = [{ op = \"train\", epochs = 5, lr = 5e-4 }] }");
   MaintenanceBlock block;
   block.cycles = read_selector(t);
+  block.adherence = t.real("adherence", kFraction, 1.0);
   block.steps = read_steps(t, "steps", true);
   return block;
 }
@@ -99,7 +100,7 @@ std::vector<Probe> read_probes(const std::string& src, const toml::node& n, cons
   const auto& a = read_array(src, n, path, "probe tables");
   std::vector<Probe> probes;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    Table pt(a[i], indexed(path, i), src, {"name", "activation", "damping"},
+    Table pt(a[i], indexed(path, i), src, {"name", "activation", "damping", "noise_scale", "unit_fraction", "population"},
              "a probe table such as { name = \"off\", activation = \"relu\", damping = 1.0 }");
     const auto* pn = pt.get("name");
     if (!pn) pt.missing("name", "a name such as \"off\"");

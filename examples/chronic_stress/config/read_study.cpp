@@ -87,13 +87,14 @@ struct Codec<Discontinue> {
 
 template <>
 struct Codec<Regrow> {
-  static std::vector<std::string> keys() { return {"op", "batches", "fraction", "sd", "ties"}; }
+  static std::vector<std::string> keys() { return {"op", "batches", "fraction", "sd", "ties", "random_share"}; }
   static Regrow read(const Table& t) {
     Regrow r;
     r.options.batches = int(t.integer("batches", kEpochs));
     r.options.fraction = t.real("fraction", kFraction);
     r.options.init_sd = t.real_f("sd", kNonNegative);
     r.options.ties = t.ties();
+    r.options.random_share = t.real("random_share", kFraction, 0.0);
     return r;
   }
   static void write(const Regrow& s, ojson& j) {
@@ -101,22 +102,33 @@ struct Codec<Regrow> {
     j["fraction"] = s.options.fraction;
     j["sd"] = short_float(s.options.init_sd);
     j["ties"] = to_string(s.options.ties);
+    if (s.options.random_share != 0.0) j["random_share"] = s.options.random_share;  // absent: all by gradient
   }
 };
 
 // Also the body of a probe (with "name" instead of "op").
 template <>
 struct Codec<Modulate> {
-  static std::vector<std::string> keys() { return {"op", "activation", "damping"}; }
+  static std::vector<std::string> keys() {
+    return {"op", "activation", "damping", "noise_scale", "unit_fraction", "population"};
+  }
   static Modulate read(const Table& t) {
     Modulate m;
     m.activation = t.activation();
     if (t.get("damping")) m.damping = t.real_f("damping", kNonNegative);
+    if (t.get("noise_scale")) m.noise_scale = t.real_f("noise_scale", kNonNegative);
+    if (t.get("unit_fraction")) m.units.fraction = t.real("unit_fraction", kUnitFraction);
+    if (const auto* p = t.get("population"))
+      m.units.population =
+          parse_population(read_choice(t.source(), *p, t.at("population"), {"excitatory", "inhibitory"}));
     return m;
   }
   static void write(const Modulate& s, ojson& j) {
     if (s.activation) j["activation"] = to_string(*s.activation);
     if (s.damping) j["damping"] = short_float(*s.damping);
+    if (s.noise_scale) j["noise_scale"] = short_float(*s.noise_scale);
+    if (s.units.fraction) j["unit_fraction"] = *s.units.fraction;
+    if (s.units.population) j["population"] = to_string(*s.units.population);
   }
 };
 

@@ -56,13 +56,17 @@ const Json& field(const Json& j, const char* key, Json::Type type) {
 Json result_json(const ArmResult& r) {
   Json metrics = Json::object();
   for (const auto& [name, v] : r.metrics) metrics.set(name, number(v));
-  return Json::object()
-      .set("metrics", metrics)
-      .set("cycle_sparsity", series(r.cycle_sparsity))
-      .set("cycle_accuracy", series(r.cycle_accuracy))
-      .set("relapse_cycle", r.relapse_cycle ? Json::of(double(*r.relapse_cycle)) : Json())
-      .set("diverged", Json::of(r.diverged))
-      .set("baseline_diverged", Json::of(r.baseline_diverged));
+  Json j = Json::object()
+               .set("metrics", metrics)
+               .set("cycle_sparsity", series(r.cycle_sparsity))
+               .set("cycle_accuracy", series(r.cycle_accuracy))
+               .set("relapse_cycle", r.relapse_cycle ? Json::of(double(*r.relapse_cycle)) : Json())
+               .set("diverged", Json::of(r.diverged))
+               .set("baseline_diverged", Json::of(r.baseline_diverged));
+  if (r.doses_taken.empty()) return j;  // every dose taken: as such results always were
+  Json doses = Json::array();
+  for (int n : r.doses_taken) doses.items.push_back(Json::of(double(n)));
+  return j.set("doses_taken", doses);
 }
 
 ArmResult result_from(const Json& j, const std::string& arm) {
@@ -75,6 +79,12 @@ ArmResult result_from(const Json& j, const std::string& arm) {
   if (rc != nullptr && rc->type == Json::Type::number) r.relapse_cycle = int(rc->number);
   r.diverged = field(j, "diverged", Json::Type::boolean).boolean;
   r.baseline_diverged = field(j, "baseline_diverged", Json::Type::boolean).boolean;
+  if (j.find("doses_taken") != nullptr)
+    for (const Json& x : field(j, "doses_taken", Json::Type::array).items) {
+      if (x.type != Json::Type::number || !(x.number >= 0 && x.number <= 1e5) || x.number != std::floor(x.number))
+        throw std::runtime_error("doses_taken holds a value that is not a count");
+      r.doses_taken.push_back(int(x.number));
+    }
   return r;
 }
 

@@ -58,8 +58,18 @@ ArmRecord arm_from(const json& j, const std::string& path) {
   const json& L = j.at("longitudinal");
   if (L.is_null()) return a;
   const std::string lpath = at(path, "longitudinal");
-  object(L, lpath, {"sparsity", "accuracy", "relapse_cycle"});
+  const bool doses = L.is_object() && L.contains("doses_taken");  // arms with an adherence below 1 only
+  if (doses) object(L, lpath, {"sparsity", "accuracy", "relapse_cycle", "doses_taken"});
+  else object(L, lpath, {"sparsity", "accuracy", "relapse_cycle"});
   CycleSeries c;
+  if (doses) {
+    const std::string dpath = at(lpath, "doses_taken");
+    for (std::size_t i = 0; i < array(L.at("doses_taken"), dpath).size(); ++i) {
+      const std::uint64_t n = count(L.at("doses_taken")[i], at(dpath, i));
+      if (n > 100000) bad(at(dpath, i), "is " + std::to_string(n) + ", not a count of doses");
+      c.doses_taken.push_back(int(n));
+    }
+  }
   c.sparsity = series_from(L.at("sparsity"), at(lpath, "sparsity"));
   c.accuracy = series_from(L.at("accuracy"), at(lpath, "accuracy"));
   const json& rc = L.at("relapse_cycle");
@@ -104,6 +114,27 @@ std::string arm_mismatch(const ArmRecord& a, const StudySpec& spec, const ArmSpe
   return "";
 }
 
+// The doses an arm with partial adherence took are a function of the seed
+// (rewire::protocol::doses_taken): the record must hold exactly those.
+std::string doses_mismatch(const ArmRecord& a, const StudySpec& spec, std::size_t arm_index, std::uint64_t seed) {
+  const ArmSpec& arm = spec.arms[arm_index];
+  if (!a.longitudinal) return "";
+  const std::string path = "arms." + arm.name + ".longitudinal.doses_taken";
+  const std::vector<int>& got = a.longitudinal->doses_taken;
+  if (!rewire::protocol::has_partial_adherence(arm.maintenance))
+    return got.empty() ? "" : path + " is present, but every maintenance block of the arm has adherence 1";
+  if (got.empty()) return path + " is missing, but a maintenance block of the arm has an adherence below 1";
+  const std::vector<int> want = rewire::protocol::doses_per_cycle(arm.maintenance, seed, arm_index, spec.longitudinal.cycles);
+  if (got.size() != want.size())
+    return path + " has " + std::to_string(got.size()) + " values, expected " + std::to_string(want.size()) +
+           ", one per cycle 0-" + std::to_string(spec.longitudinal.cycles);
+  for (std::size_t c = 0; c < want.size(); ++c)
+    if (got[c] != want[c])
+      return at(path, c) + " is " + std::to_string(got[c]) + ", but the seed's adherence draws give " +
+             std::to_string(want[c]);
+  return "";
+}
+
 }  // namespace
 
 SeedRecord seed_record(std::uint64_t seed, const std::string& config_hash, double seconds,
@@ -114,7 +145,8 @@ SeedRecord seed_record(std::uint64_t seed, const std::string& config_hash, doubl
     a.diverged = result.diverged;
     for (const auto& [name, v] : result.metrics) a.metrics[name] = finite_or_null(v);
     if (result.cycle_accuracy.empty()) continue;  // no follow-up
-    a.longitudinal = CycleSeries{values(result.cycle_sparsity), values(result.cycle_accuracy), result.relapse_cycle};
+    a.longitudinal = CycleSeries{values(result.cycle_sparsity), values(result.cycle_accuracy), result.relapse_cycle,
+                                 result.doses_taken};
   }
   return r;
 }
@@ -130,6 +162,7 @@ json to_json(const SeedRecord& r) {
       L = {{"sparsity", series_json(a.longitudinal->sparsity)},
            {"accuracy", series_json(a.longitudinal->accuracy)},
            {"relapse_cycle", rc ? json(*rc) : json(nullptr)}};
+      if (!a.longitudinal->doses_taken.empty()) L["doses_taken"] = a.longitudinal->doses_taken;
     }
     arms[name] = {{"diverged", a.diverged}, {"metrics", metrics}, {"longitudinal", L}};
   }
@@ -188,10 +221,12 @@ std::string seed_mismatch(const SeedRecord& r, std::uint64_t seed, const std::st
     if (std::none_of(spec.arms.begin(), spec.arms.end(), [&](const ArmSpec& arm) { return arm.name == name; }))
       return "arms." + name + " is not an arm of this configuration";
   }
-  for (const auto& arm : spec.arms) {
+  for (std::size_t i = 0; i < spec.arms.size(); ++i) {
+    const ArmSpec& arm = spec.arms[i];
     const auto it = r.arms.find(arm.name);
     if (it == r.arms.end()) return "arms." + arm.name + " is missing";
     if (auto why = arm_mismatch(it->second, spec, arm); !why.empty()) return why;
+    if (auto why = doses_mismatch(it->second, spec, i, seed); !why.empty()) return why;
   }
   return "";
 }

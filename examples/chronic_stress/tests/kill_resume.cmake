@@ -10,7 +10,9 @@ cmake_minimum_required(VERSION 3.21)
 file(REMOVE_RECURSE "${WORK}")
 set(CONFIG "${WORK}/tiny.toml")
 # Every random stream of an arm is used after the checkpoint: mini-batch
-# order (train), internal noise (train_with_stress) and regrown values (regrow).
+# order (train), internal noise (train_with_stress) and regrown values (regrow,
+# part of them placed at random); half of the units carry their own damping
+# and noise scale (a per-unit modulation the checkpoint must keep).
 file(WRITE "${CONFIG}" [=[
 [data]
 train_size = 512
@@ -34,8 +36,9 @@ maintenance = [ { op = "train", epochs = 5, lr = 1e-3 } ]
 
 [[arms]]
 name = "stress"
-treatment = [ { op = "regrow", batches = 2, fraction = 0.5, sd = 0.03, ties = "random" } ]
-maintenance = [ { op = "regrow", batches = 2, fraction = 0.3, sd = 0.03, ties = "random" },
+treatment = [ { op = "regrow", batches = 2, fraction = 0.5, sd = 0.03, ties = "random" },
+              { op = "modulate", damping = 0.8, noise_scale = 0.5, unit_fraction = 0.5 } ]
+maintenance = [ { op = "regrow", batches = 2, fraction = 0.3, sd = 0.03, ties = "random", random_share = 0.5 },
                 { op = "train_with_stress", epochs = 100, lr = 1e-3, sigma0 = 0.5 } ]
 probes = [ { name = "tanh", activation = "tanh" } ]
 ]=])

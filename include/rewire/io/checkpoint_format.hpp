@@ -172,11 +172,29 @@ inline Json manifest_head() {
   return manifest;
 }
 
+template <class V>
+Json numbers_json(const V& values) {
+  Json a = Json::array();
+  for (auto v : values) a.items.push_back(Json::of(double(v)));
+  return a;
+}
+
+/// The modulation; "units" (one object per hidden layer with the arrays
+/// tanh, damping, noise_scale) only under a per-unit modulation, so the
+/// files of uniform ones are as they always were.
 inline Json modulation_json(const Modulation& mod) {
-  return Json::object()
-      .set("activation", Json::of(to_string(mod.activation)))
-      .set("noise_sigma", Json::of(double(mod.noise_sigma)))
-      .set("damping", Json::of(double(mod.damping)));
+  Json j = Json::object()
+               .set("activation", Json::of(to_string(mod.activation)))
+               .set("noise_sigma", Json::of(double(mod.noise_sigma)))
+               .set("damping", Json::of(double(mod.damping)));
+  if (!mod.per_unit()) return j;
+  Json units = Json::array();
+  for (const UnitModulation& u : mod.units)
+    units.items.push_back(Json::object()
+                              .set("tanh", numbers_json(u.tanh))
+                              .set("damping", numbers_json(u.damping))
+                              .set("noise_scale", numbers_json(u.noise_scale)));
+  return j.set("units", units);
 }
 
 /// The file of a network whose layer l is `layer(l)` stored as shapes[l]:
@@ -268,6 +286,33 @@ inline Modulation read_modulation(const Json& j) {
   mod.damping = float(member(m, "damping", Json::Type::number).number);
   if (!(mod.noise_sigma >= 0.0f) || !std::isfinite(mod.noise_sigma) || !std::isfinite(mod.damping))
     bad("the manifest's modulation has an invalid noise_sigma or damping");
+  if (const Json* units = m.find("units")) {
+    if (units->type != Json::Type::array || units->items.empty()) bad("the manifest's modulation.units is not a list of layers");
+    for (const Json& layer : units->items) {
+      if (layer.type != Json::Type::object) bad("the manifest's modulation.units holds a non-object");
+      const auto numbers = [&](const char* key) {
+        std::vector<double> out;
+        for (const Json& x : member(layer, key, Json::Type::array).items) {
+          if (x.type != Json::Type::number) bad(std::string("the manifest's modulation.units.") + key + " holds a non-number");
+          out.push_back(x.number);
+        }
+        return out;
+      };
+      UnitModulation u;
+      for (double t : numbers("tanh")) {
+        if (t != 0.0 && t != 1.0) bad("the manifest's modulation.units.tanh holds values other than 0 and 1");
+        u.tanh.push_back(t == 1.0 ? 1 : 0);
+      }
+      for (double d : numbers("damping")) u.damping.push_back(float(d));
+      for (double x : numbers("noise_scale")) u.noise_scale.push_back(float(x));
+      mod.units.push_back(std::move(u));
+    }
+    try {
+      mod.validate();
+    } catch (const std::invalid_argument& err) {
+      bad(std::string("the manifest's modulation.units is invalid: ") + err.what());
+    }
+  }
   return mod;
 }
 
@@ -327,6 +372,11 @@ NetworkArrays read_network(Entries& e, const Json& j, const std::vector<LayerSha
 /// Gives `net` (built with the right shapes) the arrays read_network read.
 template <class Net>
 void fill_layers(Net& net, const NetworkArrays& a) {
+  try {
+    a.modulation.require_fits(net.hidden_widths());
+  } catch (const std::invalid_argument& err) {
+    bad(std::string("the manifest's modulation does not fit the network: ") + err.what());
+  }
   net.modulation() = a.modulation;
   std::vector<ParamRef> params = net.parameters();
   for (std::size_t l = 0; l < a.layers.size(); ++l) {

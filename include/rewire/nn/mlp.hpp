@@ -5,6 +5,8 @@
 //                  A_l = f(Z_l)                   (ReLU or tanh)
 //                  H_l = d * (A_l + sigma * N)    (noise, then damping)
 // Output:          logits = H_{L-1} W_L^T + b_L
+// Under a per-unit modulation (nn/modulation.hpp) f, sigma's scale and d
+// are unit j's own: H_l[:, j] = d_j (f_j(Z_l[:, j]) + sigma s_j N[:, j]).
 // The training buffers are owned here and sized by the batch; forward()
 // keeps what backward() needs. forward(Buffers&, ...) const evaluates
 // without touching the network.
@@ -100,6 +102,10 @@ class BasicMlp {
     b.input = X;  // (batch, in): kept for layer 1's weight gradient
     const MatrixType* h = &b.input;
     const bool relu = modulation.activation == Activation::relu;
+    if (modulation.per_unit()) {
+      modulation.require_fits(hidden_widths());
+      return forward_per_unit(b, noise, modulation);
+    }
     for (std::size_t l = 0; l < hidden; ++l) {
       if (relu) {
         // (batch, width_l): Z and H = max(Z, 0) in one pass (fused into the
@@ -129,12 +135,22 @@ class BasicMlp {
     detail::require(dlogits.rows() == b.logits.rows() && dlogits.cols() == out_features(),
                     "dlogits must have the shape of the last forward's logits");
     const bool relu = modulation_.activation == Activation::relu;
+    const bool per_unit = modulation_.per_unit();
     const MatrixType* dY = &dlogits;
     for (std::size_t l = layers_.size(); l-- > 0;) {
       const MatrixType& X = (l == 0) ? b.input : b.H[l - 1];
       if (l == 0) {  // no input gradient for the data
         layers_[l].backward(nullptr, *dY, X, mode);
         break;
+      }
+      if (per_unit) {  // unit by unit: dA[:, j] = d_j dH[:, j], dZ[:, j] = dA[:, j] f_j'(Z[:, j])
+        const UnitModulation& u = modulation_.units[l - 1];
+        MatrixType& dH = b.dH[l - 1];
+        layers_[l].backward(&dH, *dY, X, mode);
+        unit_damping_backward(dH, u.damping);
+        unit_activation_backward(dH, dH, b.Z[l - 1], b.A[l - 1], u.tanh);
+        dY = &dH;
+        continue;
       }
       // dH -> dA = d * dH (damping; noise passes unchanged) -> dZ = dA * f'(Z),
       // all in dH[l-1], which becomes the next layer's dY. ReLU' is a 0/1
@@ -146,6 +162,13 @@ class BasicMlp {
       if (!relu) tanh_backward(dH, dH, b.A[l - 1]);  // coefficient-wise, so in place is fine
       dY = &dH;
     }
+  }
+
+  /// Units of each hidden layer (the widths between input and output).
+  std::vector<Index> hidden_widths() const {
+    std::vector<Index> w;
+    for (std::size_t l = 0; l + 1 < require_layers().size(); ++l) w.push_back(layers_[l].out_features());
+    return w;
   }
 
   /// Frees the activation buffers of the last forward (a network kept as a
@@ -182,6 +205,24 @@ class BasicMlp {
   const std::vector<Layer>& require_layers() const {
     detail::require(!layers_.empty(), "the Mlp has no layers (default-constructed)");
     return layers_;
+  }
+
+  /// The hidden layers of forward() under a per-unit modulation (kernels/
+  /// modulation.hpp): Z, then A = f_j(Z) kept for the backward, then the
+  /// scaled noise and the damping of each unit.
+  const MatrixType& forward_per_unit(Buffers& b, NoiseSource* noise, const Modulation& modulation) const {
+    const MatrixType* h = &b.input;
+    for (std::size_t l = 0; l + 1 < layers_.size(); ++l) {
+      const UnitModulation& u = modulation.units[l];
+      layers_[l].forward(b.Z[l], *h, nullptr, b.scratch);  // (batch, width_l): Z
+      unit_activation_forward(b.A[l], b.Z[l], u.tanh);      // (batch, width_l): A = f_j(Z)
+      b.H[l] = b.A[l];                                      // (batch, width_l): H
+      if (noise != nullptr) unit_noise_forward(b.H[l], modulation.noise_sigma, u.noise_scale, *noise);
+      unit_damping_forward(b.H[l], u.damping);
+      h = &b.H[l];
+    }
+    layers_.back().forward(b.logits, *h, nullptr, b.scratch);  // (batch, classes): logits
+    return b.logits;
   }
 
   std::vector<Layer> layers_;

@@ -12,7 +12,8 @@
 //   y_t = h_t W_out^T + b_out                           (readout, every step)
 //
 // phi (ReLU or tanh), sigma and d come from the network's Modulation (the
-// same struct the Mlp uses); alpha = dt / tau in (0, 1] is fixed at
+// same struct the Mlp uses; under a per-unit one, unit j has its own phi_j,
+// d_j and noise sigma s_j); alpha = dt / tau in (0, 1] is fixed at
 // construction. Note where the noise enters: the Mlp adds it after the
 // activation, H = d (f(Z) + sigma N); here it sits inside phi, the usual
 // place in rate models (a noisy input current).
@@ -201,7 +202,9 @@ class BasicRnn {
                     "rnn input rows must be steps * batch with steps >= 1 and a batch >= 1");
     detail::require(modulation.noise_sigma == 0.0f || noise != nullptr, "noise_sigma > 0 needs a NoiseSource");
     const Index N = X.rows() / steps;
-    const bool relu = modulation.activation == Activation::relu;
+    const bool per_unit = modulation.per_unit();
+    if (per_unit) modulation.require_fits(hidden_widths());
+    const bool relu = modulation.activation == Activation::relu && !per_unit;
     b.steps = steps;
     for (auto* v : {&b.x, &b.u, &b.h, &b.du}) v->resize(std::size_t(steps));
     b.a.resize(relu ? 0 : std::size_t(steps));
@@ -216,8 +219,14 @@ class BasicRnn {
       } else {
         layer(RnnLayer::recurrent).forward(b.r, b.h[s - 1], nullptr, b.scratch);  // (N, U): h_{t-1} W_rec^T + b_rec
       }
-      if (noise != nullptr) noise_forward(b.r, modulation.noise_sigma, *noise);  // + sigma n_t
-      leak_step(b, t, modulation.damping, relu);
+      if (per_unit) {  // unit j: + sigma s_j n_t, then its own phi_j and d_j
+        const UnitModulation& um = modulation.units.front();
+        if (noise != nullptr) unit_noise_forward(b.r, modulation.noise_sigma, um.noise_scale, *noise);
+        leak_step_per_unit(b, t, um);
+      } else {
+        if (noise != nullptr) noise_forward(b.r, modulation.noise_sigma, *noise);  // + sigma n_t
+        leak_step(b, t, modulation.damping, relu);
+      }
       layer(RnnLayer::output).forward(b.y, b.h[s], nullptr, b.scratch);  // (N, classes): y_t
       b.logits.middleRows(t * N, N) = b.y;
     }
@@ -260,6 +269,10 @@ class BasicRnn {
     layer(RnnLayer::recurrent).backward_params(du, h_rec, mode);
     layer(RnnLayer::input).backward_params(du, x, mode);
   }
+
+  /// Units of each hidden layer: {units()} (the recurrent units are the one
+  /// hidden layer; a per-unit Modulation has one entry for them).
+  std::vector<Index> hidden_widths() const { return {units()}; }
 
   /// Frees the activation buffers of the last forward; backward() then
   /// needs a new forward().
@@ -316,6 +329,19 @@ class BasicRnn {
       leak_line<decltype(r)::value, decltype(p)::value>(u.size(), keep, gain, x, u.data(), h_prev, b.h[s].data());
     });
   }
+  /// leak_step under a per-unit modulation (plain column loops): u_t = the
+  /// input share + b.r, b.a[t] = phi_j(u_t), h_t = (1 - alpha) h_{t-1} +
+  /// alpha d_j phi_j(u_t) for unit j.
+  void leak_step_per_unit(Buffers& b, Index t, const UnitModulation& um) const {
+    const std::size_t s = std::size_t(t);
+    b.u[s] += b.r;                                    // (N, U): u_t
+    unit_activation_forward(b.a[s], b.u[s], um.tanh);  // (N, U): phi_j(u_t)
+    b.h[s] = b.a[s];
+    unit_damping_forward(b.h[s], um.damping);
+    b.h[s] *= T(options_.alpha);
+    if (t > 0) b.h[s] += (T(1) - T(options_.alpha)) * b.h[s - 1];
+  }
+
   /// leak_step over n contiguous entries (separate arrays and compile-time
   /// flags: the loop vectorises). ReLU: u += x, phi = max(u, 0); tanh:
   /// phi = x. Without Prev, h_{-1} = 0.
@@ -341,6 +367,7 @@ class BasicRnn {
   /// (1 - alpha) g_t in b.carried for step t-1.
   void leak_step_backward(Buffers& b, Index t, bool counted, bool later) {
     const std::size_t s = std::size_t(t);
+    if (modulation_.per_unit()) return leak_step_backward_per_unit(b, t, counted, later);
     const bool relu = modulation_.activation == Activation::relu;
     const T keep = T(1) - T(options_.alpha), gain = T(options_.alpha) * T(modulation_.damping);
     MatrixType& du = b.du[s];
@@ -351,6 +378,22 @@ class BasicRnn {
           du.size(), keep, gain, b.dh.data(), b.dr.data(), slope_from, b.carried.data(), du.data());
     });
   }
+  /// leak_step_backward under a per-unit modulation: the same equations
+  /// with unit j's d_j and phi_j' (ReLU: [u_t > 0]; tanh: 1 - a_t^2):
+  ///   du_t[:, j] = alpha d_j g_t[:, j] phi_j'(u_t[:, j]).
+  void leak_step_backward_per_unit(Buffers& b, Index t, bool counted, bool later) {
+    const std::size_t s = std::size_t(t);
+    const UnitModulation& um = modulation_.units.front();
+    MatrixType g = b.carried;  // (N, U): g_t
+    if (counted) g += b.dh;
+    if (later) g += b.dr;
+    MatrixType& du = b.du[s];
+    du = T(options_.alpha) * g;
+    unit_damping_backward(du, um.damping);
+    unit_activation_backward(du, du, b.u[s], b.a[s], um.tanh);
+    b.carried = (T(1) - T(options_.alpha)) * g;
+  }
+
   /// leak_step_backward over n contiguous entries; `s` is u_t (ReLU) or a_t
   /// (tanh); `readout` and `next` are added only when their flag is set.
   template <bool Relu, bool Readout, bool Next>

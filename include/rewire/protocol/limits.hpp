@@ -25,7 +25,8 @@ inline constexpr Range kNonNegative{0, kInf, false, true};  ///< a noise sigma, 
 inline constexpr Range kLearningRate{0, 1, true, false};    ///< (0, 1]
 inline constexpr Range kSparsity{0, 1, false, true};        ///< [0, 1): 1 would remove every weight
 inline constexpr Range kCap{0, 1, true, false};             ///< (0, 1]: 1 = no cap
-inline constexpr Range kFraction{0, 1, false, false};       ///< [0, 1]: a share of pruned positions to regrow
+inline constexpr Range kFraction{0, 1, false, false};       ///< [0, 1]: a share of pruned positions to regrow, an adherence
+inline constexpr Range kUnitFraction{0, 1, true, false};    ///< (0, 1]: a share of hidden units a modulation reaches
 inline constexpr Range kPercent{0, 100, false, false};      ///< a relapse threshold (% accuracy)
 inline constexpr Range kFinite{};                           ///< a class centre's coordinate
 inline constexpr Range kAlpha{0, 1, true, false};           ///< a recurrent network's dt / tau, (0, 1]

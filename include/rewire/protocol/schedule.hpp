@@ -5,12 +5,15 @@
 // selector and its steps; in cycle c every block that selects c runs, in list
 // order. An arm may also replace the study's per-cycle stressor in the cycles
 // a stress block selects (the first block that selects c wins), e.g. a
-// stress-free pause or a harsher stressor.
+// stress-free pause or a harsher stressor. A block with an adherence below
+// 1 misses doses at random (doses_taken).
 #pragma once
 
 #include <rewire/core/error.hpp>
 #include <rewire/protocol/limits.hpp>
 #include <rewire/protocol/steps.hpp>
+#include <rewire/protocol/stream_keys.hpp>
+#include <rewire/random/rng.hpp>
 
 #include <algorithm>
 #include <limits>
@@ -61,10 +64,12 @@ struct CycleSelector {
   }
 };
 
-/// Steps run after the stressor in every cycle `cycles` selects.
+/// Steps run after the stressor in every cycle `cycles` selects: one
+/// scheduled dose per selected cycle, taken with probability `adherence`.
 struct MaintenanceBlock {
   std::vector<Step> steps;
-  CycleSelector cycles;  ///< default: every cycle
+  CycleSelector cycles;    ///< default: every cycle
+  double adherence = 1.0;  ///< in [0, 1]: the chance that a scheduled dose is taken (1: always)
 };
 
 /// An arm's own stressor in the cycles `cycles` selects, in place of the
@@ -79,6 +84,38 @@ inline std::vector<Step> steps_in_cycle(const std::vector<MaintenanceBlock>& blo
   std::vector<Step> out;
   for (const auto& block : blocks)
     if (block.cycles.selects(cycle)) out.insert(out.end(), block.steps.begin(), block.steps.end());
+  return out;
+}
+
+/// True if some block misses doses at random (an adherence below 1).
+inline bool has_partial_adherence(const std::vector<MaintenanceBlock>& blocks) {
+  return std::any_of(blocks.begin(), blocks.end(), [](const MaintenanceBlock& b) { return b.adherence < 1.0; });
+}
+
+/// Which of `blocks` take their dose in `cycle` of arm `arm` (0-based) of
+/// study seed `seed`: block b runs if it selects the cycle and the b-th
+/// uniform number of the cycle's adherence stream (stream_keys.hpp) is below
+/// its adherence. One number is drawn per block whether it runs or not.
+inline std::vector<bool> doses_taken(const std::vector<MaintenanceBlock>& blocks, std::uint64_t seed,
+                                     std::size_t arm, int cycle) {
+  Rng rng(stream_key(seed, Purpose::adherence, adherence_stream_index(arm, cycle)));
+  std::vector<bool> taken;
+  for (const auto& block : blocks) {
+    const double u = rng.uniform();  // in [0, 1): adherence 1 always takes the dose, 0 never
+    taken.push_back(block.cycles.selects(cycle) && u < block.adherence);
+  }
+  return taken;
+}
+
+/// Doses taken per cycle 0..cycles (cycle 0, the post-treatment
+/// measurement, has none) by arm `arm` of seed `seed`.
+inline std::vector<int> doses_per_cycle(const std::vector<MaintenanceBlock>& blocks, std::uint64_t seed,
+                                        std::size_t arm, int cycles) {
+  std::vector<int> out{0};
+  for (int c = 1; c <= cycles; ++c) {
+    const std::vector<bool> taken = doses_taken(blocks, seed, arm, c);
+    out.push_back(int(std::count(taken.begin(), taken.end(), true)));
+  }
   return out;
 }
 

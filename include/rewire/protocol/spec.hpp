@@ -294,15 +294,34 @@ inline void validate_follow_up(const ArmSpec& arm) {
     require_spec(arm.follow_up || !given, key, "{} has no effect when {follow_up} = false; remove it");
 }
 
+/// A named population needs a network that has it (cell_types.hpp).
+inline void validate_population(const StudySpec& spec, const protocol::UnitChoice& units, const std::string& key) {
+  if (!units.population) return;
+  require_spec(spec.network == NetworkKind::rnn && spec.rnn.dale, key,
+               "{} = \"" + std::string(to_string(*units.population)) +
+                   "\" names a population the network does not have: it needs a recurrent network (network kind "
+                   "rnn) with Dale's law (dale = true), whose units are excitatory or inhibitory");
+}
+
+/// The unit choices of the modulate steps among `steps`.
+inline void validate_unit_choices(const StudySpec& spec, const std::vector<Step>& steps, const std::string& key) {
+  for (std::size_t i = 0; i < steps.size(); ++i)
+    if (const auto* m = std::get_if<protocol::Modulate>(&steps[i]))
+      validate_population(spec, m->units, indexed(key, i) + ".units.population");
+}
+
 /// One arm: its name and steps, schedules, probes, and the metric names they give.
 inline void validate_arm(const StudySpec& spec, const ArmSpec& arm) {
   validate_follow_up(arm);
   validate_steps(arm.treatment, "treatment");
+  validate_unit_choices(spec, arm.treatment, "treatment");
   for (std::size_t b = 0; b < arm.maintenance.size(); ++b) {
     const std::string block = indexed("maintenance", b);
     in_spec(block + ".cycles", [&] { arm.maintenance[b].cycles.validate(spec.longitudinal.cycles); });
     require_spec(!arm.maintenance[b].steps.empty(), block + ".steps", "{} is empty: a block needs at least one step");
     validate_steps(arm.maintenance[b].steps, block + ".steps");
+    validate_unit_choices(spec, arm.maintenance[b].steps, block + ".steps");
+    require_in(limits::kFraction, arm.maintenance[b].adherence, block + ".adherence");
   }
   for (std::size_t b = 0; b < arm.stress.size(); ++b) {
     in_spec(indexed("stress", b) + ".cycles", [&] { arm.stress[b].cycles.validate(spec.longitudinal.cycles); });
@@ -315,6 +334,7 @@ inline void validate_arm(const StudySpec& spec, const ArmSpec& arm) {
     validate_name(arm.probes[p].name, at + ".name", probe_names, "probes");
     probe_names.push_back(arm.probes[p].name);
     in_spec(at + ".modulation", [&] { arm.probes[p].modulation.validate(); });
+    validate_population(spec, arm.probes[p].modulation.units, at + ".modulation.units.population");
   }
   // A probe whose metric names another metric of the arm would overwrite it.
   const std::vector<std::string> names = arm_metric_names(spec, arm);
@@ -340,6 +360,7 @@ inline void StudySpec::validate_baseline() const {
   detail::validate_task(*this);
   detail::validate_network(*this);
   detail::validate_steps(baseline, "baseline");
+  detail::validate_unit_choices(*this, baseline, "baseline");
 }
 
 inline void StudySpec::validate() const {

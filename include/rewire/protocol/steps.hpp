@@ -15,6 +15,7 @@
 
 #include <rewire/core/error.hpp>
 #include <rewire/kernels/activation.hpp>
+#include <rewire/protocol/cell_types.hpp>
 #include <rewire/protocol/limits.hpp>
 #include <rewire/prune/magnitude.hpp>
 #include <rewire/prune/regrow.hpp>
@@ -169,13 +170,15 @@ struct Regrow {
     detail::require_in(limits::kEpochs, options.batches, "options.batches");
     detail::require_in(limits::kFraction, options.fraction, "options.fraction");
     detail::require_in(limits::kNonNegative, options.init_sd, "options.init_sd");
+    detail::require_in(limits::kFraction, options.random_share, "options.random_share");
   }
   int training_epochs() const { return 0; }
   void scale_epochs(double) {}
   std::string describe() const {
     return std::string(name) + "(" + std::to_string(options.batches) + " batches, fraction " +
            detail::short_number(options.fraction) + ", sd " + detail::short_number(options.init_sd) +
-           ", ties " + to_string(options.ties) + ")";
+           ", ties " + to_string(options.ties) +
+           (options.random_share > 0 ? ", random_share " + detail::short_number(options.random_share) : "") + ")";
   }
   TrainStatus apply(Subject& subject, const StepInputs& in) const {
     RegrowOptions o = options;
@@ -187,35 +190,50 @@ struct Regrow {
   }
 };
 
-/// Sets the activation and/or damping; they stay until changed again.
+/// Sets the activation, damping and/or noise scale of the units `units`
+/// names (every unit by default: cell_types.hpp); they stay until changed
+/// again.
 struct Modulate {
   static constexpr const char* name = "modulate";
   std::optional<Activation> activation;
   std::optional<float> damping;
+  std::optional<float> noise_scale{};  ///< multiplies the internal noise sigma of the units, >= 0
+  UnitChoice units{};                  ///< which hidden units; default all
 
   void validate() const {
-    detail::require_spec(activation || damping, "",
-                         "{} needs an activation (relu, tanh) and/or a damping (" + limits::kNonNegative.describe() + ")");
+    detail::require_spec(activation || damping || noise_scale, "",
+                         "{} needs an activation (relu, tanh), a damping or a noise_scale (" +
+                             limits::kNonNegative.describe() + ")");
     if (damping) detail::require_in(limits::kNonNegative, *damping, "damping");
+    if (noise_scale) detail::require_in(limits::kNonNegative, *noise_scale, "noise_scale");
+    if (units.fraction) detail::require_in(limits::kUnitFraction, *units.fraction, "units.fraction");
+    detail::require_spec(!(units.fraction && units.population), "units.population",
+                         "{} cannot be combined with {units.fraction}: a step modulates a population or a share of "
+                         "the units");
   }
   int training_epochs() const { return 0; }
   void scale_epochs(double) {}
   std::string describe() const {
+    std::vector<std::string> parts;
+    if (activation) parts.push_back(std::string("activation ") + to_string(*activation));
+    if (damping) parts.push_back("damping " + detail::short_number(*damping));
+    if (noise_scale) parts.push_back("noise_scale " + detail::short_number(*noise_scale));
+    if (units.population) parts.push_back(std::string("population ") + to_string(*units.population));
+    if (units.fraction) parts.push_back("unit_fraction " + detail::short_number(*units.fraction));
     std::string out = std::string(name) + "(";
-    if (activation) out += std::string("activation ") + to_string(*activation);
-    if (activation && damping) out += ", ";
-    if (damping) out += "damping " + detail::short_number(*damping);
+    for (std::size_t i = 0; i < parts.size(); ++i) out += (i ? ", " : "") + parts[i];
     return out + ")";
   }
   TrainStatus apply(Subject& subject, const StepInputs&) const {
-    if (activation) subject.net.modulation().activation = *activation;
-    if (damping) subject.net.modulation().damping = *damping;
+    const UnitSelection selected = select_units(subject.net, subject.seed, units);
+    const std::vector<Index> widths = subject.net.visit([](const auto& n) { return n.hidden_widths(); });
+    modulate_units(subject.net.modulation(), widths, UnitChange{activation, damping, noise_scale}, selected);
     return TrainStatus::ok;
   }
 };
 
-/// Ends a modulating treatment: back to ReLU and damping 1 (the state of a
-/// network never modulated). Stays until changed again.
+/// Ends a modulating treatment: back to ReLU and damping 1 for every unit
+/// (the state of a network never modulated). Stays until changed again.
 struct Discontinue {
   static constexpr const char* name = "discontinue";
 
@@ -224,9 +242,7 @@ struct Discontinue {
   void scale_epochs(double) {}
   std::string describe() const { return std::string(name) + "(activation relu, damping 1)"; }
   TrainStatus apply(Subject& subject, const StepInputs&) const {
-    const Modulation untouched;
-    subject.net.modulation().activation = untouched.activation;
-    subject.net.modulation().damping = untouched.damping;
+    reset_modulation(subject.net.modulation());
     return TrainStatus::ok;
   }
 };

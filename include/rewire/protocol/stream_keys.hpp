@@ -73,4 +73,27 @@ constexpr std::uint64_t eval_stream_index(std::uint64_t lineage, std::uint64_t p
   return lineage * kLineageStride + phase;
 }
 
+// ---- cell types and adherence ------------------------------------------------
+// A randomly chosen cell type (a modulate step's unit_fraction, cell_types.hpp)
+// takes the first round(f * width) units of a random order of each hidden
+// layer's units, drawn from stream_key(seed, Purpose::units, layer): keyed by
+// the seed alone, so every arm, probe and step of a seed that asks for a
+// fraction gets the same units (a cell type belongs to the network, not to a
+// treatment), and a smaller fraction's units are part of a larger one's.
+//
+// Adherence (schedule.hpp): in cycle c of arm a, stream_key(seed,
+// Purpose::adherence, adherence_stream_index(a, c)) draws one uniform number
+// per maintenance block, in list order, whether the block runs that cycle or
+// not; a block runs if its number is below its adherence. So an arm's doses
+// depend neither on other arms nor on its other blocks' settings, and a
+// resumed arm draws what an uninterrupted one does.
+
+/// Index of the stream that orders the units of hidden layer `layer`.
+constexpr std::uint64_t unit_order_index(std::size_t layer) { return std::uint64_t(layer); }
+
+/// Index of the adherence stream of arm `arm` (0-based) in cycle `cycle`.
+constexpr std::uint64_t adherence_stream_index(std::size_t arm, int cycle) {
+  return arm_lineage(arm) * kLineageStride + std::uint64_t(cycle);
+}
+
 }  // namespace rewire::protocol

@@ -93,6 +93,7 @@ struct ArmResult {
   std::vector<double> cycle_sparsity;  ///< cycles 0..C (%), cycle 0 = post-treatment
   std::vector<double> cycle_accuracy;  ///< combined accuracy per cycle (%)
   std::optional<int> relapse_cycle;    ///< first cycle below the threshold, if any
+  std::vector<int> doses_taken;        ///< maintenance doses taken per cycle 0..C; only when some block's adherence < 1
   bool diverged = false;               ///< some training of this arm or of its baseline met a non-finite loss
   bool baseline_diverged = false;      ///< the shared baseline did (then `diverged` is set too)
 };
@@ -130,15 +131,18 @@ inline void measure_probes(const StudySpec& spec, const ArmSpec& arm, Subject& s
   }
 }
 
-/// Longitudinal cycle c >= 1 of `arm` (run_arm): the cycle's stressor, then
-/// every maintenance step scheduled for the cycle.
-inline void run_cycle(const StudySpec& spec, const ArmSpec& arm, int cycle, Subject& subject, const StudyData& data,
-                      const EpochCallback& on_epoch) {
+/// Longitudinal cycle c >= 1 of arm `arm_index` (run_arm): the cycle's
+/// stressor, then the steps of every maintenance block whose dose is taken
+/// in the cycle (doses_taken: scheduled, and drawn under its adherence).
+inline void run_cycle(const StudySpec& spec, std::size_t arm_index, int cycle, Subject& subject,
+                      const StudyData& data, const EpochCallback& on_epoch) {
+  const ArmSpec& arm = spec.arms.at(arm_index);
   const Index batch = spec.data.batch_size;
   apply(subject, stressor_in_cycle(arm.stress, spec.longitudinal.prune, cycle), data.train, batch);
-  for (const auto& block : arm.maintenance)
-    if (block.cycles.selects(cycle))
-      for (const auto& step : block.steps) apply(subject, step, data.train, batch, on_epoch);
+  const std::vector<bool> taken = doses_taken(arm.maintenance, subject.seed, arm_index, cycle);
+  for (std::size_t b = 0; b < arm.maintenance.size(); ++b)
+    if (taken[b])
+      for (const auto& step : arm.maintenance[b].steps) apply(subject, step, data.train, batch, on_epoch);
 }
 
 /// Where a running arm stands at a checkpoint: its subject (network and
@@ -191,7 +195,7 @@ inline ArmResult run_arm(const StudySpec& spec, std::size_t arm_index, const Sub
 
   // Longitudinal: cycle 0 is the post-treatment state, measured afresh.
   for (int c = state.next_cycle; c <= L.cycles; ++c) {
-    if (c > 0) run_cycle(spec, arm, c, subject, data, on_epoch);
+    if (c > 0) run_cycle(spec, arm_index, c, subject, data, on_epoch);
     const double acc = combined_accuracy(subject, data, spec.measure, kPhaseCycle + std::uint64_t(c));
     result.cycle_sparsity.push_back(100.0 * subject.net.sparsity());
     result.cycle_accuracy.push_back(acc);
@@ -200,6 +204,8 @@ inline ArmResult run_arm(const StudySpec& spec, std::size_t arm_index, const Sub
     if (on_checkpoint) on_checkpoint(state);
   }
   result.diverged = result.diverged || subject.diverged;
+  if (has_partial_adherence(arm.maintenance))  // a function of the seed alone: also right after a resume
+    result.doses_taken = doses_per_cycle(arm.maintenance, subject.seed, arm_index, L.cycles);
   return result;
 }
 

@@ -58,10 +58,15 @@ struct RegrowOptions {
   float init_sd = 0.03f;   ///< regrown weights ~ N(0, init_sd^2), >= 0
   Index batch_size = 128;  ///< > 0
   RegrowTies ties = RegrowTies::random;
+  /// Share, in [0, 1], of the reopened positions placed at random among the
+  /// pruned ones instead of by gradient ("maladaptive sprouting"); the count
+  /// reopened is the same. 0: all by gradient.
+  double random_share = 0.0;
 
   void validate() const {
     detail::require(batches >= 1, "regrow batches must be >= 1");
     detail::require_in_range(fraction, 0.0, 1.0, "regrow fraction");
+    detail::require_in_range(random_share, 0.0, 1.0, "regrow random_share");
     detail::require_non_negative(init_sd, "regrow init_sd");
     detail::require(batch_size > 0, "batch_size must be > 0");
   }
@@ -129,16 +134,20 @@ inline std::vector<Matrix> gradient_scores(Rnn& net, const TrialSet& data, int b
   });
 }
 
-/// Reopens the max(1, floor(fraction * n)) pruned positions of `layer` (n =
-/// its pruned count; none if n = 0 or fraction = 0) with the largest
-/// `scores`, ties ordered
-/// as `ties` says. With RegrowTies::random, one 64-bit key per pruned
-/// position is drawn from `values` first (in increasing flat-index order).
-/// New weights ~ N(0, sd^2), drawn from `values` in increasing flat-index
-/// order. Returns how many were regrown.
+/// Reopens count = max(1, floor(fraction * n)) pruned positions of `layer`
+/// (n = its pruned count; none if n = 0 or fraction = 0): the count - r with
+/// the largest `scores`, ties ordered as `ties` says, and r =
+/// round(random_share * count) (half away from zero) chosen uniformly at
+/// random among the other pruned positions ("sprouting"). Draws from
+/// `values`, in this order: with RegrowTies::random one 64-bit key per
+/// pruned position (in increasing flat-index order); r bounded integers of
+/// a partial Fisher-Yates over the positions not chosen by gradient (in
+/// increasing flat-index order); the new weights ~ N(0, sd^2) in increasing
+/// flat-index order. Returns how many were regrown.
 inline Index regrow_layer(MaskedLinear& layer, const Matrix& scores, double fraction, float sd,
-                          Rng& values, RegrowTies ties = RegrowTies::random) {
+                          Rng& values, RegrowTies ties = RegrowTies::random, double random_share = 0.0) {
   detail::require_in_range(fraction, 0.0, 1.0, "regrow fraction");
+  detail::require_in_range(random_share, 0.0, 1.0, "regrow random_share");
   detail::require_shape(scores.rows(), scores.cols(), layer.out_features(), layer.in_features(),
                         "regrowth scores");
   detail::require(scores.allFinite(), "regrowth scores contain NaN or inf (a diverged network?)");
@@ -162,7 +171,21 @@ inline Index regrow_layer(MaskedLinear& layer, const Matrix& scores, double frac
     if (a.tie_key != b.tie_key) return a.tie_key < b.tie_key;
     return a.index < b.index;
   };
-  std::nth_element(pruned.begin(), pruned.begin() + std::ptrdiff_t(count - 1), pruned.end(), better);
+  const auto at_random = std::size_t(std::llround(random_share * double(count)));
+  const std::size_t by_gradient = count - at_random;
+  if (by_gradient > 0)
+    std::nth_element(pruned.begin(), pruned.begin() + std::ptrdiff_t(by_gradient - 1), pruned.end(), better);
+  if (at_random > 0) {
+    // The rest in flat-index order (not nth_element's arrangement, which
+    // differs between standard libraries), then its first at_random
+    // entries drawn without replacement.
+    const auto rest = pruned.begin() + std::ptrdiff_t(by_gradient);
+    std::sort(rest, pruned.end(), [](const Candidate& a, const Candidate& b) { return a.index < b.index; });
+    const std::size_t n = pruned.size() - by_gradient;
+    detail::require(n <= std::size_t(UINT32_MAX), "regrow: too many pruned positions for random sprouting");
+    for (std::size_t i = 0; i < at_random; ++i)
+      std::swap(pruned[by_gradient + i], pruned[by_gradient + i + values.below(std::uint32_t(n - i))]);
+  }
   pruned.resize(count);
   std::sort(pruned.begin(), pruned.end(), [](const Candidate& a, const Candidate& b) { return a.index < b.index; });
 
@@ -187,7 +210,8 @@ std::vector<Index> regrow_network(Net& net, const Data& data, const RegrowOption
   std::vector<Index> regrown;
   for (std::size_t l = 0; l < net.num_layers(); ++l)
     regrown.push_back(
-        regrow_layer(net.layer(l), scores[l], options.fraction, options.init_sd, values, options.ties));
+        regrow_layer(net.layer(l), scores[l], options.fraction, options.init_sd, values, options.ties,
+                     options.random_share));
   return regrown;
 }
 }  // namespace detail

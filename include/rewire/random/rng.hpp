@@ -29,6 +29,8 @@ enum class Purpose : std::uint64_t {
   noise = 4,    ///< internal (activation) noise during training
   regrow = 5,   ///< values of regrown weights
   eval = 6,     ///< noise drawn while evaluating
+  units = 7,    ///< which hidden units form a randomly chosen cell type
+  adherence = 8,  ///< which scheduled maintenance doses are taken
 };
 
 /// One step of SplitMix64 (Steele, Lea, Flood 2014): the standard mixer used to
