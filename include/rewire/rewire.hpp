@@ -46,6 +46,7 @@
 #include <rewire/prune/magnitude.hpp>
 #include <rewire/prune/regrow.hpp>
 
+#include <rewire/protocol/circuit.hpp>
 #include <rewire/protocol/dose.hpp>
 #include <rewire/protocol/limits.hpp>
 #include <rewire/protocol/measure.hpp>

@@ -4,6 +4,7 @@
 #include "results/results.hpp"
 
 #include <rewire/core/gemm_blocking.hpp>
+#include <rewire/protocol/circuit.hpp>
 
 #include <stdexcept>
 
@@ -124,7 +125,8 @@ Message Agent::execute(const Message& task) const {
     const StudySpec& spec = study.spec();
     const StudyData data = make_study_data(spec.data, task.seed);
     if (task.arm < 0) {
-      r.payload = subject_bytes(run_baseline(spec, data, task.seed, on_epoch), study.hash());
+      const Subject depressed = run_baseline(spec, data, task.seed, on_epoch);
+      r.payload = baseline_bytes(depressed, rewire::protocol::measure_baseline(spec, depressed, data), study.hash());
       r.tag = kBaselineDone;
     } else {
       if (std::size_t(task.arm) >= spec.arms.size()) throw std::runtime_error("no arm " + std::to_string(task.arm));

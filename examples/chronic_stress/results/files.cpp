@@ -2,6 +2,7 @@
 #include "results/files.hpp"
 
 #include <rewire/io/files.hpp>
+#include <rewire/protocol/circuit.hpp>
 #include <rewire/protocol/metric_keys.hpp>
 #include <rewire/version.hpp>
 
@@ -97,6 +98,20 @@ Summary summarize(const StudySpec& spec, const std::vector<SeedRecord>& seeds, c
   s.threads = info.threads;
   s.wall_seconds = std::round(info.wall_seconds * 1000.0) / 1000.0;
   for (const auto& r : seeds) s.seeds.push_back(r.seed);
+  // The baseline measures: their statistics, and the regressions' covariates
+  // per seed (NaN for null).
+  Covariates covariates;
+  for (const auto& name : rewire::protocol::baseline_measure_names(spec.widths)) {
+    std::vector<double> xs, per_seed;
+    for (const auto& r : seeds) {
+      const auto it = r.baseline.find(name);
+      const bool finite = it != r.baseline.end() && it->second;
+      per_seed.push_back(finite ? *it->second : kNaN);
+      if (finite) xs.push_back(*it->second);
+    }
+    s.baseline[name] = stats(xs, bootstrap_key(info.config_hash, "baseline." + name));
+    covariates[name] = std::move(per_seed);
+  }
   std::map<std::string, ArmSeries> series;
   for (const auto& arm : spec.arms) {
     std::set<std::string> names;  // the union over seeds
@@ -118,7 +133,7 @@ Summary summarize(const StudySpec& spec, const std::vector<SeedRecord>& seeds, c
     if (arm.follow_up) s.longitudinal[arm.name] = cycle_summary(spec, seeds, arm.name, info.config_hash);
     series[arm.name] = arm_series(seeds, arm.name, names);
   }
-  s.clinical = clinical_statistics(spec, series, s.arms, info.config_hash);
+  s.clinical = clinical_statistics(spec, series, s.arms, covariates, info.config_hash);
   return s;
 }
 
@@ -133,6 +148,9 @@ std::string results_csv(const StudySpec& spec, const std::vector<SeedRecord>& se
   auto value = [](const Value& v) { return v ? format_number(*v) : std::string(); };
   for (const auto& r : seeds) {
     const std::string seed = std::to_string(r.seed);
+    // The seed's covariates (the pre-treatment network's measures) belong to
+    // no arm: an empty arm, the metric named as in the seed file.
+    for (const auto& [k, v] : r.baseline) out += seed + ",,baseline." + k + ",," + value(v) + "\n";
     for (const auto& arm : spec.arms) {
       const ArmRecord& a = r.arms.at(arm.name);
       for (const auto& [k, v] : a.metrics) out += seed + "," + arm.name + "," + k + ",," + value(v) + "\n";

@@ -3,6 +3,7 @@
 #include "run/pool.hpp"
 
 #include <rewire/core/gemm_blocking.hpp>
+#include <rewire/protocol/circuit.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -177,6 +178,7 @@ class Pool {
       set_doing(id, s.where(plan_) + " baseline");
       s.data = make_study_data(sp.data, s.seed);
       s.depressed.emplace(run_baseline(sp, *s.data, s.seed, on_epoch));
+      s.baseline = rewire::protocol::measure_baseline(sp, *s.depressed, *s.data);
       s.start_arms(sp.arms.size(), seconds_since(start));
       for (std::size_t a : arm_order(sp)) next.push_back({&s, int(a)});
       return;

@@ -19,10 +19,12 @@
 //       MARK.int), sends SIGINT to the report process alone once the mark
 //       exists, and expects: the report ends by SIGINT within seconds, the
 //       signal reached gnuplot, no temporary file and no report.md remain.
-//   chronic_stress_check expect FILE POINTER=VALUE...
+//   chronic_stress_check expect [--relative TOL] FILE POINTER=VALUE...
 //       the JSON FILE holds VALUE (a JSON literal) at each JSON POINTER;
-//       numbers agree to a relative 1e-9, arrays element by element (for
-//       values a test worked out independently of the program).
+//       numbers agree to 1e-9 max(1, |VALUE|), or with --relative to
+//       TOL |VALUE| (values from R: a p-value of 1e-11 is checked to its
+//       own digits, not to 1e-9), arrays element by element (for values a
+//       test worked out independently of the program).
 // Exit status 0 if every check passes, 1 otherwise (each failure printed).
 #include "config/config.hpp"
 #include "results/results.hpp"
@@ -200,22 +202,25 @@ void check_same(const fs::path& a, const fs::path& b) {
   check(rewire::io::read_file(a / "results.csv") == rewire::io::read_file(b / "results.csv"), "results.csv identical");
 }
 
-// Numbers within a relative 1e-9 (the expected values are decimal
-// approximations of exact fractions and square roots); anything else exactly.
-bool near(const json& got, const json& want) {
-  if (want.is_number())
-    return got.is_number() &&
-           std::abs(got.get<double>() - want.get<double>()) <= 1e-9 * std::max(1.0, std::abs(want.get<double>()));
+// Numbers within 1e-9 max(1, |want|) (the expected values are decimal
+// approximations of exact fractions and square roots), or `relative` |want|
+// when it is > 0; anything else exactly.
+bool near(const json& got, const json& want, double relative) {
+  if (want.is_number()) {
+    if (!got.is_number()) return false;
+    const double w = want.get<double>(), error = std::abs(got.get<double>() - w);
+    return relative > 0 ? error <= relative * std::abs(w) : error <= 1e-9 * std::max(1.0, std::abs(w));
+  }
   if (want.is_array()) {
     if (!got.is_array() || got.size() != want.size()) return false;
     for (std::size_t i = 0; i < want.size(); ++i)
-      if (!near(got[i], want[i])) return false;
+      if (!near(got[i], want[i], relative)) return false;
     return true;
   }
   return got == want;
 }
 
-void check_expect(const fs::path& file, const std::vector<std::string>& expectations) {
+void check_expect(const fs::path& file, const std::vector<std::string>& expectations, double relative) {
   const json doc = read_json_file(file);
   for (const auto& e : expectations) {
     const auto eq = e.find('=');
@@ -223,7 +228,7 @@ void check_expect(const fs::path& file, const std::vector<std::string>& expectat
     const json::json_pointer pointer(e.substr(0, eq));
     const json want = json::parse(e.substr(eq + 1));
     const json got = doc.contains(pointer) ? doc.at(pointer) : json("<missing>");
-    check(near(got, want), file.filename().string() + e.substr(0, eq) + " = " + got.dump() + ", expected " + want.dump());
+    check(near(got, want, relative), file.filename().string() + e.substr(0, eq) + " = " + got.dump() + ", expected " + want.dump());
   }
 }
 
@@ -280,11 +285,13 @@ int main(int argc, char** argv) {
       check_same(args[1], args[2]);
     } else if (args.size() == 4 && args[0] == "interrupt") {
       check_interrupt(args[1], args[2], args[3]);
+    } else if (args.size() >= 5 && args[0] == "expect" && args[1] == "--relative") {
+      check_expect(args[3], std::vector<std::string>(args.begin() + 4, args.end()), std::stod(args[2]));
     } else if (args.size() >= 3 && args[0] == "expect") {
-      check_expect(args[1], std::vector<std::string>(args.begin() + 2, args.end()));
+      check_expect(args[1], std::vector<std::string>(args.begin() + 2, args.end()), 0.0);
     } else {
       std::fprintf(stderr, "usage: chronic_stress_check outputs DIR [--paper-trajectory] | config PAPER_TOML | same DIR1 DIR2 | "
-                           "interrupt REPORT_EXE DIR FAKE_GNUPLOT | expect FILE POINTER=VALUE...\n");
+                           "interrupt REPORT_EXE DIR FAKE_GNUPLOT | expect [--relative TOL] FILE POINTER=VALUE...\n");
       return 2;
     }
   } catch (const std::exception& e) {

@@ -101,13 +101,17 @@ def check_options(readme, programs):
 # Object keys that are names (of arms, metrics, ...), per file: the parent
 # path (with placeholders) -> the placeholder its keys become.
 NAMES = {
-    "seed": {"arms": "<arm>", "arms.<arm>.metrics": "<metric>"},
-    "summary": {"arms": "<arm>", "arms.<arm>": "<metric>", "longitudinal": "<arm>", "diverged": "<arm>",
-                "outcomes": "<arm>", "survival": "<arm>", "logrank": "<A>", "logrank.<A>": "<B>",
-                "paired": "<A>", "paired.<A>": "<B>", "paired.<A>.<B>": "<metric>", "dose": "<arm>"},
+    "seed": {"baseline": "<measure>", "arms": "<arm>", "arms.<arm>.metrics": "<metric>"},
+    "summary": {"baseline": "<measure>", "arms": "<arm>", "arms.<arm>": "<metric>", "longitudinal": "<arm>",
+                "diverged": "<arm>", "outcomes": "<arm>", "survival": "<arm>", "logrank": "<A>", "logrank.<A>": "<B>",
+                "logrank_stratified": "<A>", "logrank_stratified.<A>": "<B>", "paired": "<A>", "paired.<A>": "<B>",
+                "paired.<A>.<B>": "<metric>", "dose": "<arm>", "cox": "<arm>", "logistic": "<arm>",
+                "equivalence": "<A>", "equivalence.<A>": "<B>", "equivalence.<A>.<B>": "<metric>"},
     "sweep": {"points[].values": "<key>", "points[].arms": "<arm>"},
     "shard": {},
 }
+# Keys of a named object that are fixed words, not names (listed as they are).
+LITERAL = {"summary": {"paired.<A>.<B>": {"cycle_accuracy", "final_accuracy"}}}
 OPAQUE = {"summary": {"config"}}  # documented elsewhere (the configuration schema)
 STAT_KEYS = {"mean", "sd", "min", "max", "n", "ci95"}
 
@@ -124,8 +128,10 @@ def field_paths(doc, kind, path="", out=None):
         out.add(path)
     if isinstance(doc, dict) and path not in OPAQUE.get(kind, set()):
         placeholder = NAMES[kind].get(path)
+        literal = LITERAL.get(kind, {}).get(path, set())
         for key, value in doc.items():
-            field_paths(value, kind, (path + "." if path else "") + (placeholder or key), out)
+            name = key if key in literal else (placeholder or key)
+            field_paths(value, kind, (path + "." if path else "") + name, out)
     elif isinstance(doc, list):
         for value in doc:
             if isinstance(value, (dict, list)):
