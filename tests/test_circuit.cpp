@@ -1,6 +1,6 @@
 // test_circuit.cpp - the circuit measures of a pre-treatment network
-// (rewire/protocol/circuit.hpp) on hand-made masks, worked out in the
-// comments.
+// (rewire/protocol/circuit.hpp), feed-forward and recurrent, on hand-made
+// masks, worked out in the comments.
 #include <rewire/protocol/circuit.hpp>
 #include <rewire/protocol/study.hpp>
 
@@ -109,23 +109,93 @@ TEST_CASE("baseline measures: the documented names, their own stream, the networ
   data_spec.clean_size = 32;
   data_spec.sigma = 0.8f;
   const StudyData data = make_study_data(data_spec, 3);
-  Mlp net({2, 8, 8, 4});
+  StudySpec spec;
+  spec.widths = {2, 8, 8, 4};
+  Mlp net(spec.widths);
   rewire::Rng rng(11);
   net.init(rng);
   const Subject baseline(net, 3, kBaselineLineage);
-  StudySpec spec;
   spec.measure.combined_input_sigma = 1.0f;
   spec.measure.combined_internal_sigma = 0.5f;
   spec.measure.stress_levels = {0.0f};
   const Metrics m = measure_baseline(spec, baseline, data);
   std::vector<std::string> keys;
   for (const auto& kv : m) keys.push_back(kv.first);
-  CHECK(keys == baseline_measure_names({2, 8, 8, 4}));
+  CHECK(keys == baseline_measure_names(spec));
   // The accuracies are those of the baseline lineage's phase kPhaseBaseline.
   rewire::NoiseSource noise = baseline.eval_noise(kPhaseBaseline);
-  CHECK(m.at(k::clean) == rewire::accuracy(baseline.net, data.clean, {}, noise));
-  CHECK(m.at(k::standard) == rewire::accuracy(baseline.net, data.standard, {}, noise));
-  CHECK(m.at(k::combined) == rewire::accuracy(baseline.net, data.standard, {1.0f, 0.5f}, noise));
+  CHECK(m.at(k::clean) == accuracy(baseline.net, data.clean, {}, noise));
+  CHECK(m.at(k::standard) == accuracy(baseline.net, data.standard, {}, noise));
+  CHECK(m.at(k::combined) == accuracy(baseline.net, data.standard, {1.0f, 0.5f}, noise));
   // Measuring again gives the same bits (nothing in the subject moved).
   CHECK(measure_baseline(spec, baseline, data) == m);
+}
+
+namespace {
+
+// 2 inputs, 4 units, 2 outputs. Masks (to x from), units numbered from 0:
+//   input:     u0 <- x0; u3 <- x1           (u1, u2 take no input)
+//   recurrent: u1 <- u0; u2 <- u2 (itself); u0 <- u3
+//   output:    y0 <- u1; y1 <- u2
+// u0: fed by x0 and u3, read by u1: alive, x0 -> u0 -> u1 -> y0.
+// u1: fed by u0, read by y0: alive. u3: fed by x1, read by u0: alive.
+// u2: only itself feeds it: dead, and on no path from an input.
+rewire::Rnn hand_made_rnn() {
+  rewire::Rnn net(2, 4, 2);
+  net.layer(rewire::RnnLayer::input).set_mask(rows(4, 2, {1, 0, 0, 0, 0, 0, 0, 1}));
+  net.layer(rewire::RnnLayer::input).set_weight(rows(4, 2, {2, 0, 0, 0, 0, 0, 0, -1}));
+  net.layer(rewire::RnnLayer::recurrent).set_mask(rows(4, 4, {0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0}));
+  net.layer(rewire::RnnLayer::recurrent).set_weight(rows(4, 4, {0, 0, 0, 0.5f, -3, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0}));
+  net.layer(rewire::RnnLayer::output).set_mask(rows(2, 4, {0, 1, 0, 0, 0, 0, 1, 0}));
+  net.layer(rewire::RnnLayer::output).set_weight(rows(2, 4, {0, 0.25f, 0, 0, 0, 0, -2, 0}));
+  return net;
+}
+
+}  // namespace
+
+TEST_CASE("circuit structure of a hand-made recurrent network", "[protocol][circuit]") {
+  const Metrics m = rewire::protocol::circuit_structure(rewire::protocol::Network(hand_made_rnn()));
+  // Surviving: input 2 of 8, recurrent 3 of 16, output 2 of 8; all 7 of 32.
+  CHECK_THAT(m.at("surviving_weights.input"), WithinAbs(25.0, 1e-12));
+  CHECK_THAT(m.at("surviving_weights.recurrent"), WithinAbs(18.75, 1e-12));
+  CHECK_THAT(m.at("surviving_weights.output"), WithinAbs(25.0, 1e-12));
+  CHECK_THAT(m.at(k::surviving_weights), WithinAbs(100.0 * 7.0 / 32.0, 1e-12));
+  CHECK(m.at(k::dead_units) == 1);          // u2
+  CHECK(m.at(k::disconnected_units) == 1);  // u2: x1 -> u3 -> u0 -> u1 -> y0 carries u3
+  CHECK(m.count(k::path_share) == 0);
+  CHECK_THAT(m.at(k::weight_l1), WithinAbs(2 + 1 + 0.5 + 3 + 1 + 0.25 + 2, 1e-6));
+  CHECK_THAT(m.at(k::weight_l2), WithinAbs(std::sqrt(4 + 1 + 0.25 + 9 + 1 + 0.0625 + 4), 1e-6));
+  // Cut the readout of u1: u1 is then dead (no output, nothing else reads
+  // it), and no unit reaches an output any more.
+  rewire::Rnn cut = hand_made_rnn();
+  cut.layer(rewire::RnnLayer::output).set_mask(rows(2, 4, {0, 0, 0, 0, 0, 0, 1, 0}));
+  const Metrics c = rewire::protocol::circuit_structure(cut);
+  CHECK(c.at(k::dead_units) == 2);          // u1 and u2
+  CHECK(c.at(k::disconnected_units) == 4);  // u2 reaches y1 but no input reaches u2
+}
+
+TEST_CASE("baseline measures of a recurrent subject: the names of its kind", "[protocol][circuit]") {
+  using namespace rewire::protocol;
+  StudySpec spec;
+  spec.network = NetworkKind::rnn;
+  spec.task.kind = TaskKind::clusters_over_time;
+  spec.rnn.units = 6;
+  spec.data.train_size = 8;
+  spec.data.standard_size = 16;
+  spec.data.clean_size = 8;
+  spec.data.sigma = 0.5f;
+  spec.measure.combined_input_sigma = 0.5f;
+  const StudyData data = make_study_data(spec, 5);
+  Network net = make_network(spec);
+  rewire::Rng rng(2);
+  net.init(rng);
+  const Subject baseline(net, 5, kBaselineLineage);
+  const Metrics m = measure_baseline(spec, baseline, data);
+  std::vector<std::string> keys;
+  for (const auto& kv : m) keys.push_back(kv.first);
+  CHECK(keys == baseline_measure_names(spec));
+  CHECK(m.at(k::surviving_weights) == 100.0);
+  CHECK(m.at(k::dead_units) == 0);
+  rewire::NoiseSource noise = baseline.eval_noise(kPhaseBaseline);
+  CHECK(m.at(k::clean) == accuracy(baseline.net, data.clean, {}, noise));
 }

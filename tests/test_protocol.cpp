@@ -111,14 +111,14 @@ TEST_CASE("the acute relapse: drop = before - after, sparsity min(s + (1 - s) 0.
     const ArmResult r = run_arm(spec, a, depressed, data);
     CHECK_FALSE(r.diverged);
     // By hand: the treatment, then the relapse pruning on a copy.
-    Mlp treated = depressed.net;
+    Mlp treated = *depressed.net.mlp();
     prune_to(treated, targets[a]);
     const double s = treated.sparsity();
     const double relapse_target = std::min(s + (1.0 - s) * 0.4, 0.99);
     Mlp relapsed = treated;
     prune_to(relapsed, relapse_target);
-    const double before = clean_accuracy(treated, data.standard, spec);
-    const double after = clean_accuracy(relapsed, data.standard, spec);
+    const double before = clean_accuracy(treated, std::get<Dataset>(data.standard), spec);
+    const double after = clean_accuracy(relapsed, std::get<Dataset>(data.standard), spec);
     CAPTURE(s, relapse_target, before, after);
 
     CHECK(metric_of(r, "sparsity") == 100.0 * s);
@@ -186,18 +186,19 @@ TEST_CASE("each probe measures under its modulation, which is restored afterward
   // By hand. Damping 0: the logits are the output bias for every sample (the
   // treatment prunes weights only), so the accuracy is the share of the
   // class the bias favours.
-  Mlp treated = depressed.net;
+  Mlp treated = *depressed.net.mlp();
   prune_to(treated, 0.6);
   const Vector& b = treated.layer(treated.num_layers() - 1).bias();
   Index favoured = 0;
   for (Index c = 1; c < b.size(); ++c)
     if (b[c] > b[favoured]) favoured = c;
-  const double share = 100.0 * double((data.standard.labels.array() == std::int32_t(favoured)).count()) /
-                       double(data.standard.size());
+  const Dataset& standard = std::get<Dataset>(data.standard);
+  const double share = 100.0 * double((standard.labels.array() == std::int32_t(favoured)).count()) /
+                       double(standard.size());
   Mlp as_tanh = treated;
   as_tanh.modulation().activation = Activation::tanh;
-  const double relu_acc = clean_accuracy(treated, data.standard, spec);
-  const double tanh_acc = clean_accuracy(as_tanh, data.standard, spec);
+  const double relu_acc = clean_accuracy(treated, std::get<Dataset>(data.standard), spec);
+  const double tanh_acc = clean_accuracy(as_tanh, std::get<Dataset>(data.standard), spec);
   CAPTURE(share, relu_acc, tanh_acc);
   REQUIRE(std::abs(tanh_acc - share) > 1.0);  // a leaked damping 0 would show
 
@@ -278,9 +279,9 @@ TEST_CASE("arms draw their own random streams: same arm same numbers, twin arms 
   CHECK(a.cycle_accuracy != b.cycle_accuracy);
   // The baseline is a function of the seed.
   const Subject again = run_baseline(spec, data, kSeed);
-  for (std::size_t l = 0; l < depressed.net.num_layers(); ++l) {
-    CHECK(again.net.layer(l).weight() == depressed.net.layer(l).weight());
-    CHECK(again.net.layer(l).mask() == depressed.net.layer(l).mask());
+  for (std::size_t l = 0; l < depressed.net.mlp()->num_layers(); ++l) {
+    CHECK(again.net.mlp()->layer(l).weight() == depressed.net.mlp()->layer(l).weight());
+    CHECK(again.net.mlp()->layer(l).mask() == depressed.net.mlp()->layer(l).mask());
   }
   CHECK(again.net.sparsity() == Approx(0.5).margin(0.01));
 }

@@ -150,9 +150,9 @@ TEST_CASE("train_with_noise keeps sigma constant, and with sigma 0 is plain trai
   CHECK(a.net.modulation().noise_sigma == 0.0f);  // restored after training
   apply(b, TrainWithNoise{2, 1e-3f, 0.0f}, data.train, 50);
   apply(c, Train{2, 1e-3f}, data.train, 50);
-  for (std::size_t l = 0; l < b.net.num_layers(); ++l) {
-    CHECK(b.net.layer(l).weight() == c.net.layer(l).weight());
-    CHECK(b.net.layer(l).bias() == c.net.layer(l).bias());
+  for (std::size_t l = 0; l < b.net.mlp()->num_layers(); ++l) {
+    CHECK(b.net.mlp()->layer(l).weight() == c.net.mlp()->layer(l).weight());
+    CHECK(b.net.mlp()->layer(l).bias() == c.net.mlp()->layer(l).bias());
   }
 }
 

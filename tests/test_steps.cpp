@@ -230,10 +230,10 @@ TEST_CASE("stream-key constants keep the study's numbering", "[steps][streams]")
   const Dataset train = make_gaussian_clusters(40, 0.8f, train_rng);
   const Dataset standard = make_gaussian_clusters(30, 0.8f, standard_rng);
   const Dataset clean = make_gaussian_clusters(20, 0.0f, clean_rng);
-  CHECK(data.train.inputs == train.inputs);
-  CHECK(data.train.labels == train.labels);
-  CHECK(data.standard.inputs == standard.inputs);
-  CHECK(data.clean.inputs == clean.inputs);
+  CHECK(std::get<Dataset>(data.train).inputs == train.inputs);
+  CHECK(std::get<Dataset>(data.train).labels == train.labels);
+  CHECK(std::get<Dataset>(data.standard).inputs == standard.inputs);
+  CHECK(std::get<Dataset>(data.clean).inputs == clean.inputs);
   // Lineages: baseline 0, arm a 1 + 2a, its relapse branch 2 + 2a.
   CHECK(kBaselineLineage == 0);
   CHECK(arm_lineage(0) == 1);
@@ -368,7 +368,7 @@ TEST_CASE("a diverging baseline is reported by run_baseline and by every arm", "
     }
   }
   SECTION("a NaN input makes the baseline's loss non-finite") {
-    data.train.inputs(5, 0) = std::nanf("");
+    std::get<Dataset>(data.train).inputs(5, 0) = std::nanf("");
     const Subject depressed = run_baseline(spec, data, 2);
     CHECK(depressed.diverged);
     for (std::size_t a = 0; a < spec.arms.size(); ++a) {  // "untreated" does not train at all
@@ -385,7 +385,7 @@ TEST_CASE("a diverging treatment is reported by its arm alone", "[steps][diverge
   const Subject depressed = run_baseline(spec, data, 2);
   REQUIRE_FALSE(depressed.diverged);
   StudyData poisoned = data;
-  poisoned.train.inputs(0, 1) = std::numeric_limits<float>::infinity();
+  std::get<Dataset>(poisoned.train).inputs(0, 1) = std::numeric_limits<float>::infinity();
   const ArmResult r = run_arm(spec, 0, depressed, poisoned);
   CHECK(r.diverged);
   CHECK_FALSE(r.baseline_diverged);

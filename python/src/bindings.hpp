@@ -24,6 +24,7 @@ namespace py = pybind11;
 
 void bind_network(py::module_& m);
 void bind_training(py::module_& m);
+void bind_recurrent(py::module_& m);
 void bind_study(py::module_& m);
 
 /// A read-only numpy view of `rows` x `cols` column-major floats at `data`,

@@ -170,7 +170,24 @@ nlohmann::ordered_json config_to_json(const StudySpec& spec) {
     }
     j["data"]["centres"] = centres;
   }
-  j["network"] = {{"widths", spec.widths}};
+  const TaskSpec& t = spec.task;
+  if (t.in_time()) {  // absent: the paper's static task (so paper configs keep their hash)
+    j["task"] = {{"kind", to_string(t.kind)},          {"fixation", t.timing.fixation},
+                 {"stimulus", t.timing.stimulus},      {"delay", t.timing.delay},
+                 {"response", t.timing.response}};
+    if (t.kind == TaskKind::decision) j["task"]["coherence"] = short_float(t.coherence);
+    else j["task"]["step_sigma"] = short_float(t.step_sigma);
+  }
+  if (spec.network == NetworkKind::mlp) {
+    j["network"] = {{"widths", spec.widths}};
+  } else {
+    const RnnSpec& r = spec.rnn;
+    j["network"] = {{"kind", "rnn"},
+                    {"units", r.units},
+                    {"alpha", short_float(r.alpha)},
+                    {"dale", r.dale},
+                    {"excitatory_fraction", r.excitatory_fraction}};
+  }
   j["baseline"] = {{"steps", steps_json(spec.baseline)}};
   ojson levels = ojson::array();
   for (float s : spec.measure.stress_levels) levels.push_back(short_float(s));

@@ -31,6 +31,8 @@ const std::pair<const char*, const char*> kRenames[] = {
     {".modulation.", "."},
     {".modulation", ""},
     {"measure.", "evaluation."},
+    {"rnn.", "network."},
+    {"task.timing.", "task."},
 };
 
 bool starts_with(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
@@ -40,6 +42,7 @@ std::string top_level(const std::string& key) {
   if (starts_with(key, "widths")) return "network." + key;
   if (starts_with(key, "baseline[")) return "baseline.steps" + key.substr(8);
   if (starts_with(key, "flush_denormals")) return "numerics." + key;
+  if (key == "network") return "network.kind";
   return key;
 }
 

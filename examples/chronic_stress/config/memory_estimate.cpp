@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <utility>
 #include <unistd.h>
 
 namespace chronic_stress {
@@ -32,13 +33,26 @@ std::string widths_text(const std::vector<rewire::Index>& w) {
   return t + "]";
 }
 
+// The network's weights, and the units whose activations a training batch
+// keeps per sample (a recurrent network keeps its units at every step).
+std::pair<double, double> network_size(const rewire::protocol::StudySpec& spec) {
+  double weights = 0, units = 0;
+  if (spec.network == rewire::protocol::NetworkKind::rnn) {
+    const double in = double(spec.task_inputs()), n = double(spec.rnn.units), out = double(spec.task_classes());
+    weights = n * (in + n) + out * n;
+    units = double(spec.task.timing.steps()) * (in + n + out);
+    return {weights, units};
+  }
+  for (std::size_t l = 0; l + 1 < spec.widths.size(); ++l) weights += double(spec.widths[l]) * double(spec.widths[l + 1]);
+  for (auto w : spec.widths) units += double(w);
+  return {weights, units};
+}
+
 }  // namespace
 
 MemoryEstimate estimate_memory(const rewire::protocol::StudySpec& spec, unsigned threads, std::uint64_t seeds) {
   const auto& d = spec.data;
-  double weights = 0, units = 0;  // weights of the network; units of all layers (buffers per sample)
-  for (std::size_t l = 0; l + 1 < spec.widths.size(); ++l) weights += double(spec.widths[l]) * double(spec.widths[l + 1]);
-  for (auto w : spec.widths) units += double(w);
+  const auto [weights, units] = network_size(spec);
   const double arms = std::min(double(threads), double(seeds) * double(spec.arms.size()));
   const double seeds_held = std::min(double(threads), double(seeds));
   // Training batches never exceed the training set; evaluation uses chunks.
@@ -46,7 +60,9 @@ MemoryEstimate estimate_memory(const rewire::protocol::StudySpec& spec, unsigned
   MemoryEstimate e;
   e.networks = 4.0 * weights * (arms * kFloatsPerTrainedWeight + seeds_held * kFloatsPerKeptWeight);
   e.buffers = arms * 4.0 * batch * units * 5;  // Z, A, H, dH per unit, plus inputs and logits
-  e.data = seeds_held * 4.0 * double(d.train_size + d.standard_size + d.clean_size) * double(spec.widths.front() + 1);
+  const double per_sample = spec.task.in_time() ? double(spec.task.timing.steps() * spec.task_inputs() + 1)
+                                                : double(spec.task_inputs() + 1);
+  e.data = seeds_held * 4.0 * double(d.train_size + d.standard_size + d.clean_size) * per_sample;
   return e;
 }
 
@@ -61,7 +77,8 @@ void require_memory(const rewire::protocol::StudySpec& spec, unsigned threads, s
   if (available <= 0 || e.total() <= available) return;
   std::string key;
   if (e.networks >= e.buffers && e.networks >= e.data) {
-    key = "network.widths = " + widths_text(spec.widths);
+    key = spec.network == rewire::protocol::NetworkKind::rnn ? "network.units = " + std::to_string(spec.rnn.units)
+                                                             : "network.widths = " + widths_text(spec.widths);
   } else if (e.buffers >= e.data) {
     key = "data.batch_size = " + std::to_string(spec.data.batch_size);
   } else {

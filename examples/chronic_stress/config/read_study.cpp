@@ -200,97 +200,19 @@ PruneRemaining read_removal(const Table& t, const PruneRemaining* paper) {
 
 namespace {
 
-// ---- sections --------------------------------------------------------------
-// The library has no study defaults; the schema's are the built-in
-// paper.toml's: a key a file omits takes the paper's value. `paper` is null
-// while paper.toml itself is read, and then those keys are required.
-
-template <class S, class T>
-std::optional<T> paper_value(const S* paper, T S::*field) {
-  if (!paper) return std::nullopt;
-  return paper->*field;
-}
-
-// Class centres, one array of coordinates per class (their count and shape
-// are the library's to check). The paper's own centres are stored as "none
-// given", so that spelling them out leaves the canonical form (and the
-// hash) of a paper config unchanged.
-ClusterCentres read_centres(const std::string& src, const toml::node& n, const std::string& path) {
-  const auto& a = read_array(src, n, path, "class centres such as [[-3.0, -3.0], [3.0, 3.0]], one array per class");
-  ClusterCentres centres;
-  for (std::size_t k = 0; k < a.size(); ++k) {
-    const std::string at = path + "[" + std::to_string(k) + "]";
-    const auto& c = read_array(src, a[k], at, "coordinates");
-    std::vector<float> centre;
-    for (std::size_t j = 0; j < c.size(); ++j)
-      centre.push_back(read_float(src, c[j], at + "[" + std::to_string(j) + "]", kFinite));
-    centres.push_back(std::move(centre));
-  }
-  if (centres == paper_centres()) return {};
-  return centres;
-}
-
-void read_data(const Table& t, DataSpec& d, const DataSpec* paper) {
-  d.train_size = t.integer("train_size", kSetSize, paper_value(paper, &DataSpec::train_size));
-  d.standard_size = t.integer("standard_size", kSetSize, paper_value(paper, &DataSpec::standard_size));
-  d.clean_size = t.integer("clean_size", kSetSize, paper_value(paper, &DataSpec::clean_size));
-  d.sigma = t.real_f("sigma", kNonNegative, paper_value(paper, &DataSpec::sigma));
-  d.clean_sigma = t.real_f("clean_sigma", kNonNegative, paper_value(paper, &DataSpec::clean_sigma));
-  d.batch_size = t.integer("batch_size", kSetSize, paper_value(paper, &DataSpec::batch_size));
-  if (const auto* n = t.get("centres")) d.centres = read_centres(t.source(), *n, t.at("centres"));
-}
-
-void read_network(const Table& t, std::vector<Index>& widths, bool required) {
-  const auto* n = t.get("widths");
-  if (!n) {
-    if (required) t.missing("widths", "layer widths such as [2, 512, 512, 256, 4]");
-    return;
-  }
-  const auto& a = read_array(t.source(), *n, t.at("widths"), "layer widths");
-  widths.clear();
-  for (std::size_t i = 0; i < a.size(); ++i)
-    widths.push_back(read_integer(t.source(), a[i], t.at("widths") + "[" + std::to_string(i) + "]", kWidth));
-}
-
-void read_stress_levels(const Table& t, std::vector<float>& levels, bool required) {
-  const auto* n = t.get("stress_levels");
-  if (!n) {
-    if (required) t.missing("stress_levels", "1 to 32 distinct noise sigmas >= 0");
-    return;
-  }
-  const std::string path = t.at("stress_levels");
-  const auto& a = read_array(t.source(), *n, path, "noise sigmas");
-  levels.clear();
-  for (std::size_t i = 0; i < a.size(); ++i)
-    levels.push_back(read_float(t.source(), a[i], path + "[" + std::to_string(i) + "]", kNonNegative));
-}
-
-void read_evaluation(const Table& t, MeasureSpec& m, const MeasureSpec* paper) {
-  m.combined_input_sigma =
-      t.real_f("combined_input_sigma", kNonNegative, paper_value(paper, &MeasureSpec::combined_input_sigma));
-  m.combined_internal_sigma =
-      t.real_f("combined_internal_sigma", kNonNegative, paper_value(paper, &MeasureSpec::combined_internal_sigma));
-  read_stress_levels(t, m.stress_levels, !paper);
-}
-
-void read_longitudinal(const Table& t, LongitudinalSpec& L, const LongitudinalSpec* paper) {
-  L.cycles = int(t.integer("cycles", kCycles, paper_value(paper, &LongitudinalSpec::cycles)));
-  L.prune = read_removal(t, paper ? &paper->prune : nullptr);
-  L.threshold = t.real("threshold", kPercent, paper_value(paper, &LongitudinalSpec::threshold));
-}
-
-
 // A whole study; `paper` as for the sections above.
 StudySpec read_study(std::string_view toml_text, const std::string& source, const StudySpec* paper) {
   const toml::table root = parse_toml(toml_text, source);
-  Table top(root, "", source, {"data", "network", "baseline", "evaluation", "relapse", "longitudinal", "numerics", "arms"});
+  Table top(root, "", source,
+            {"data", "task", "network", "baseline", "evaluation", "relapse", "longitudinal", "numerics", "arms"});
   StudySpec spec;
   if (paper) spec = *paper;  // baseline and arms are replaced below
-  // An omitted section keeps the paper's values; paper.toml must have them all.
+  // An omitted section keeps the paper's values; paper.toml must have them
+  // all but [task] (the paper's task is the default, static one).
   const auto section = [&](const char* key, std::vector<std::string> keys) -> std::optional<Table> {
     const auto* n = top.get(key);
     if (!n) {
-      if (!paper) top.missing(key, std::string("a [") + key + "] table");
+      if (!paper && std::string(key) != "task") top.missing(key, std::string("a [") + key + "] table");
       return std::nullopt;
     }
     return Table(*n, key, source, std::move(keys));
@@ -298,7 +220,10 @@ StudySpec read_study(std::string_view toml_text, const std::string& source, cons
   if (auto t = section("data", {"train_size", "standard_size", "clean_size", "sigma", "clean_sigma", "batch_size",
                                 "centres"}))
     read_data(*t, spec.data, paper ? &paper->data : nullptr);
-  if (auto t = section("network", {"widths"})) read_network(*t, spec.widths, !paper);
+  if (auto t = section("task", {"kind", "fixation", "stimulus", "delay", "response", "step_sigma", "coherence"}))
+    read_task(*t, spec.task);
+  if (auto t = section("network", {"widths", "kind", "units", "alpha", "dale", "excitatory_fraction"}))
+    read_network(*t, spec, !paper);
   const auto* baseline = top.get("baseline");
   if (!baseline) top.missing("baseline", "a [baseline] table with 'steps'");
   spec.baseline = read_steps(Table(*baseline, "baseline", source, {"steps"}), "steps", true);

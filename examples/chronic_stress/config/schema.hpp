@@ -9,6 +9,7 @@
 #include "config/toml_reader.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,23 @@ rewire::protocol::Modulate read_modulation(const Table& t);
 /// remove_fraction, cap, scope. `fallback` supplies omitted fraction and cap.
 rewire::protocol::PruneRemaining read_removal(const Table& t,
                                               const rewire::protocol::PruneRemaining* fallback);
+
+// The library has no study defaults; the schema's are the built-in
+// paper.toml's: a key a file omits takes the paper's value. `paper` is null
+// while paper.toml itself is read, and then those keys are required.
+template <class S, class T>
+std::optional<T> paper_value(const S* paper, T S::*field) {
+  if (!paper) return std::nullopt;
+  return paper->*field;
+}
+
+// The sections (read_sections.cpp); `paper` as for paper_value.
+void read_data(const Table& t, rewire::protocol::DataSpec& d, const rewire::protocol::DataSpec* paper);
+void read_task(const Table& t, rewire::protocol::TaskSpec& task);
+void read_network(const Table& t, rewire::protocol::StudySpec& spec, bool required);
+void read_evaluation(const Table& t, rewire::protocol::MeasureSpec& m, const rewire::protocol::MeasureSpec* paper);
+void read_longitudinal(const Table& t, rewire::protocol::LongitudinalSpec& L,
+                       const rewire::protocol::LongitudinalSpec* paper);
 
 /// The [[arms]] of the top-level table.
 std::vector<rewire::protocol::ArmSpec> read_arms(const Table& top);

@@ -8,5 +8,6 @@ set(CHRONIC_STRESS_CONFIG_SOURCES
   memory_estimate.cpp
   prepare.cpp
   read_arms.cpp
+  read_sections.cpp
   read_study.cpp
   sweep_points.cpp)

@@ -123,7 +123,7 @@ Message Agent::execute(const Message& task) const {
       throw std::runtime_error("no study " + std::to_string(task.job));
     const PlannedStudy& study = plan_.studies[std::size_t(task.job)];
     const StudySpec& spec = study.spec();
-    const StudyData data = make_study_data(spec.data, task.seed);
+    const StudyData data = make_study_data(spec, task.seed);
     if (task.arm < 0) {
       const Subject depressed = run_baseline(spec, data, task.seed, on_epoch);
       r.payload = baseline_bytes(depressed, rewire::protocol::measure_baseline(spec, depressed, data), study.hash());

@@ -157,7 +157,7 @@ void Coordinator::finish_task(const Message& m) {
 void Coordinator::on_baseline(SeedInFlight& s, const Message& m) {
   const auto& sp = spec(s);
   s.depressed_bytes = m.payload;
-  s.baseline = baseline_measures_from_bytes(m.payload);
+  s.baseline = baseline_measures_from_bytes(m.payload, sp);
   s.start_arms(sp.arms.size(), m.seconds);
   s.arms_unsent = sp.arms.size();
   const std::size_t index = index_of_.at({s.study, s.seed});

@@ -2,6 +2,8 @@
 #include "results/checkpoints.hpp"
 
 #include <rewire/io/checkpoint.hpp>
+#include <rewire/io/files.hpp>
+#include <rewire/io/rnn_checkpoint.hpp>
 #include <rewire/version.hpp>
 
 #include <algorithm>
@@ -10,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <type_traits>
 #include <stdexcept>
 #include <vector>
 
@@ -80,8 +83,8 @@ std::vector<std::uint64_t> words(const Array& a) {
   return std::vector<std::uint64_t>(a.begin(), a.end());
 }
 
-template <typename Array>
-Array stream_from(const rewire::io::Checkpoint& c, const std::string& name) {
+template <typename Array, class Net>
+Array stream_from(const rewire::io::NetworkCheckpoint<Net>& c, const std::string& name) {
   for (const auto& [n, w] : c.streams)
     if (n == name) {
       Array a{};
@@ -96,10 +99,11 @@ Array stream_from(const rewire::io::Checkpoint& c, const std::string& name) {
   throw std::runtime_error("stream." + name + " is missing");
 }
 
-// A checkpoint holding `s`'s network and random streams (meta: the caller's).
-rewire::io::Checkpoint subject_checkpoint(const rewire::protocol::Subject& s) {
-  rewire::io::Checkpoint c;
-  c.net = s.net;
+// A checkpoint holding `s`'s network (of kind Net) and random streams (meta: the caller's).
+template <class Net>
+rewire::io::NetworkCheckpoint<Net> subject_checkpoint(const rewire::protocol::Subject& s, const Net& net) {
+  rewire::io::NetworkCheckpoint<Net> c;
+  c.net = net;
   c.streams.push_back({"shuffle", words(s.shuffle.state())});
   c.streams.push_back({"train_noise", words(s.train_noise.state())});
   c.streams.push_back({"regrow_values", words(s.regrow_values.state())});
@@ -107,7 +111,8 @@ rewire::io::Checkpoint subject_checkpoint(const rewire::protocol::Subject& s) {
 }
 
 // The subject subject_checkpoint saved (c.net is moved from).
-rewire::protocol::Subject subject_from(rewire::io::Checkpoint& c, std::uint64_t seed, std::uint64_t lineage) {
+template <class Net>
+rewire::protocol::Subject subject_from(rewire::io::NetworkCheckpoint<Net>& c, std::uint64_t seed, std::uint64_t lineage) {
   rewire::protocol::Subject subject(std::move(c.net), seed, lineage);
   subject.shuffle = rewire::Rng::from_state(stream_from<std::array<std::uint64_t, 4>>(c, "shuffle"));
   subject.train_noise =
@@ -117,10 +122,63 @@ rewire::protocol::Subject subject_from(rewire::io::Checkpoint& c, std::uint64_t 
   return subject;
 }
 
-void check_widths(const rewire::Mlp& net, const StudySpec& spec) {
+// The network has the configuration's shape.
+void check_shape(const rewire::Mlp& net, const StudySpec& spec) {
   std::vector<rewire::Index> widths{net.in_features()};
   for (std::size_t l = 0; l < net.num_layers(); ++l) widths.push_back(net.layer(l).out_features());
-  if (widths != spec.widths) throw std::runtime_error("its network has other widths than the configuration");
+  if (spec.network != rewire::protocol::NetworkKind::mlp || widths != spec.widths)
+    throw std::runtime_error("its network has other widths than the configuration");
+}
+void check_shape(const rewire::Rnn& net, const StudySpec& spec) {
+  if (spec.network != rewire::protocol::NetworkKind::rnn || net.in_features() != spec.task_inputs() ||
+      net.units() != spec.rnn.units || net.out_features() != spec.task_classes())
+    throw std::runtime_error("its recurrent network has another shape than the configuration");
+}
+
+// The whole checkpoint of `bytes` (or a file), of the network kind the
+// configuration trains, handed to f(checkpoint).
+template <class F>
+auto with_checkpoint_bytes(const std::string& bytes, const StudySpec& spec, F&& f) {
+  if (spec.network == rewire::protocol::NetworkKind::rnn) {
+    rewire::io::RnnCheckpoint c = rewire::io::parse_rnn_checkpoint(bytes);
+    return f(c);
+  }
+  rewire::io::Checkpoint c = rewire::io::parse_checkpoint(bytes);
+  return f(c);
+}
+
+// The bytes of the checkpoint of `s` with `meta` added.
+std::string subject_checkpoint_bytes(const rewire::protocol::Subject& s, const Json& meta) {
+  return s.net.visit([&](const auto& net) {
+    auto c = subject_checkpoint(s, net);
+    for (const auto& [key, value] : meta.members) c.meta.set(key, value);
+    using Net = std::decay_t<decltype(net)>;
+    if constexpr (std::is_same_v<Net, rewire::Rnn>) return rewire::io::rnn_checkpoint_bytes(c);
+    else return rewire::io::checkpoint_bytes(c);
+  });
+}
+
+// An arm's state from its checkpoint `c`, checked against `key` and `spec`.
+template <class Net>
+ArmState arm_state_of(rewire::io::NetworkCheckpoint<Net>& c, const StudySpec& spec, const ArmKey& key) {
+  const Json& m = c.meta;
+  const std::string& arm = spec.arms.at(key.arm).name;
+  if (field(m, "config_hash", Json::Type::string).text != key.config_hash)
+    throw std::runtime_error("it belongs to another configuration");
+  if (field(m, "seed", Json::Type::string).text != std::to_string(key.seed)) throw std::runtime_error("it belongs to another seed");
+  if (field(m, "arm", Json::Type::string).text != arm) throw std::runtime_error("it belongs to another arm");
+  const std::uint64_t lineage = rewire::protocol::arm_lineage(key.arm);
+  if (field(m, "lineage", Json::Type::string).text != std::to_string(lineage)) throw std::runtime_error("its lineage is wrong");
+  check_shape(c.net, spec);
+  const double next = field(m, "next_cycle", Json::Type::number).number;
+  const int cycles = spec.longitudinal.cycles;
+  const bool follow_up = spec.arms[key.arm].follow_up;
+  ArmResult result = result_from(field(m, "result", Json::Type::object), arm);
+  const int done = follow_up ? int(next) : 0;  // cycles measured so far
+  if (!(next >= 0 && next <= cycles + 1 && next == std::floor(next)) || (!follow_up && next != cycles + 1) ||
+      result.cycle_accuracy.size() != std::size_t(done) || result.cycle_sparsity.size() != std::size_t(done))
+    throw std::runtime_error("its protocol position disagrees with its results");
+  return ArmState{subject_from(c, key.seed, lineage), std::move(result), int(next)};
 }
 
 }  // namespace
@@ -140,10 +198,10 @@ fs::path checkpoint_path(const fs::path& out_dir, const StudySpec& spec, const A
 }
 
 void save_arm_state(const fs::path& file, const StudySpec& spec, const ArmKey& key, const ArmState& state) {
-  rewire::io::Checkpoint c = subject_checkpoint(state.subject);
   // Integers up to 2^53 are exact as JSON numbers; seeds and lineages are
   // 64-bit, so they travel as decimal strings.
-  c.meta.set("kind", Json::of("chronic_stress arm state"))
+  Json meta = Json::object();
+  meta.set("kind", Json::of("chronic_stress arm state"))
       .set("config_hash", Json::of(key.config_hash))
       .set("seed", Json::of(std::to_string(key.seed)))
       .set("arm", Json::of(spec.arms.at(key.arm).name))
@@ -152,30 +210,18 @@ void save_arm_state(const fs::path& file, const StudySpec& spec, const ArmKey& k
       .set("lineage", Json::of(std::to_string(state.subject.lineage)))
       .set("subject_diverged", Json::of(state.subject.diverged))
       .set("result", result_json(state.result));
-  rewire::io::save(file, c);
+  rewire::io::write_file_atomic(file, subject_checkpoint_bytes(state.subject, meta));
 }
 
 ArmState load_arm_state(const fs::path& file, const StudySpec& spec, const ArmKey& key) {
-  rewire::io::Checkpoint c = rewire::io::load(file);  // FormatError names the file
+  std::string bytes;
   try {
-    const Json& m = c.meta;
-    const std::string& arm = spec.arms.at(key.arm).name;
-    if (field(m, "config_hash", Json::Type::string).text != key.config_hash)
-      throw std::runtime_error("it belongs to another configuration");
-    if (field(m, "seed", Json::Type::string).text != std::to_string(key.seed)) throw std::runtime_error("it belongs to another seed");
-    if (field(m, "arm", Json::Type::string).text != arm) throw std::runtime_error("it belongs to another arm");
-    const std::uint64_t lineage = rewire::protocol::arm_lineage(key.arm);
-    if (field(m, "lineage", Json::Type::string).text != std::to_string(lineage)) throw std::runtime_error("its lineage is wrong");
-    check_widths(c.net, spec);
-    const double next = field(m, "next_cycle", Json::Type::number).number;
-    const int cycles = spec.longitudinal.cycles;
-    const bool follow_up = spec.arms[key.arm].follow_up;
-    ArmResult result = result_from(field(m, "result", Json::Type::object), arm);
-    const int done = follow_up ? int(next) : 0;  // cycles measured so far
-    if (!(next >= 0 && next <= cycles + 1 && next == std::floor(next)) || (!follow_up && next != cycles + 1) ||
-        result.cycle_accuracy.size() != std::size_t(done) || result.cycle_sparsity.size() != std::size_t(done))
-      throw std::runtime_error("its protocol position disagrees with its results");
-    return ArmState{subject_from(c, key.seed, lineage), std::move(result), int(next)};
+    bytes = rewire::io::read_file(file);
+  } catch (const std::exception&) {
+    throw rewire::io::FormatError("'" + file.string() + "': cannot open it for reading");
+  }
+  try {
+    return with_checkpoint_bytes(bytes, spec, [&](auto& c) { return arm_state_of(c, spec, key); });
   } catch (const std::exception& e) {
     throw std::runtime_error("'" + file.string() + "': " + e.what());
   }
@@ -209,37 +255,39 @@ std::optional<ArmState> latest_arm_state(const fs::path& out_dir, const StudySpe
 
 namespace {
 
-rewire::io::Checkpoint sent_subject(const rewire::protocol::Subject& subject, const std::string& config_hash) {
-  rewire::io::Checkpoint c = subject_checkpoint(subject);
-  c.meta.set("kind", Json::of("chronic_stress subject"))
+Json subject_meta(const rewire::protocol::Subject& subject, const std::string& config_hash) {
+  Json meta = Json::object();
+  meta.set("kind", Json::of("chronic_stress subject"))
       .set("config_hash", Json::of(config_hash))
       .set("seed", Json::of(std::to_string(subject.seed)))
       .set("lineage", Json::of(std::to_string(subject.lineage)))
       .set("subject_diverged", Json::of(subject.diverged));
-  return c;
+  return meta;
 }
 
 }  // namespace
 
 std::string subject_bytes(const rewire::protocol::Subject& subject, const std::string& config_hash) {
-  return rewire::io::checkpoint_bytes(sent_subject(subject, config_hash));
+  return subject_checkpoint_bytes(subject, subject_meta(subject, config_hash));
 }
 
 std::string baseline_bytes(const rewire::protocol::Subject& subject, const rewire::protocol::Metrics& measures,
                            const std::string& config_hash) {
-  rewire::io::Checkpoint c = sent_subject(subject, config_hash);
+  Json meta = subject_meta(subject, config_hash);
   Json m = Json::object();
   for (const auto& [name, v] : measures) m.set(name, number(v));
-  c.meta.set("baseline_measures", m);
-  return rewire::io::checkpoint_bytes(c);
+  meta.set("baseline_measures", m);
+  return subject_checkpoint_bytes(subject, meta);
 }
 
-rewire::protocol::Metrics baseline_measures_from_bytes(const std::string& bytes) {
+rewire::protocol::Metrics baseline_measures_from_bytes(const std::string& bytes, const StudySpec& spec) {
   try {
-    const rewire::io::Checkpoint c = rewire::io::parse_checkpoint(bytes);
-    rewire::protocol::Metrics out;
-    for (const auto& [name, v] : field(c.meta, "baseline_measures", Json::Type::object).members) out[name] = number_from(v);
-    return out;
+    return with_checkpoint_bytes(bytes, spec, [&](auto& c) {
+      rewire::protocol::Metrics out;
+      for (const auto& [name, v] : field(c.meta, "baseline_measures", Json::Type::object).members)
+        out[name] = number_from(v);
+      return out;
+    });
   } catch (const std::exception& e) {
     throw std::runtime_error(std::string("the baseline measures of a subject's state: ") + e.what());
   }
@@ -248,16 +296,18 @@ rewire::protocol::Metrics baseline_measures_from_bytes(const std::string& bytes)
 rewire::protocol::Subject subject_from_bytes(const std::string& bytes, const StudySpec& spec, std::uint64_t seed,
                                              const std::string& config_hash) {
   try {
-    rewire::io::Checkpoint c = rewire::io::parse_checkpoint(bytes);
-    const Json& m = c.meta;
-    if (field(m, "kind", Json::Type::string).text != "chronic_stress subject")
-      throw std::runtime_error("it is not a subject's state");
-    if (field(m, "config_hash", Json::Type::string).text != config_hash)
-      throw std::runtime_error("it belongs to another configuration");
-    if (field(m, "seed", Json::Type::string).text != std::to_string(seed)) throw std::runtime_error("it belongs to another seed");
-    check_widths(c.net, spec);
-    const std::string& lineage = field(m, "lineage", Json::Type::string).text;
-    return subject_from(c, seed, std::stoull(lineage));
+    return with_checkpoint_bytes(bytes, spec, [&](auto& c) {
+      const Json& m = c.meta;
+      if (field(m, "kind", Json::Type::string).text != "chronic_stress subject")
+        throw std::runtime_error("it is not a subject's state");
+      if (field(m, "config_hash", Json::Type::string).text != config_hash)
+        throw std::runtime_error("it belongs to another configuration");
+      if (field(m, "seed", Json::Type::string).text != std::to_string(seed))
+        throw std::runtime_error("it belongs to another seed");
+      check_shape(c.net, spec);
+      const std::string& lineage = field(m, "lineage", Json::Type::string).text;
+      return subject_from(c, seed, std::stoull(lineage));
+    });
   } catch (const std::exception& e) {
     throw std::runtime_error(std::string("a subject's state of seed ") + std::to_string(seed) + ": " + e.what());
   }

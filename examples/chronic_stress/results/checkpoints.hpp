@@ -57,7 +57,7 @@ std::string subject_bytes(const rewire::protocol::Subject& subject, const std::s
 /// there are none).
 std::string baseline_bytes(const rewire::protocol::Subject& subject, const rewire::protocol::Metrics& measures,
                            const std::string& config_hash);
-rewire::protocol::Metrics baseline_measures_from_bytes(const std::string& bytes);
+rewire::protocol::Metrics baseline_measures_from_bytes(const std::string& bytes, const rewire::protocol::StudySpec& spec);
 
 /// Reads subject_bytes' output and checks it belongs to `seed` under `spec`
 /// (config hash, widths). Throws std::runtime_error naming the problem.

@@ -101,7 +101,7 @@ Summary summarize(const StudySpec& spec, const std::vector<SeedRecord>& seeds, c
   // The baseline measures: their statistics, and the regressions' covariates
   // per seed (NaN for null).
   Covariates covariates;
-  for (const auto& name : rewire::protocol::baseline_measure_names(spec.widths)) {
+  for (const auto& name : rewire::protocol::baseline_measure_names(spec)) {
     std::vector<double> xs, per_seed;
     for (const auto& r : seeds) {
       const auto it = r.baseline.find(name);

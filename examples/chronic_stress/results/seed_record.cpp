@@ -76,7 +76,7 @@ ArmRecord arm_from(const json& j, const std::string& path) {
 // The baseline object: exactly the measures of a network of `widths`; a
 // null only where the baseline diverged, which every arm then reports.
 std::string baseline_mismatch(const SeedRecord& r, const StudySpec& spec) {
-  const std::vector<std::string> want = rewire::protocol::baseline_measure_names(spec.widths);
+  const std::vector<std::string> want = rewire::protocol::baseline_measure_names(spec);
   for (const auto& m : want)
     if (!r.baseline.count(m)) return "baseline." + m + " is missing";
   const bool all_diverged =

@@ -299,7 +299,7 @@ std::string clinical_mismatch(const ClinicalSummary& c, const StudySpec& spec, s
 std::string summary_mismatch(const Summary& s, const StudySpec& spec) {
   if (s.seeds.empty()) return "seeds is empty";
   if (!(s.epoch_scale > 0) || s.threads < 1) return "epoch_scale or threads is not positive";
-  const std::vector<std::string> measures = rewire::protocol::baseline_measure_names(spec.widths);
+  const std::vector<std::string> measures = rewire::protocol::baseline_measure_names(spec);
   if (s.baseline.size() != measures.size() ||
       !std::all_of(measures.begin(), measures.end(), [&](const std::string& m) { return s.baseline.count(m) > 0; }))
     return "baseline does not hold exactly the baseline measures of this network";

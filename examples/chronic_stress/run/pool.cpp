@@ -176,7 +176,7 @@ class Pool {
     const StudySpec& sp = spec(s);
     if (task.arm < 0) {
       set_doing(id, s.where(plan_) + " baseline");
-      s.data = make_study_data(sp.data, s.seed);
+      s.data = make_study_data(sp, s.seed);
       s.depressed.emplace(run_baseline(sp, *s.data, s.seed, on_epoch));
       s.baseline = rewire::protocol::measure_baseline(sp, *s.depressed, *s.data);
       s.start_arms(sp.arms.size(), seconds_since(start));

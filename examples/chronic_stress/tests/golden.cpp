@@ -41,7 +41,8 @@ struct Fnv {
 };
 
 // Weights, biases and masks of every layer, plus the modulation state.
-std::uint64_t network_digest(const Mlp& net) {
+template <class Net>
+std::uint64_t layers_digest(const Net& net) {
   Fnv f;
   for (std::size_t l = 0; l < net.num_layers(); ++l) {
     const auto& layer = net.layer(l);
@@ -53,6 +54,10 @@ std::uint64_t network_digest(const Mlp& net) {
     f.bytes(layer.mask().data(), sizeof(float) * std::size_t(layer.mask().size()));
   }
   return f.digest();
+}
+
+std::uint64_t network_digest(const rewire::protocol::Network& net) {
+  return net.visit([](const auto& n) { return layers_digest(n); });
 }
 
 // Every number of an arm's seed-file record (the map is ordered by name).
@@ -76,7 +81,7 @@ int run(const char* config, long seeds, double epoch_scale) {
   pin_gemm_blocking();
   for (long s = 0; s < seeds; ++s) {
     const auto seed = std::uint64_t(s);
-    const StudyData data = make_study_data(spec.data, seed);
+    const StudyData data = make_study_data(spec, seed);
     const Subject depressed = run_baseline(spec, data, seed);
     std::printf("seed %" PRIu64 " baseline network %016" PRIx64 "\n", seed, network_digest(depressed.net));
     for (std::size_t a = 0; a < spec.arms.size(); ++a) {

@@ -22,6 +22,17 @@
 //                              0/1 masks; the connectivity a path-count
 //                              pruning criterion such as SynFlow ranks by) (%)
 //   weight_l1, weight_l2       sum |w| and sqrt(sum w^2) of the unmasked weights
+// A recurrent network (nn/rnn.hpp) has one population of units and three
+// matrices, named input, recurrent and output:
+//   surviving_weights, .input, .recurrent, .output   as above (%)
+//   dead_units                 units with no unmasked weight from an input
+//                              or another unit, or none to an output or
+//                              another unit (a self-connection alone
+//                              neither feeds nor reads a unit), count
+//   disconnected_units         units on no path from some input through
+//                              the recurrent graph to some output, count
+//   weight_l1, weight_l2       as above, over the three matrices
+// (no path_share: paths through a recurrent graph have no finite count).
 // Function (the study's data and noise):
 //   clean, standard, combined  accuracy (%) on the clean set, the standard
 //                              set, and the standard set under combined
@@ -34,7 +45,9 @@
 #include <rewire/core/error.hpp>
 #include <rewire/core/float_env.hpp>
 #include <rewire/core/types.hpp>
+#include <rewire/nn/rnn.hpp>
 #include <rewire/protocol/measure.hpp>
+#include <rewire/protocol/network.hpp>
 #include <rewire/protocol/spec.hpp>
 #include <rewire/protocol/stream_keys.hpp>
 #include <rewire/protocol/subject.hpp>
@@ -43,6 +56,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -69,15 +83,24 @@ inline std::string dead_units_in_hidden(std::size_t h) {
 }
 }  // namespace circuit_key
 
-/// The names measure_baseline records for a network of `widths` (input
-/// first), in name order: what a reader of a seed file checks against.
-inline std::vector<std::string> baseline_measure_names(const std::vector<Index>& widths) {
+/// The names of the recurrent network's three matrices in measure names
+/// ("surviving_weights.recurrent"), in RnnLayer order.
+inline constexpr const char* kRnnMatrices[] = {"input", "recurrent", "output"};
+
+/// The names measure_baseline records for the network of `spec` (an Mlp
+/// of spec.widths or an Rnn), in name order: what a reader of a seed file
+/// checks against.
+inline std::vector<std::string> baseline_measure_names(const StudySpec& spec) {
   namespace k = circuit_key;
-  std::vector<std::string> names{k::clean,      k::combined,          k::dead_units, k::disconnected_units,
-                                 k::path_share, k::standard,          k::surviving_weights,
-                                 k::weight_l1,  k::weight_l2};
-  for (std::size_t h = 1; h + 1 < widths.size(); ++h) names.push_back(k::dead_units_in_hidden(h));
-  for (std::size_t l = 0; l + 1 < widths.size(); ++l) names.push_back(k::surviving_weights_in_layer(l));
+  std::vector<std::string> names{k::clean,     k::combined,          k::dead_units, k::disconnected_units,
+                                 k::standard,  k::surviving_weights, k::weight_l1,  k::weight_l2};
+  if (spec.network == NetworkKind::rnn) {
+    for (const char* m : kRnnMatrices) names.push_back(std::string(k::surviving_weights) + "." + m);
+  } else {
+    names.push_back(k::path_share);
+    for (std::size_t h = 1; h + 1 < spec.widths.size(); ++h) names.push_back(k::dead_units_in_hidden(h));
+    for (std::size_t l = 0; l + 1 < spec.widths.size(); ++l) names.push_back(k::surviving_weights_in_layer(l));
+  }
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -178,6 +201,88 @@ Metrics circuit_structure(const Net& net) {
   for (const Matrix* M : masks) v = M->cast<double>() * v / double(M->rows());
   m[k::path_share] = 100.0 * v.sum();
   return m;
+}
+
+}  // namespace rewire::protocol
+
+namespace rewire::detail {
+
+// Which units of a recurrent network are reached from the inputs (forward)
+// or reach the outputs (backward) along unmasked weights: the units seeded
+// by the input rows (output columns), then whatever the recurrent mask
+// (units x units, (to, from)) links them to, breadth first.
+inline std::vector<bool> reached_recurrent(const Matrix& input, const Matrix& rec, const Matrix& output, bool forward) {
+  const Index n = rec.rows();
+  std::vector<bool> r(std::size_t(n), false);
+  std::deque<Index> todo;
+  for (Index u = 0; u < n; ++u) {
+    r[std::size_t(u)] = forward ? (input.row(u).array() != 0.0f).any() : (output.col(u).array() != 0.0f).any();
+    if (r[std::size_t(u)]) todo.push_back(u);
+  }
+  while (!todo.empty()) {
+    const Index u = todo.front();
+    todo.pop_front();
+    for (Index v = 0; v < n; ++v)
+      if (!r[std::size_t(v)] && (forward ? rec(v, u) : rec(u, v)) != 0) {
+        r[std::size_t(v)] = true;
+        todo.push_back(v);
+      }
+  }
+  return r;
+}
+
+}  // namespace rewire::detail
+
+namespace rewire::protocol {
+
+/// The structural measures above of a recurrent network.
+inline Metrics circuit_structure(const Rnn& net) {
+  namespace k = circuit_key;
+  Metrics m;
+  double alive = 0, all = 0, l1 = 0, l2 = 0;
+  for (std::size_t l = 0; l < net.num_layers(); ++l) {
+    const Matrix& M = net.layer(l).mask();
+    const Matrix W = net.layer(l).weight();
+    double here = 0;
+    for (Index j = 0; j < M.cols(); ++j)
+      for (Index i = 0; i < M.rows(); ++i) {
+        if (M(i, j) == 0) continue;
+        here += 1;
+        l1 += std::abs(double(W(i, j)));
+        l2 += double(W(i, j)) * double(W(i, j));
+      }
+    m[std::string(k::surviving_weights) + "." + kRnnMatrices[l]] = 100.0 * here / double(M.size());
+    alive += here;
+    all += double(M.size());
+  }
+  m[k::surviving_weights] = 100.0 * alive / all;
+  m[k::weight_l1] = l1;
+  m[k::weight_l2] = std::sqrt(l2);
+
+  const Matrix& input = net.layer(RnnLayer::input).mask();         // (units, inputs)
+  const Matrix& rec = net.layer(RnnLayer::recurrent).mask();       // (units, units): (to, from)
+  const Matrix& output = net.layer(RnnLayer::output).mask();       // (classes, units)
+  const auto from_inputs = detail::reached_recurrent(input, rec, output, true);
+  const auto to_outputs = detail::reached_recurrent(input, rec, output, false);
+  double dead = 0, disconnected = 0;
+  for (Index u = 0; u < rec.rows(); ++u) {
+    bool fed = (input.row(u).array() != 0.0f).any(), read = (output.col(u).array() != 0.0f).any();
+    for (Index v = 0; v < rec.rows(); ++v) {
+      if (v == u) continue;  // a self-connection neither feeds nor reads the unit
+      fed = fed || rec(u, v) != 0;
+      read = read || rec(v, u) != 0;
+    }
+    dead += !(fed && read);
+    disconnected += !(from_inputs[std::size_t(u)] && to_outputs[std::size_t(u)]);
+  }
+  m[k::dead_units] = dead;
+  m[k::disconnected_units] = disconnected;
+  return m;
+}
+
+/// The structural measures of either kind of network.
+inline Metrics circuit_structure(const Network& net) {
+  return net.visit([](const auto& n) { return circuit_structure(n); });
 }
 
 /// Everything above of the pre-treatment subject `baseline` of a study

@@ -21,6 +21,8 @@
 #include <rewire/protocol/subject.hpp>
 
 #include <cmath>
+#include <type_traits>
+#include <variant>
 #include <vector>
 
 namespace rewire::protocol {
@@ -30,7 +32,9 @@ struct Dose {
   double l1 = 0.0, l2 = 0.0, turnover = 0.0, sparsity_change = 0.0;
 };
 
-inline Dose dose_between(const Mlp& before, const Mlp& after) {
+/// Over the layers of two networks of one kind and shape (Mlp or Rnn).
+template <class Net>
+Dose dose_between(const Net& before, const Net& after) {
   detail::require(before.num_layers() == after.num_layers(), "dose: the networks differ in depth");
   double base1 = 0, base2 = 0, diff1 = 0, diff2 = 0, alive = 0, changed = 0;
   for (std::size_t l = 0; l < before.num_layers(); ++l) {
@@ -57,9 +61,19 @@ inline Dose dose_between(const Mlp& before, const Mlp& after) {
   return dose;
 }
 
+/// The same for a subject's network (both of one kind).
+inline Dose dose_between(const Network& before, const Network& after) {
+  return before.visit([&after](const auto& b) {
+    using Net = std::decay_t<decltype(b)>;
+    const Net* a = std::get_if<Net>(&after.variant());
+    detail::require(a != nullptr, "dose: the networks are of different kinds");
+    return dose_between(b, *a);
+  });
+}
+
 /// The pre-treatment state an arm's dose is measured from.
 struct DoseReference {
-  Mlp net;
+  Network net;
   double combined = 0.0;  ///< combined-stress accuracy (%) before treatment
 };
 
@@ -73,7 +87,7 @@ inline DoseReference dose_reference(const Subject& subject, const StudyData& dat
 }
 
 /// Adds the dose metrics (metric_keys.hpp) of the change from `ref` to `after`.
-inline void add_dose_metrics(Metrics& m, const DoseReference& ref, const Mlp& after) {
+inline void add_dose_metrics(Metrics& m, const DoseReference& ref, const Network& after) {
   const Dose d = dose_between(ref.net, after);
   m[metric::dose_l1] = d.l1;
   m[metric::dose_l2] = d.l2;

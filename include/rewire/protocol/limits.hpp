@@ -28,6 +28,7 @@ inline constexpr Range kCap{0, 1, true, false};             ///< (0, 1]: 1 = no 
 inline constexpr Range kFraction{0, 1, false, false};       ///< [0, 1]: a share of pruned positions to regrow
 inline constexpr Range kPercent{0, 100, false, false};      ///< a relapse threshold (% accuracy)
 inline constexpr Range kFinite{};                           ///< a class centre's coordinate
+inline constexpr Range kAlpha{0, 1, true, false};           ///< a recurrent network's dt / tau, (0, 1]
 
 // ---- integers ----------------------------------------------------------------
 inline constexpr IntRange kEpochs{1, 100000};     ///< epochs of a training step; regrowth batches
@@ -35,6 +36,7 @@ inline constexpr IntRange kSetSize{1, 10000000};  ///< data set sizes, the mini-
 inline constexpr IntRange kWidth{1, 65536};       ///< one layer's width
 inline constexpr IntRange kCycles{0, 1000};       ///< longitudinal cycles of a study
 inline constexpr IntRange kEvery{1, 1000};        ///< a cycle selector's step
+inline constexpr IntRange kPhaseSteps{0, 10000};  ///< steps of one phase of a trial (data/tasks.hpp)
 static_assert(1000 <= kMaxCycles, "the study's cycle limit must fit the evaluation streams (stream_keys.hpp)");
 
 // ---- counts of lists ---------------------------------------------------------

@@ -7,6 +7,7 @@
 #include <rewire/data/clusters.hpp>
 #include <rewire/protocol/limits.hpp>
 #include <rewire/protocol/metric_keys.hpp>
+#include <rewire/protocol/network.hpp>
 #include <rewire/protocol/subject.hpp>
 #include <rewire/train/evaluate.hpp>
 
@@ -16,11 +17,12 @@
 
 namespace rewire::protocol {
 
-/// The data of one seed: a training set and the two test sets.
+/// The data of one seed: a training set and the two test sets, points or
+/// trials (network.hpp) as the task has them.
 struct StudyData {
-  Dataset train;     ///< training set
-  Dataset standard;  ///< test set drawn like the training set
-  Dataset clean;     ///< test set with every point on its class centre
+  TaskSet train;     ///< training set
+  TaskSet standard;  ///< test set drawn like the training set
+  TaskSet clean;     ///< test set with every point on its class centre (clean_sigma)
 };
 
 /// What "combined stress" and the stress sweep mean. The defaults are

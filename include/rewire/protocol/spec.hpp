@@ -9,6 +9,7 @@
 
 #include <rewire/core/error.hpp>
 #include <rewire/data/clusters.hpp>
+#include <rewire/data/tasks.hpp>
 #include <rewire/protocol/limits.hpp>
 #include <rewire/protocol/measure.hpp>
 #include <rewire/protocol/metric_keys.hpp>
@@ -35,6 +36,47 @@ struct DataSpec {
 
   /// The class centres the data sets are drawn around.
   ClusterCentres task_centres() const { return centres.empty() ? paper_centres() : centres; }
+};
+
+/// The tasks a study can train on: the paper's static clusters (points, for
+/// a feed-forward network) and three tasks in time (trials, for a recurrent
+/// one; data/tasks.hpp has their timing and accuracy measure).
+enum class TaskKind { clusters, clusters_over_time, memory, decision };
+
+inline const char* to_string(TaskKind k) {
+  switch (k) {
+    case TaskKind::clusters: return "clusters";
+    case TaskKind::clusters_over_time: return "clusters_over_time";
+    case TaskKind::memory: return "memory";
+    case TaskKind::decision: return "decision";
+  }
+  return "clusters";
+}
+
+/// The task and, for a task in time, its trials. The data sets' sizes and
+/// noise (`sigma`: the point's scatter, or the evidence noise of decision)
+/// are DataSpec's; the classes are the centres' (decision: 2).
+struct TaskSpec {
+  TaskKind kind = TaskKind::clusters;
+  TrialTiming timing{2, 8, 0, 4};  ///< fixation, stimulus, delay, response steps (tasks in time)
+  float step_sigma = 0.0f;         ///< clusters_over_time, memory: fresh input noise per shown step, >= 0
+  float coherence = 0.2f;          ///< decision: how much the true choice's channel leads, in [0, 1]
+
+  bool in_time() const { return kind != TaskKind::clusters; }
+};
+
+/// The kinds of network a study can train.
+enum class NetworkKind { mlp, rnn };
+
+inline const char* to_string(NetworkKind k) { return k == NetworkKind::mlp ? "mlp" : "rnn"; }
+
+/// A recurrent network's shape and dynamics (nn/rnn.hpp); its inputs and
+/// outputs follow from the task.
+struct RnnSpec {
+  Index units = 0;                   ///< recurrent units
+  float alpha = 0.2f;                ///< dt / tau, in (0, 1]
+  bool dale = false;                 ///< Dale's law on the recurrent units
+  double excitatory_fraction = 0.8;  ///< share of excitatory units under Dale's law, in [0, 1]
 };
 
 /// A temporary change of modulation under which a subject is measured
@@ -74,7 +116,10 @@ struct LongitudinalSpec {
 /// reads them from paper.toml).
 struct StudySpec {
   DataSpec data;
-  std::vector<Index> widths;   ///< layer widths, input first (at least 2)
+  TaskSpec task;                            ///< the paper's static clusters by default
+  NetworkKind network = NetworkKind::mlp;   ///< the kind of network trained
+  std::vector<Index> widths;                ///< Mlp: layer widths, input first (at least 2); Rnn: empty
+  RnnSpec rnn;                              ///< Rnn: its shape and dynamics
   std::vector<Step> baseline;  ///< from a fresh network to the shared pre-treatment state
   MeasureSpec measure;
   RelapseSpec relapse;
@@ -112,6 +157,17 @@ struct StudySpec {
     return n;
   }
 
+  /// Input channels of the task: the centres' dimension (+ 1 fixation
+  /// channel for a task in time), or 3 for decision.
+  Index task_inputs() const {
+    if (task.kind == TaskKind::decision) return 3;
+    return Index(data.task_centres().front().size()) + (task.in_time() ? 1 : 0);
+  }
+  /// Classes of the task: one per centre, or 2 for decision.
+  Index task_classes() const {
+    return task.kind == TaskKind::decision ? 2 : Index(data.task_centres().size());
+  }
+
   /// Where arm `a` is, for messages: "arms[1] (ketamine)".
   std::string arm_path(std::size_t a) const {
     return "arms[" + std::to_string(a) + "] (" + arms.at(a).name + ")";
@@ -136,9 +192,18 @@ inline std::vector<std::string> arm_metric_names(const StudySpec& spec, const Ar
   return names;
 }
 
-namespace detail {
+}  // namespace rewire::protocol
 
-using namespace rewire::detail;  // the checks of core/error.hpp
+namespace rewire::detail {
+
+using protocol::ArmSpec;
+using protocol::StudySpec;
+using protocol::TaskKind;
+using protocol::NetworkKind;
+using protocol::Step;
+using protocol::TaskSpec;
+namespace limits = protocol::limits;
+namespace metric = protocol::metric;
 
 inline std::string indexed(const std::string& key, std::size_t i) { return key + "[" + std::to_string(i) + "]"; }
 
@@ -159,17 +224,52 @@ inline void validate_centres(const ClusterCentres& centres, const std::string& k
   }
 }
 
-/// The network's first and last widths fit the task: its dimension and class count.
-inline void validate_task_shape(const StudySpec& spec) {
-  const ClusterCentres centres = spec.data.task_centres();
+/// An Mlp's first and last widths fit the task: its dimension and class count.
+inline void validate_mlp_shape(const StudySpec& spec) {
+  require_count(limits::kLayers, spec.widths.size(), "widths");
+  for (std::size_t i = 0; i < spec.widths.size(); ++i) require_in(limits::kWidth, spec.widths[i], indexed("widths", i));
   const std::string origin = spec.data.centres.empty() ? "the paper's task" : "the task of {data.centres}";
   const std::size_t last = spec.widths.size() - 1;
-  require_spec(spec.widths.front() == Index(centres.front().size()), "widths[0]",
+  require_spec(spec.widths.front() == spec.task_inputs(), "widths[0]",
                "{} = " + std::to_string(spec.widths.front()) + ": the input layer must have " +
-                   std::to_string(centres.front().size()) + " units (the dimension of " + origin + ")");
-  require_spec(spec.widths.back() == Index(centres.size()), indexed("widths", last),
+                   std::to_string(spec.task_inputs()) + " units (the dimension of " + origin + ")");
+  require_spec(spec.widths.back() == spec.task_classes(), indexed("widths", last),
                "{} = " + std::to_string(spec.widths.back()) + ": the output layer must have " +
-                   std::to_string(centres.size()) + " units (the classes of " + origin + ")");
+                   std::to_string(spec.task_classes()) + " units (the classes of " + origin + ")");
+}
+
+/// The network kind and the task fit each other; each has its own keys.
+inline void validate_network(const StudySpec& spec) {
+  const bool rnn = spec.network == NetworkKind::rnn;
+  require_spec(rnn == spec.task.in_time(), "task.kind",
+               "{} = " + std::string(to_string(spec.task.kind)) +
+                   (rnn ? " is the static task of a feed-forward network: a recurrent one ({network} = rnn) needs "
+                          "clusters_over_time, memory or decision"
+                        : " is a task in time: it needs a recurrent network ({network} = rnn)"));
+  if (!rnn) return validate_mlp_shape(spec);
+  require_spec(spec.widths.empty(), "widths",
+               "{} has no effect with {network} = rnn (its size is {rnn.units}; inputs and outputs follow the task)");
+  require_in(limits::kWidth, spec.rnn.units, "rnn.units");
+  require_in(limits::kAlpha, spec.rnn.alpha, "rnn.alpha");
+  require_in(limits::kFraction, spec.rnn.excitatory_fraction, "rnn.excitatory_fraction");
+}
+
+/// A task in time: its timing, noise and difficulty.
+inline void validate_task(const StudySpec& spec) {
+  const TaskSpec& t = spec.task;
+  if (!t.in_time()) return;
+  const TrialTiming& tm = t.timing;
+  require_in(limits::kPhaseSteps, tm.fixation, "task.timing.fixation");
+  require_in(IntRange{1, limits::kPhaseSteps.hi}, tm.stimulus, "task.timing.stimulus");
+  require_in(limits::kPhaseSteps, tm.delay, "task.timing.delay");
+  require_in(IntRange{1, limits::kPhaseSteps.hi}, tm.response, "task.timing.response");
+  require_spec(t.kind != TaskKind::clusters_over_time || tm.delay == 0, "task.timing.delay",
+               "{} = " + std::to_string(tm.delay) +
+                   ": clusters_over_time shows the point until the answer; a delay needs {task.kind} = memory");
+  require_in(limits::kNonNegative, t.step_sigma, "task.step_sigma");
+  require_in(limits::kFraction, t.coherence, "task.coherence");
+  require_spec(t.kind != TaskKind::decision || spec.data.centres.empty(), "data.centres",
+               "{} has no effect with {task.kind} = decision (two evidence channels, two classes)");
 }
 
 /// A name of an arm or probe (limits::kNameRule), unique among `others`.
@@ -220,7 +320,9 @@ inline void validate_arm(const StudySpec& spec, const ArmSpec& arm) {
                        ", which the arm records already: choose another name");
 }
 
-}  // namespace detail
+}  // namespace rewire::detail
+
+namespace rewire::protocol {
 
 inline void StudySpec::validate_baseline() const {
   detail::require_in(limits::kSetSize, data.train_size, "data.train_size");
@@ -230,9 +332,8 @@ inline void StudySpec::validate_baseline() const {
   detail::require_in(limits::kNonNegative, data.clean_sigma, "data.clean_sigma");
   detail::require_in(limits::kSetSize, data.batch_size, "data.batch_size");
   if (!data.centres.empty()) detail::validate_centres(data.centres, "data.centres");
-  detail::require_count(limits::kLayers, widths.size(), "widths");
-  for (std::size_t i = 0; i < widths.size(); ++i) detail::require_in(limits::kWidth, widths[i], detail::indexed("widths", i));
-  detail::validate_task_shape(*this);
+  detail::validate_task(*this);
+  detail::validate_network(*this);
   detail::validate_steps(baseline, "baseline");
 }
 

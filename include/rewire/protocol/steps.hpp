@@ -36,7 +36,7 @@ namespace rewire::protocol {
 
 /// What a step may use besides its subject.
 struct StepInputs {
-  const Dataset& train_set;       ///< training data
+  const TaskSet& train_set;       ///< training data (points or trials, as the subject's network takes)
   Index batch_size;               ///< mini-batch size of training and regrowth
   const EpochCallback& on_epoch;  ///< called after every training epoch
 };
@@ -96,7 +96,11 @@ struct Train {
     return std::string(name) + "(" + std::to_string(epochs) + ", lr " + detail::short_number(lr) + ")";
   }
   TrainStatus apply(Subject& subject, const StepInputs& in) const {
-    return train(subject.net, in.train_set, {epochs, lr, in.batch_size}, subject.shuffle, in.on_epoch).status;
+    return with_data(subject.net, in.train_set,
+                     [&](auto& net, const auto& data) {
+                       return train(net, data, {epochs, lr, in.batch_size}, subject.shuffle, in.on_epoch);
+                     })
+        .status;
   }
 };
 
@@ -118,8 +122,11 @@ struct TrainWithStress {
            detail::short_number(sigma0) + ")";
   }
   TrainStatus apply(Subject& subject, const StepInputs& in) const {
-    return train_with_stress(subject.net, in.train_set, {epochs, lr, in.batch_size}, sigma0, subject.shuffle,
-                             subject.train_noise, in.on_epoch)
+    return with_data(subject.net, in.train_set,
+                     [&](auto& net, const auto& data) {
+                       return train_with_stress(net, data, {epochs, lr, in.batch_size}, sigma0, subject.shuffle,
+                                                subject.train_noise, in.on_epoch);
+                     })
         .status;
   }
 };
@@ -144,8 +151,11 @@ struct TrainWithNoise {
   }
   TrainStatus apply(Subject& subject, const StepInputs& in) const {
     const float s = sigma;
-    return train_scheduled(subject.net, in.train_set, {epochs, lr, in.batch_size}, [s](int, int) { return s; },
-                           subject.shuffle, &subject.train_noise, in.on_epoch)
+    return with_data(subject.net, in.train_set,
+                     [&](auto& net, const auto& data) {
+                       return train_scheduled(net, data, {epochs, lr, in.batch_size}, [s](int, int) { return s; },
+                                              subject.shuffle, &subject.train_noise, in.on_epoch);
+                     })
         .status;
   }
 };
@@ -170,7 +180,9 @@ struct Regrow {
   TrainStatus apply(Subject& subject, const StepInputs& in) const {
     RegrowOptions o = options;
     o.batch_size = in.batch_size;
-    regrow_by_gradient(subject.net, in.train_set, o, subject.shuffle, subject.regrow_values);
+    with_data(subject.net, in.train_set, [&](auto& net, const auto& data) {
+      regrow_by_gradient(net, data, o, subject.shuffle, subject.regrow_values);
+    });
     return TrainStatus::ok;
   }
 };
@@ -230,7 +242,7 @@ struct PruneTo {
   void scale_epochs(double) {}
   std::string describe() const { return std::string(name) + "(" + detail::short_number(target) + ")"; }
   TrainStatus apply(Subject& subject, const StepInputs&) const {
-    prune_to(subject.net, target, scope);
+    subject.net.visit([this](auto& net) { prune_to(net, target, scope); });
     return TrainStatus::ok;
   }
 };
@@ -253,7 +265,8 @@ struct PruneRemaining {
     return std::string(name) + "(" + detail::short_number(fraction) + ", cap " + detail::short_number(cap) + ")";
   }
   TrainStatus apply(Subject& subject, const StepInputs&) const {
-    prune_to(subject.net, sparsity_after_removing(subject.net.sparsity(), fraction, cap), scope);
+    const double to = sparsity_after_removing(subject.net.sparsity(), fraction, cap);
+    subject.net.visit([&](auto& net) { prune_to(net, to, scope); });
     return TrainStatus::ok;
   }
 };
@@ -315,7 +328,7 @@ inline void scale_epochs(Step& step, double factor) {
 /// `on_epoch` is called after every training epoch. Returns the training
 /// status (ok for steps that do not train); a diverged one also sets
 /// `subject.diverged`.
-inline TrainStatus apply(Subject& subject, const Step& step, const Dataset& train_set, Index batch_size,
+inline TrainStatus apply(Subject& subject, const Step& step, const TaskSet& train_set, Index batch_size,
                          const EpochCallback& on_epoch = {}) {
   validate(step);
   const StepInputs inputs{train_set, batch_size, on_epoch};

@@ -42,6 +42,33 @@ inline StudyData make_study_data(const DataSpec& spec, std::uint64_t seed) {
           make_gaussian_clusters(spec.clean_size, spec.clean_sigma, clean_rng, centres)};
 }
 
+/// The seed's data sets for the study's task: points (make_study_data
+/// above) or, for a task in time, trials drawn from the same streams with
+/// the same sizes and noise levels (data/tasks.hpp).
+inline StudyData make_study_data(const StudySpec& spec, std::uint64_t seed) {
+  if (!spec.task.in_time()) return make_study_data(spec.data, seed);
+  const DataSpec& d = spec.data;
+  const TaskSpec& t = spec.task;
+  const auto trials = [&](Index n, float sigma, std::uint64_t offset) {
+    Rng rng(stream_key(data_stream_seed(seed, offset), Purpose::data));
+    const ClusterTaskSpec clusters{t.timing, t.step_sigma, d.centres};
+    switch (t.kind) {
+      case TaskKind::memory: return make_memory_trials(n, sigma, clusters, rng);
+      case TaskKind::decision: return make_decision_trials(n, sigma, DecisionTaskSpec{t.timing, t.coherence}, rng);
+      default: return make_cluster_trials(n, sigma, clusters, rng);
+    }
+  };
+  return {trials(d.train_size, d.sigma, kTrainDataOffset), trials(d.standard_size, d.sigma, kStandardDataOffset),
+          trials(d.clean_size, d.clean_sigma, kCleanDataOffset)};
+}
+
+/// A fresh network of the study's kind and shape (not initialised).
+inline Network make_network(const StudySpec& spec) {
+  if (spec.network == NetworkKind::mlp) return Mlp(spec.widths);
+  const RnnSpec& r = spec.rnn;
+  return Rnn(spec.task_inputs(), r.units, spec.task_classes(), RnnOptions{r.alpha, r.dale, r.excitatory_fraction});
+}
+
 /// Builds and initialises the network, then applies the baseline steps.
 /// The result (kBaselineLineage) is the shared pre-treatment state of every
 /// arm; its `diverged` says whether some baseline training met a non-finite
@@ -50,7 +77,7 @@ inline Subject run_baseline(const StudySpec& spec, const StudyData& data, std::u
                             const EpochCallback& on_epoch = {}) {
   spec.validate_baseline();  // unset or impossible values fail here, by name
   const ScopedFlushDenormals float_mode(spec.flush_denormals);
-  Mlp net(spec.widths);
+  Network net = make_network(spec);
   Rng init(stream_key(seed, Purpose::init));
   net.init(init);
   Subject subject(std::move(net), seed, kBaselineLineage);

@@ -2,7 +2,7 @@
 // random streams that belong to it alone.
 #pragma once
 
-#include <rewire/nn/mlp.hpp>
+#include <rewire/protocol/network.hpp>
 #include <rewire/protocol/stream_keys.hpp>
 #include <rewire/random/noise_source.hpp>
 #include <rewire/random/rng.hpp>
@@ -17,7 +17,7 @@ namespace rewire::protocol {
 /// for a relapse test), so no two ever share a stream and none depends on
 /// the order in which the others run.
 struct Subject {
-  Mlp net;
+  Network net;  ///< feed-forward or recurrent (network.hpp)
   std::uint64_t seed = 0;
   std::uint64_t lineage = 0;
   Rng shuffle;              // mini-batch order
@@ -27,7 +27,7 @@ struct Subject {
   /// met a non-finite loss (set by apply()): its measurements are suspect.
   bool diverged = false;
 
-  Subject(Mlp network, std::uint64_t seed_, std::uint64_t lineage_)
+  Subject(Network network, std::uint64_t seed_, std::uint64_t lineage_)
       : net(std::move(network)),
         seed(seed_),
         lineage(lineage_),

@@ -1,0 +1,53 @@
+# recurrent.cmake - a recurrent study (tiny_recurrent.toml: a 12-unit rate
+# RNN with Dale's law on clusters over time) through every way the program
+# runs a study (chronic_stress.recurrent):
+#
+#   cmake -DEXE=<chronic_stress> -DCHECK=<chronic_stress_check> -DRNN=<tiny_recurrent.toml>
+#         -DWORK=<dir> [-DMPIEXEC=<mpirun> -DMPI_EXE=<chronic_stress_mpi>] -P recurrent.cmake
+#
+# 2 threads is the reference; 1 thread, two shards merged and (with MPI) 2
+# ranks must give exactly its output (chronic_stress_check same: summary.json
+# apart from timing, every seed file apart from its seconds, results.csv),
+# and its files must be complete and consistent (chronic_stress_check
+# outputs). Then an arm resumes from the checkpoints of a recurrent network:
+# the seed file is removed but the arms' last checkpoints are kept, and the
+# rerun says it resumes and gives the reference's output again.
+file(REMOVE_RECURSE "${WORK}")
+set(common --config "${RNN}" --seeds 2 -q)
+
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "exit status ${rc}: ${ARGN}\n${out}\n${err}")
+  endif()
+  set(err "${err}" PARENT_SCOPE)
+endfunction()
+
+run("${EXE}" ${common} --threads 2 --out "${WORK}/reference" --keep-checkpoints)
+run("${EXE}" ${common} --threads 1 --out "${WORK}/one_thread")
+run("${CHECK}" outputs "${WORK}/one_thread")  # (the reference keeps its checkpoints)
+run("${CHECK}" same "${WORK}/reference" "${WORK}/one_thread")
+run("${EXE}" ${common} --threads 1 --shard 0/2 --out "${WORK}/s0")
+run("${EXE}" ${common} --threads 1 --shard 1/2 --out "${WORK}/s1")
+run("${EXE}" merge --out "${WORK}/merged" "${WORK}/s0" "${WORK}/s1" -q)
+run("${CHECK}" same "${WORK}/reference" "${WORK}/merged")
+if(DEFINED MPI_EXE AND NOT MPI_EXE STREQUAL "")
+  run("${MPIEXEC}" -np 2 --allow-run-as-root --oversubscribe "${MPI_EXE}" ${common} --threads 1 --out "${WORK}/mpi")
+  run("${CHECK}" same "${WORK}/reference" "${WORK}/mpi")
+endif()
+
+# Resume from the recurrent networks' checkpoints: keep each arm's state
+# after cycle 1 (the last cycle's files go, so there is work left), drop the
+# seed file.
+file(COPY "${WORK}/reference/" DESTINATION "${WORK}/resumed")
+file(REMOVE "${WORK}/resumed/seeds/seed-001.json" "${WORK}/resumed/summary.json")
+file(GLOB last "${WORK}/resumed/checkpoints/seed-001/*/cycle-002.npz")
+if(last STREQUAL "")
+  message(FATAL_ERROR "no checkpoint of cycle 2 was kept under ${WORK}/resumed/checkpoints/seed-001")
+endif()
+file(REMOVE ${last})
+run("${EXE}" --config "${RNN}" --seeds 2 --threads 2 --out "${WORK}/resumed")
+if(NOT err MATCHES "seed 1, arm plain: resuming from its checkpoint after cycle 1")
+  message(FATAL_ERROR "the rerun did not resume arm plain of seed 1 from its checkpoint:\n${err}")
+endif()
+run("${CHECK}" same "${WORK}/reference" "${WORK}/resumed")
