@@ -48,11 +48,13 @@ class StudyResult:
         self._csv = raw["results_csv"]
 
     def results_csv(self):
-        """The text of results.csv: one row per (seed, arm, metric) value."""
+        """The text of results.csv: one row per (seed, arm, metric) value, with the
+        seed's covariates (baseline.<measure>, cohort.<key>) as columns."""
         return self._csv
 
     def to_dataframe(self):
-        """results.csv as a pandas DataFrame (needs pandas)."""
+        """results.csv as a pandas DataFrame (needs pandas): one column per
+        covariate of the seed (baseline.<measure>, and cohort.<key> of a cohort)."""
         import io
 
         import pandas

@@ -122,7 +122,7 @@ Message Agent::execute(const Message& task) const {
     if (task.job < 0 || std::size_t(task.job) >= plan_.studies.size())
       throw std::runtime_error("no study " + std::to_string(task.job));
     const PlannedStudy& study = plan_.studies[std::size_t(task.job)];
-    const StudySpec& spec = study.spec();
+    const StudySpec& spec = study.spec(task.seed);
     const StudyData data = make_study_data(spec, task.seed);
     if (task.arm < 0) {
       const Subject depressed = run_baseline(spec, data, task.seed, on_epoch);

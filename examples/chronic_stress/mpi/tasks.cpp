@@ -55,7 +55,7 @@ class Coordinator {
   void save(SeedInFlight& s);
   void fail(SeedInFlight& s, int rank, int arm, const std::string& what);
   void retire(int rank);
-  const rewire::protocol::StudySpec& spec(const SeedInFlight& s) const { return plan_.studies[s.study].spec(); }
+  const rewire::protocol::StudySpec& spec(const SeedInFlight& s) const { return plan_.studies[s.study].spec(s.seed); }
   std::string progress() const {
     return "tasks " + std::to_string(tasks_done_) + "/" + std::to_string(report_.tasks_total) + " done";
   }

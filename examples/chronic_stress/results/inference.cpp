@@ -19,9 +19,10 @@ namespace rs = rewire::stats;
 namespace metric = rewire::protocol::metric;
 using rewire::protocol::StudySpec;
 
-const std::vector<std::string>& regression_covariates() {
+std::vector<std::string> regression_covariates(const StudySpec& spec) {
   namespace k = rewire::protocol::circuit_key;
-  static const std::vector<std::string> names{k::combined, k::dead_units};
+  std::vector<std::string> names{std::string("baseline.") + k::combined, std::string("baseline.") + k::dead_units};
+  for (const auto& c : spec.cohort) names.push_back("cohort." + c.key);
   return names;
 }
 
@@ -44,9 +45,9 @@ std::vector<std::pair<double*, double*>> holm_family(ClinicalSummary& c) {
 namespace detail {
 namespace {
 
-// Seed `i` has a finite value of every regression covariate.
-bool has_covariates(const Covariates& x, std::size_t i) {
-  for (const auto& name : regression_covariates()) {
+// Seed `i` has a finite value of every covariate `names`.
+bool has_covariates(const Covariates& x, const std::vector<std::string>& names, std::size_t i) {
+  for (const auto& name : names) {
     const auto it = x.find(name);
     if (it == x.end() || i >= it->second.size() || !std::isfinite(it->second[i])) return false;
   }
@@ -54,8 +55,7 @@ bool has_covariates(const Covariates& x, std::size_t i) {
 }
 
 // (seeds, covariates): row r holds the covariates of seed seeds[r].
-Eigen::MatrixXd design(const Covariates& x, const std::vector<std::size_t>& seeds) {
-  const auto& names = regression_covariates();
+Eigen::MatrixXd design(const Covariates& x, const std::vector<std::string>& names, const std::vector<std::size_t>& seeds) {
   Eigen::MatrixXd X(Eigen::Index(seeds.size()), Eigen::Index(names.size()));
   for (std::size_t r = 0; r < seeds.size(); ++r)
     for (std::size_t j = 0; j < names.size(); ++j) X(Eigen::Index(r), Eigen::Index(j)) = x.at(names[j])[seeds[r]];
@@ -89,10 +89,9 @@ EquivalenceSummary equivalence_of(const std::vector<double>& a, const std::vecto
 
 }  // namespace
 
-void add_regressions(ClinicalSummary& out, const std::map<std::string, SeedOutcomes>& outcomes,
+void add_regressions(ClinicalSummary& out, const StudySpec& spec, const std::map<std::string, SeedOutcomes>& outcomes,
                      const Covariates& covariates) {
-  std::vector<std::string> terms;
-  for (const auto& name : regression_covariates()) terms.push_back("baseline." + name);
+  const std::vector<std::string> terms = regression_covariates(spec);
   std::vector<std::string> logistic_terms{"(intercept)"};
   logistic_terms.insert(logistic_terms.end(), terms.begin(), terms.end());
   for (const auto& [arm, per_seed] : outcomes) {
@@ -100,20 +99,20 @@ void add_regressions(ClinicalSummary& out, const std::map<std::string, SeedOutco
     std::vector<rs::TimeToEvent> responders;
     std::vector<std::size_t> rows;
     for (const rs::TimeToEvent& t : responder_times(per_seed))
-      if (has_covariates(covariates, std::size_t(t.stratum))) {
+      if (has_covariates(covariates, terms, std::size_t(t.stratum))) {
         responders.push_back(t);
         rows.push_back(std::size_t(t.stratum));
       }
-    out.cox[arm] = summary_of(rs::fit_cox(responders, design(covariates, rows)), terms);
+    out.cox[arm] = summary_of(rs::fit_cox(responders, design(covariates, terms, rows)), terms);
     // Non-response (1) against response (0) of every classified seed.
     std::vector<int> non_response;
     rows.clear();
     for (std::size_t i = 0; i < per_seed.size(); ++i)
-      if (per_seed[i] && has_covariates(covariates, i)) {
+      if (per_seed[i] && has_covariates(covariates, terms, i)) {
         non_response.push_back(per_seed[i]->responder ? 0 : 1);
         rows.push_back(i);
       }
-    out.logistic[arm] = summary_of(rs::fit_logistic(non_response, design(covariates, rows)), logistic_terms);
+    out.logistic[arm] = summary_of(rs::fit_logistic(non_response, design(covariates, terms, rows)), logistic_terms);
   }
 }
 

@@ -36,8 +36,9 @@ std::vector<double> at_cycle(const ArmSeries& s, std::size_t c);
 // ---- inference.cpp -------------------------------------------------------------
 
 /// cox.<arm> and logistic.<arm> of every arm in `outcomes` (the follow-up
-/// arms) on regression_covariates().
-void add_regressions(ClinicalSummary& out, const std::map<std::string, SeedOutcomes>& outcomes,
+/// arms) on regression_covariates(spec).
+void add_regressions(ClinicalSummary& out, const rewire::protocol::StudySpec& spec,
+                     const std::map<std::string, SeedOutcomes>& outcomes,
                      const Covariates& covariates);
 
 /// equivalence.<A>.<B>.<metric> of every pair of arms (final_accuracy: both

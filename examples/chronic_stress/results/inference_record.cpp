@@ -234,8 +234,7 @@ std::string inference_mismatch(const ClinicalSummary& c, const rewire::protocol:
       if (spec.arms[a].follow_up && spec.arms[b].follow_up) follow_pairs.insert({spec.arms[a].name, spec.arms[b].name});
     }
   }
-  std::vector<std::string> terms;
-  for (const auto& name : regression_covariates()) terms.push_back("baseline." + name);
+  const std::vector<std::string> terms = regression_covariates(spec);
   std::vector<std::string> logistic_terms{"(intercept)"};
   logistic_terms.insert(logistic_terms.end(), terms.begin(), terms.end());
   for (const auto& why : {pairs_mismatch(c.logrank, follow_pairs, "logrank"),

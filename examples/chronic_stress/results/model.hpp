@@ -61,13 +61,16 @@ struct SeedRecord {
   /// The circuit measures of the pre-treatment network (rewire/protocol/
   /// circuit.hpp): the seed's covariates, shared by every arm.
   std::map<std::string, Value> baseline;
+  /// The values the seed drew of the configuration's [cohort] keys (key ->
+  /// value; empty without a cohort): covariates too.
+  std::map<std::string, double> cohort;
   std::map<std::string, ArmRecord> arms;
 };
 
 /// The record of a freshly computed seed (library version: this build's):
-/// `baseline` from measure_baseline, one result per arm.
+/// `baseline` from measure_baseline, `cohort` the seed's draws, one result per arm.
 SeedRecord seed_record(std::uint64_t seed, const std::string& config_hash, double seconds,
-                       const rewire::protocol::Metrics& baseline,
+                       const rewire::protocol::Metrics& baseline, const std::map<std::string, double>& cohort,
                        const std::vector<rewire::protocol::ArmResult>& arms);
 
 /// The record as JSON, with "checksum" (seed_checksum) last.
@@ -82,7 +85,8 @@ std::string seed_checksum(const nlohmann::json& doc);
 std::string checksum_mismatch(const nlohmann::json& doc);
 
 /// Why `record` cannot stand for `seed` of a run of `spec` (config hash,
-/// library version): wrong seed, hash or version; a baseline measure, an
+/// library version): wrong seed, hash or version; a cohort key missing or
+/// not of this configuration; a baseline measure, an
 /// arm or a metric missing or not of this configuration; null in an arm
 /// that did not diverge (or in the baseline while some arm did not); a
 /// cycle series of the wrong length. "" if it can.

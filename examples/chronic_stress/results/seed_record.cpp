@@ -124,8 +124,9 @@ std::string arm_mismatch(const ArmRecord& a, const StudySpec& spec, const ArmSpe
 }  // namespace
 
 SeedRecord seed_record(std::uint64_t seed, const std::string& config_hash, double seconds,
-                       const rewire::protocol::Metrics& baseline, const std::vector<ArmResult>& arms) {
-  SeedRecord r{seed, config_hash, rewire::version, std::round(seconds * 1000.0) / 1000.0, {}, {}};
+                       const rewire::protocol::Metrics& baseline, const std::map<std::string, double>& cohort,
+                       const std::vector<ArmResult>& arms) {
+  SeedRecord r{seed, config_hash, rewire::version, std::round(seconds * 1000.0) / 1000.0, {}, cohort, {}};
   for (const auto& [name, v] : baseline) r.baseline[name] = finite_or_null(v);
   for (const auto& result : arms) {
     ArmRecord& a = r.arms[result.arm];
@@ -140,6 +141,8 @@ SeedRecord seed_record(std::uint64_t seed, const std::string& config_hash, doubl
 json to_json(const SeedRecord& r) {
   json baseline = json::object();
   for (const auto& [m, v] : r.baseline) baseline[m] = value_json(v);
+  json cohort = json::object();  // only a cohort's seeds have one
+  for (const auto& [k, v] : r.cohort) cohort[k] = v;
   json arms = json::object();
   for (const auto& [name, a] : r.arms) {
     json metrics = json::object();
@@ -156,6 +159,7 @@ json to_json(const SeedRecord& r) {
   json doc = {{"schema", kSeedSchema},       {"seed", r.seed},       {"config_hash", r.config_hash},
               {"library_version", r.library_version}, {"seconds", r.seconds}, {"baseline", baseline},
               {"arms", arms}};
+  if (!cohort.empty()) doc["cohort"] = cohort;
   doc["checksum"] = seed_checksum(doc);
   return doc;
 }
@@ -175,6 +179,9 @@ SeedRecord seed_from_json(const json& doc) {
                       kSeedSchema + "\"");
   json fields = doc;  // the checksum is optional and checked by seed_file_mismatch
   fields.erase("checksum");
+  const bool has_cohort = fields.contains("cohort");  // optional: a cohort's seeds only
+  const json cohort = has_cohort ? fields["cohort"] : json::object();
+  fields.erase("cohort");
   object(fields, "", {"schema", "seed", "config_hash", "library_version", "seconds", "baseline", "arms"});
   SeedRecord r;
   r.seed = count(doc.at("seed"), "seed");
@@ -182,6 +189,9 @@ SeedRecord seed_from_json(const json& doc) {
   r.library_version = string(doc.at("library_version"), "library_version");
   r.seconds = number(doc.at("seconds"), "seconds");
   if (!(r.seconds >= 0)) bad("seconds", "is negative");
+  if (has_cohort && (!cohort.is_object() || cohort.empty()))
+    bad("cohort", "is not an object of cohort keys and their values");
+  for (const auto& [key, v] : cohort.items()) r.cohort[key] = number(v, "cohort." + shown(key));
   for (const auto& [name, v] : named_object(doc.at("baseline"), "baseline").items())
     r.baseline[name] = value(v, "baseline." + name);
   for (const auto& [name, a] : named_object(doc.at("arms"), "arms").items()) r.arms[name] = arm_from(a, "arms." + name);
@@ -216,6 +226,9 @@ std::string seed_mismatch(const SeedRecord& r, std::uint64_t seed, const std::st
     if (it == r.arms.end()) return "arms." + arm.name + " is missing";
     if (auto why = arm_mismatch(it->second, spec, arm); !why.empty()) return why;
   }
+  if (r.cohort.size() != spec.cohort.size() ||
+      !std::all_of(spec.cohort.begin(), spec.cohort.end(), [&](const auto& c) { return r.cohort.count(c.key) > 0; }))
+    return "cohort does not hold exactly the configuration's cohort keys";
   return baseline_mismatch(r, spec);
 }
 

@@ -192,7 +192,7 @@ ClinicalSummary clinical_statistics(const StudySpec& spec, const std::map<std::s
         out.paired[A][B][m] = {d.mean, d.ci.lo, d.ci.hi, d.n};
       }
     }
-  detail::add_regressions(out, outcomes, covariates);
+  detail::add_regressions(out, spec, outcomes, covariates);
   detail::add_equivalence(out, spec, series);
   detail::adjust_holm(out);
   return out;

@@ -98,12 +98,13 @@ struct RegressionSummary {
   std::size_t events = 0;  ///< Cox: relapses; logistic: non-responders
 };
 
-/// The terms of the regressions: baseline measures, in this order. Two
-/// covariates for about ten seeds (one covariate per 5-10 events is the
-/// usual limit of a Wald fit): the pre-treatment combined accuracy (how
-/// well the pruned network works under stress) and its dead units (how
-/// much of its structure pruning cut off).
-const std::vector<std::string>& regression_covariates();
+/// The terms of the regressions, in this order: two baseline measures,
+/// "baseline.combined" (how well the pruned network works under stress)
+/// and "baseline.dead_units" (how much of its structure pruning cut off),
+/// then "cohort.<key>" for every [cohort] key of `spec`. Two covariates by
+/// default for about ten seeds: one covariate per 5-10 events is the usual
+/// limit of a Wald fit.
+std::vector<std::string> regression_covariates(const rewire::protocol::StudySpec& spec);
 
 /// TOST of a paired difference of arm A - arm B against +-margin
 /// (rewire/stats/equivalence.hpp); `ci` is its 90 % interval.
@@ -149,15 +150,15 @@ struct ArmSeries {
   std::vector<std::vector<double>> accuracy;  ///< per seed, cycles 0..C (follow-up arms)
 };
 
-/// The seeds' baseline measures: measure -> one value per seed, in seed
-/// order (NaN = null).
+/// The seeds' covariates: "baseline.<measure>" and "cohort.<key>" -> one
+/// value per seed, in seed order (NaN = null).
 using Covariates = std::map<std::string, std::vector<double>>;
 
 /// The clinical statistics of a run from its per-seed values (arms in
 /// configuration order). `arm_stats` are the arm's metric statistics
 /// (summary arms.<arm>), from which the dose entries l1 .. sparsity_change
 /// are taken as they are; `covariates` are the regressions' (every
-/// regression_covariates() entry, one value per seed).
+/// regression_covariates(spec) entry, one value per seed).
 ClinicalSummary clinical_statistics(const rewire::protocol::StudySpec& spec,
                                     const std::map<std::string, ArmSeries>& series,
                                     const std::map<std::string, std::map<std::string, Stat>>& arm_stats,

@@ -141,6 +141,8 @@ void check_outputs(const fs::path& dir, bool paper_trajectory) {
     const auto record = read_seed_file(seed_path(dir, seed), seed, hash, rewire::version, spec, why);
     check(record.has_value(), "seed file " + std::to_string(seed) + " is valid: " + why);
     if (record) seeds.push_back(*record);
+    // A cohort's seed holds its own draws (none without a cohort).
+    if (record) check(record->cohort == cohort_patient(spec, seed).values, "seed " + std::to_string(seed) + "'s cohort values");
   }
   check(summary_mismatch(summary_from_json(summary), spec).empty(), "the summary fits its configuration");
   if (failures) return;  // the rest would only repeat the problem
@@ -151,7 +153,7 @@ void check_outputs(const fs::path& dir, bool paper_trajectory) {
                summary.at("wall_seconds").get<double>()};
   check(to_json(summarize(spec, seeds, info)) == summary, "summary.json equals the summary of its seed files");
   const std::string csv = rewire::io::read_file(dir / "results.csv");
-  check(csv.rfind("seed,arm,metric,cycle,value\n", 0) == 0, "results.csv header");
+  check(csv.rfind("seed,arm,metric,cycle,value,baseline.", 0) == 0, "results.csv header");
   check(csv == results_csv(spec, seeds), "results.csv equals the rows of the seed files");
 
   const std::size_t n = seeds.size(), points = std::size_t(spec.longitudinal.cycles) + 1;

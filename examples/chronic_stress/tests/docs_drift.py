@@ -101,7 +101,7 @@ def check_options(readme, programs):
 # Object keys that are names (of arms, metrics, ...), per file: the parent
 # path (with placeholders) -> the placeholder its keys become.
 NAMES = {
-    "seed": {"baseline": "<measure>", "arms": "<arm>", "arms.<arm>.metrics": "<metric>"},
+    "seed": {"baseline": "<measure>", "cohort": "<key>", "arms": "<arm>", "arms.<arm>.metrics": "<metric>"},
     "summary": {"baseline": "<measure>", "arms": "<arm>", "arms.<arm>": "<metric>", "longitudinal": "<arm>",
                 "diverged": "<arm>", "outcomes": "<arm>", "survival": "<arm>", "logrank": "<A>", "logrank.<A>": "<B>",
                 "logrank_stratified": "<A>", "logrank_stratified.<A>": "<B>", "paired": "<A>", "paired.<A>": "<B>",
@@ -200,7 +200,11 @@ def check_schema(schema_md, exe, tiny, work):
     work.mkdir(parents=True)
     tiny_text = pathlib.Path(tiny).read_text(encoding="utf-8")
     arms = set(re.findall(r'^name = "([^"]+)"', tiny_text, re.M))
-    run(exe, "--config", tiny, "--seeds", "2", "--out", str(work / "run"), "--keep-checkpoints")
+    # The run is a cohort (its seed files then have `cohort`).
+    cohort = work / "cohort.toml"
+    cohort.write_text(tiny_text + '\n[cohort]\n"longitudinal.remove_fraction" = '
+                      '{ distribution = "uniform", low = 0.1, high = 0.2 }\n', encoding="utf-8")
+    run(exe, "--config", str(cohort), "--seeds", "2", "--out", str(work / "run"), "--keep-checkpoints")
     run(exe, "--config", tiny, "--seeds", "2", "--out", str(work / "shard"), "--shard", "0/2", "--no-report")
     sweep = work / "sweep.toml"
     sweep.write_text(tiny_text + '\n[sweep]\n"longitudinal.remove_fraction" = [0.1, 0.2]\n', encoding="utf-8")

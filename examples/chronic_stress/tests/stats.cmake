@@ -168,10 +168,19 @@ endif()
 
 # results.csv: a null value is an empty field; values in their shortest form.
 file(READ "${out}/results.csv" csv)
-# The baseline measures: an empty arm, the measure as in the seed file.
-foreach(row "2,treated,off_extreme,,\n" "1,treated,combined,1,79\n" "0,treated,sparsity,2,95.95\n"
-            "1,treated,relapse_drop,,0.5\n" "0,untreated,stress_1.0,,27\n" "1,,baseline.combined,,25\n"
-            "2,,baseline.dead_units.hidden1,,3\n")
+# Every row ends with its seed's covariates, one column per baseline measure
+# (in name order), as in the seed file.
+set(header "seed,arm,metric,cycle,value,baseline.clean,baseline.combined,baseline.dead_units,")
+string(APPEND header "baseline.dead_units.hidden1,baseline.disconnected_units,baseline.path_share,baseline.standard,")
+string(APPEND header "baseline.surviving_weights,baseline.surviving_weights.layer1,")
+string(APPEND header "baseline.surviving_weights.layer2,baseline.weight_l1,baseline.weight_l2\n")
+string(FIND "${csv}" "${header}" pos)
+if(NOT pos EQUAL 0)
+  message(FATAL_ERROR "results.csv does not start with the header '${header}'")
+endif()
+set(seed1 ",42,25,3,3,4,10,27,4.5,6.25,3.125,3.5,1.25\n")
+foreach(row "2,treated,off_extreme,,," "1,treated,combined,1,79${seed1}" "0,treated,sparsity,2,95.95,"
+            "1,treated,relapse_drop,,0.5${seed1}" "0,untreated,stress_1.0,,27,")
   string(FIND "${csv}" "${row}" pos)
   if(pos EQUAL -1)
     message(FATAL_ERROR "results.csv lacks the row '${row}'")

@@ -29,6 +29,7 @@ enum class Purpose : std::uint64_t {
   noise = 4,    ///< internal (activation) noise during training
   regrow = 5,   ///< values of regrown weights
   eval = 6,     ///< noise drawn while evaluating
+  cohort = 16,  ///< a virtual patient's parameter values (protocol/cohort.hpp)
 };
 
 /// One step of SplitMix64 (Steele, Lea, Flood 2014): the standard mixer used to
