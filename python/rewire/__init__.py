@@ -59,7 +59,9 @@ class StudyResult:
 
         import pandas
 
-        return pandas.read_csv(io.StringIO(self._csv))
+        # round_trip: every value as exactly the double results.csv spells
+        # (pandas' default parser can be off by one unit in the last place).
+        return pandas.read_csv(io.StringIO(self._csv), float_precision="round_trip")
 
     def __repr__(self):
         return (f"StudyResult(seeds={len(self.seeds)}, arms={list(self.summary['arms'])}, "
