@@ -47,6 +47,8 @@
 #include <rewire/prune/regrow.hpp>
 
 #include <rewire/protocol/cell_types.hpp>
+#include <rewire/protocol/circuit.hpp>
+#include <rewire/protocol/cohort.hpp>
 #include <rewire/protocol/dose.hpp>
 #include <rewire/protocol/limits.hpp>
 #include <rewire/protocol/measure.hpp>

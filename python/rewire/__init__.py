@@ -49,16 +49,20 @@ class StudyResult:
         self._csv = raw["results_csv"]
 
     def results_csv(self):
-        """The text of results.csv: one row per (seed, arm, metric) value."""
+        """The text of results.csv: one row per (seed, arm, metric) value, with the
+        seed's covariates (baseline.<measure>, cohort.<key>) as columns."""
         return self._csv
 
     def to_dataframe(self):
-        """results.csv as a pandas DataFrame (needs pandas)."""
+        """results.csv as a pandas DataFrame (needs pandas): one column per
+        covariate of the seed (baseline.<measure>, and cohort.<key> of a cohort)."""
         import io
 
         import pandas
 
-        return pandas.read_csv(io.StringIO(self._csv))
+        # round_trip: every value as exactly the double results.csv spells
+        # (pandas' default parser can be off by one unit in the last place).
+        return pandas.read_csv(io.StringIO(self._csv), float_precision="round_trip")
 
     def __repr__(self):
         return (f"StudyResult(seeds={len(self.seeds)}, arms={list(self.summary['arms'])}, "

@@ -75,6 +75,11 @@ def test_result_object_and_dataframe(python_run, work):
     assert list(frame.columns[:3]) == ["seed", "arm", "metric"]
     assert set(frame["arm"]) == set(result.summary["arms"])
     assert len(frame) == len(result.results_csv().strip().splitlines()) - 1
+    # The seed's covariates: one column per baseline measure, the seed file's values.
+    for record in result.seeds:
+        rows = frame[frame["seed"] == record["seed"]]
+        for measure, value in record["baseline"].items():
+            assert (rows["baseline." + measure] == value).all()
     kinds = {kind for kind, _ in events}
     assert "status" in kinds and any(text.startswith("seed ") and "done" in text for _, text in events)
 

@@ -10,6 +10,7 @@
 #include <rewire/core/hash.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
@@ -149,10 +150,38 @@ std::string toml_value(const ojson& v, bool inline_only = false) {
   }
 }
 
+// A key as TOML spells it: bare, or quoted when it holds other characters
+// (a cohort's dotted key paths).
+std::string toml_key_text(const std::string& k) {
+  const bool bare = !k.empty() && std::all_of(k.begin(), k.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  });
+  return bare ? k : toml_string(k);
+}
+
 std::string toml_members(const ojson& object) {
   std::string out;
-  for (const auto& [k, v] : object.items()) out += k + " = " + toml_value(v) + "\n";
+  for (const auto& [k, v] : object.items()) out += toml_key_text(k) + " = " + toml_value(v) + "\n";
   return out;
+}
+
+// A cohort key's distribution as the [cohort] schema spells it.
+ojson distribution_json(const rewire::protocol::Distribution& d) {
+  using rewire::protocol::DistributionKind;
+  ojson j{{"distribution", rewire::protocol::to_string(d.kind)}};
+  switch (d.kind) {
+    case DistributionKind::uniform: j["low"] = d.low; j["high"] = d.high; break;
+    case DistributionKind::normal:
+      j["mean"] = d.mean;
+      j["sd"] = d.sd;
+      if (d.clipped) j["clip"] = {d.clip_lo, d.clip_hi};
+      break;
+    case DistributionKind::lognormal: j["mu"] = d.mu; j["sigma"] = d.sigma; break;
+    default:
+      j["values"] = d.values;
+      if (!d.weights.empty()) j["weights"] = d.weights;
+  }
+  return j;
 }
 
 }  // namespace
@@ -208,6 +237,11 @@ nlohmann::ordered_json config_to_json(const StudySpec& spec) {
   ojson arms = ojson::array();
   for (const auto& arm : spec.arms) arms.push_back(arm_json(arm, L.cycles));
   j["arms"] = arms;
+  if (!spec.cohort.empty()) {  // absent without one (so other configs keep their hash)
+    ojson cohort = ojson::object();
+    for (const auto& c : spec.cohort) cohort[c.key] = distribution_json(c.distribution);
+    j["cohort"] = cohort;
+  }
   return j;
 }
 

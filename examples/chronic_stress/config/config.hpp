@@ -16,7 +16,9 @@
 #include <nlohmann/json.hpp>
 
 #include <charconv>
+#include <cstdint>
 #include <cstdlib>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -64,6 +66,23 @@ PreparedStudy prepare_study(const std::string& toml_text, const std::string& sou
 
 /// config.toml's text: a comment header (not hashed) over the canonical body.
 std::string config_file_text(const PreparedStudy& study);
+
+// ---- cohorts ------------------------------------------------------------------
+// A `[cohort]` table names config keys by dotted path (as sweeps do) and,
+// for each, a distribution: every seed (a virtual patient) runs the study
+// with its own draw of those values (config/read_cohort.cpp).
+
+/// One seed's study and the values it drew (key -> value, as the study
+/// holds it: a float key keeps a float's digits).
+struct Patient {
+  rewire::protocol::StudySpec spec;  ///< without a cohort of its own
+  std::map<std::string, double> values;
+};
+
+/// The study seed `seed` runs: `spec` with the seed's draw of every cohort
+/// key set (spec itself, no values, without a cohort). `spec` must be a
+/// checked study (parse_config / prepare_study), whose cohort was checked.
+Patient cohort_patient(const rewire::protocol::StudySpec& spec, std::uint64_t seed);
 
 // ---- sweeps ------------------------------------------------------------------
 // A `[sweep]` table names config keys by dotted path (e.g.

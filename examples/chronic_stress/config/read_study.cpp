@@ -216,7 +216,8 @@ namespace {
 StudySpec read_study(std::string_view toml_text, const std::string& source, const StudySpec* paper) {
   const toml::table root = parse_toml(toml_text, source);
   Table top(root, "", source,
-            {"data", "task", "network", "baseline", "evaluation", "relapse", "longitudinal", "numerics", "arms"});
+            {"data", "task", "network", "baseline", "evaluation", "relapse", "longitudinal", "numerics", "arms",
+             "cohort"});
   StudySpec spec;
   if (paper) spec = *paper;  // baseline and arms are replaced below
   // An omitted section keeps the paper's values; paper.toml must have them
@@ -255,6 +256,7 @@ StudySpec read_study(std::string_view toml_text, const std::string& source, cons
   } catch (const SpecError& e) {
     fail_at(top, e);
   }
+  spec.cohort = read_cohort(top, spec);
   return spec;
 }
 

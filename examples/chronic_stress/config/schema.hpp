@@ -51,6 +51,10 @@ void read_evaluation(const Table& t, rewire::protocol::MeasureSpec& m, const rew
 void read_longitudinal(const Table& t, rewire::protocol::LongitudinalSpec& L,
                        const rewire::protocol::LongitudinalSpec* paper);
 
+/// The [cohort] of the top-level table, checked against the study `spec`
+/// read from the same file (read_cohort.cpp); empty without one.
+std::vector<rewire::protocol::CohortParameter> read_cohort(const Table& top, const rewire::protocol::StudySpec& spec);
+
 /// The [[arms]] of the top-level table.
 std::vector<rewire::protocol::ArmSpec> read_arms(const Table& top);
 

@@ -7,6 +7,7 @@ set(CHRONIC_STRESS_CONFIG_SOURCES
   locate.cpp
   memory_estimate.cpp
   prepare.cpp
+  read_cohort.cpp
   read_arms.cpp
   read_sections.cpp
   read_study.cpp

@@ -4,6 +4,7 @@
 #include "results/results.hpp"
 
 #include <rewire/core/gemm_blocking.hpp>
+#include <rewire/protocol/circuit.hpp>
 
 #include <stdexcept>
 
@@ -121,10 +122,11 @@ Message Agent::execute(const Message& task) const {
     if (task.job < 0 || std::size_t(task.job) >= plan_.studies.size())
       throw std::runtime_error("no study " + std::to_string(task.job));
     const PlannedStudy& study = plan_.studies[std::size_t(task.job)];
-    const StudySpec& spec = study.spec();
+    const StudySpec& spec = study.spec(task.seed);
     const StudyData data = make_study_data(spec, task.seed);
     if (task.arm < 0) {
-      r.payload = subject_bytes(run_baseline(spec, data, task.seed, on_epoch), study.hash());
+      const Subject depressed = run_baseline(spec, data, task.seed, on_epoch);
+      r.payload = baseline_bytes(depressed, rewire::protocol::measure_baseline(spec, depressed, data), study.hash());
       r.tag = kBaselineDone;
     } else {
       if (std::size_t(task.arm) >= spec.arms.size()) throw std::runtime_error("no arm " + std::to_string(task.arm));

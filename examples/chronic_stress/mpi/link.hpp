@@ -22,7 +22,7 @@ enum Tag : int {
   kRequest = 1,   ///< rank -> 0: one of my threads is free, give it a task
   kTask,          ///< 0 -> rank: run the baseline (arm < 0) or arm `arm` of `seed` of study `job` (payload: the subject's state)
   kNoMore,        ///< 0 -> rank: the answer to a request when no task is left
-  kBaselineDone,  ///< rank -> 0: payload: the pre-treatment subject's state
+  kBaselineDone,  ///< rank -> 0: payload: the pre-treatment subject's state with its measures (baseline_bytes)
   kArmDone,       ///< rank -> 0: payload: the arm's result (arm_result_text)
   kFailed,        ///< rank -> 0: the task threw; payload: the error message
   kBye,           ///< rank -> 0: this rank has finished (its last message)

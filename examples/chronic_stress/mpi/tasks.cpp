@@ -55,7 +55,7 @@ class Coordinator {
   void save(SeedInFlight& s);
   void fail(SeedInFlight& s, int rank, int arm, const std::string& what);
   void retire(int rank);
-  const rewire::protocol::StudySpec& spec(const SeedInFlight& s) const { return plan_.studies[s.study].spec(); }
+  const rewire::protocol::StudySpec& spec(const SeedInFlight& s) const { return plan_.studies[s.study].spec(s.seed); }
   std::string progress() const {
     return "tasks " + std::to_string(tasks_done_) + "/" + std::to_string(report_.tasks_total) + " done";
   }
@@ -157,6 +157,7 @@ void Coordinator::finish_task(const Message& m) {
 void Coordinator::on_baseline(SeedInFlight& s, const Message& m) {
   const auto& sp = spec(s);
   s.depressed_bytes = m.payload;
+  s.baseline = baseline_measures_from_bytes(m.payload, sp);
   s.start_arms(sp.arms.size(), m.seconds);
   s.arms_unsent = sp.arms.size();
   const std::size_t index = index_of_.at({s.study, s.seed});

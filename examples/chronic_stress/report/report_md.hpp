@@ -35,6 +35,10 @@ std::string relapse_seed_table(const RunView& run);
 // intervals, paired differences and dose.
 std::string clinical_section(const RunView& run, const FigureResult& survival_figure);
 
+// report_md_inference.cpp: paired differences per cycle, Cox and logistic
+// regressions on the covariates, equivalence tests (TOST with its margin).
+std::string inference_section(const RunView& run);
+
 /// "σ = 1.0 (high)".
 std::string stress_label(float level);
 

@@ -263,14 +263,44 @@ std::optional<ArmState> latest_arm_state(const fs::path& out_dir, const StudySpe
   return std::nullopt;
 }
 
-std::string subject_bytes(const rewire::protocol::Subject& subject, const std::string& config_hash) {
+namespace {
+
+Json subject_meta(const rewire::protocol::Subject& subject, const std::string& config_hash) {
   Json meta = Json::object();
   meta.set("kind", Json::of("chronic_stress subject"))
       .set("config_hash", Json::of(config_hash))
       .set("seed", Json::of(std::to_string(subject.seed)))
       .set("lineage", Json::of(std::to_string(subject.lineage)))
       .set("subject_diverged", Json::of(subject.diverged));
+  return meta;
+}
+
+}  // namespace
+
+std::string subject_bytes(const rewire::protocol::Subject& subject, const std::string& config_hash) {
+  return subject_checkpoint_bytes(subject, subject_meta(subject, config_hash));
+}
+
+std::string baseline_bytes(const rewire::protocol::Subject& subject, const rewire::protocol::Metrics& measures,
+                           const std::string& config_hash) {
+  Json meta = subject_meta(subject, config_hash);
+  Json m = Json::object();
+  for (const auto& [name, v] : measures) m.set(name, number(v));
+  meta.set("baseline_measures", m);
   return subject_checkpoint_bytes(subject, meta);
+}
+
+rewire::protocol::Metrics baseline_measures_from_bytes(const std::string& bytes, const StudySpec& spec) {
+  try {
+    return with_checkpoint_bytes(bytes, spec, [&](auto& c) {
+      rewire::protocol::Metrics out;
+      for (const auto& [name, v] : field(c.meta, "baseline_measures", Json::Type::object).members)
+        out[name] = number_from(v);
+      return out;
+    });
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("the baseline measures of a subject's state: ") + e.what());
+  }
 }
 
 rewire::protocol::Subject subject_from_bytes(const std::string& bytes, const StudySpec& spec, std::uint64_t seed,

@@ -50,6 +50,15 @@ std::optional<rewire::protocol::ArmState> latest_arm_state(const std::filesystem
 /// process; the arms branch from it, so it round-trips bit for bit.
 std::string subject_bytes(const rewire::protocol::Subject& subject, const std::string& config_hash);
 
+/// The same with the subject's baseline measures (measure_baseline) in the
+/// checkpoint's meta, so the pre-treatment state and what was measured of
+/// it travel together; subject_from_bytes reads it as a subject, and
+/// baseline_measures_from_bytes reads the measures (std::runtime_error if
+/// there are none).
+std::string baseline_bytes(const rewire::protocol::Subject& subject, const rewire::protocol::Metrics& measures,
+                           const std::string& config_hash);
+rewire::protocol::Metrics baseline_measures_from_bytes(const std::string& bytes, const rewire::protocol::StudySpec& spec);
+
 /// Reads subject_bytes' output and checks it belongs to `seed` under `spec`
 /// (config hash, widths). Throws std::runtime_error naming the problem.
 rewire::protocol::Subject subject_from_bytes(const std::string& bytes, const rewire::protocol::StudySpec& spec,

@@ -2,6 +2,7 @@
 #include "results/files.hpp"
 
 #include <rewire/io/files.hpp>
+#include <rewire/protocol/circuit.hpp>
 #include <rewire/protocol/metric_keys.hpp>
 #include <rewire/version.hpp>
 
@@ -97,6 +98,27 @@ Summary summarize(const StudySpec& spec, const std::vector<SeedRecord>& seeds, c
   s.threads = info.threads;
   s.wall_seconds = std::round(info.wall_seconds * 1000.0) / 1000.0;
   for (const auto& r : seeds) s.seeds.push_back(r.seed);
+  // The baseline measures: their statistics, and the regressions' covariates
+  // per seed (NaN for null).
+  Covariates covariates;
+  for (const auto& name : rewire::protocol::baseline_measure_names(spec)) {
+    std::vector<double> xs, per_seed;
+    for (const auto& r : seeds) {
+      const auto it = r.baseline.find(name);
+      const bool finite = it != r.baseline.end() && it->second;
+      per_seed.push_back(finite ? *it->second : kNaN);
+      if (finite) xs.push_back(*it->second);
+    }
+    s.baseline[name] = stats(xs, bootstrap_key(info.config_hash, "baseline." + name));
+    covariates["baseline." + name] = std::move(per_seed);
+  }
+  for (const auto& c : spec.cohort) {
+    std::vector<double>& per_seed = covariates["cohort." + c.key];
+    for (const auto& r : seeds) {
+      const auto it = r.cohort.find(c.key);
+      per_seed.push_back(it == r.cohort.end() ? kNaN : it->second);
+    }
+  }
   std::map<std::string, ArmSeries> series;
   for (const auto& arm : spec.arms) {
     std::set<std::string> names;  // the union over seeds
@@ -118,7 +140,7 @@ Summary summarize(const StudySpec& spec, const std::vector<SeedRecord>& seeds, c
     if (arm.follow_up) s.longitudinal[arm.name] = cycle_summary(spec, seeds, arm.name, info.config_hash);
     series[arm.name] = arm_series(seeds, arm.name, names);
   }
-  s.clinical = clinical_statistics(spec, series, s.arms, info.config_hash);
+  s.clinical = clinical_statistics(spec, series, s.arms, covariates, info.config_hash);
   return s;
 }
 
@@ -129,19 +151,34 @@ std::string format_number(double v) {
 }
 
 std::string results_csv(const StudySpec& spec, const std::vector<SeedRecord>& seeds) {
-  std::string out = "seed,arm,metric,cycle,value\n";
+  // The seed's covariates, one column each, repeated on every row of the seed.
+  const std::vector<std::string> measures = rewire::protocol::baseline_measure_names(spec);
+  std::string out = "seed,arm,metric,cycle,value";
+  for (const auto& m : measures) out += ",baseline." + m;
+  for (const auto& c : spec.cohort) out += ",cohort." + c.key;
+  out += "\n";
   auto value = [](const Value& v) { return v ? format_number(*v) : std::string(); };
   for (const auto& r : seeds) {
     const std::string seed = std::to_string(r.seed);
+    std::string covariates;
+    for (const auto& m : measures) {
+      const auto it = r.baseline.find(m);
+      covariates += "," + (it == r.baseline.end() ? std::string() : value(it->second));
+    }
+    for (const auto& c : spec.cohort) {
+      const auto it = r.cohort.find(c.key);
+      covariates += "," + (it == r.cohort.end() ? std::string() : format_number(it->second));
+    }
     for (const auto& arm : spec.arms) {
       const ArmRecord& a = r.arms.at(arm.name);
-      for (const auto& [k, v] : a.metrics) out += seed + "," + arm.name + "," + k + ",," + value(v) + "\n";
+      for (const auto& [k, v] : a.metrics) out += seed + "," + arm.name + "," + k + ",," + value(v) + covariates + "\n";
       if (!a.longitudinal) continue;
       // Per cycle: the combined-stress accuracy and the sparsity, under their metric names.
       for (const auto& [key, series] : {std::pair{metric::combined, &a.longitudinal->accuracy},
                                         std::pair{metric::sparsity, &a.longitudinal->sparsity}})
         for (std::size_t c = 0; c < series->size(); ++c)
-          out += seed + "," + arm.name + "," + key + "," + std::to_string(c) + "," + value((*series)[c]) + "\n";
+          out += seed + "," + arm.name + "," + key + "," + std::to_string(c) + "," + value((*series)[c]) + covariates +
+                 "\n";
     }
   }
   return out;

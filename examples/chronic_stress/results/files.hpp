@@ -34,7 +34,8 @@ struct RunInfo {
 /// seed order).
 Summary summarize(const rewire::protocol::StudySpec& spec, const std::vector<SeedRecord>& seeds, const RunInfo& info);
 
-/// results.csv (`seed,arm,metric,cycle,value`) from the seed records.
+/// results.csv (`seed,arm,metric,cycle,value`, then one column per
+/// covariate: `baseline.<measure>`, then `cohort.<key>`) from the seed records.
 std::string results_csv(const rewire::protocol::StudySpec& spec, const std::vector<SeedRecord>& seeds);
 
 /// Shortest text that reads back as exactly `v` ("" for non-finite).

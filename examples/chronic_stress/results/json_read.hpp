@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -80,7 +81,39 @@ inline std::string string(const json& j, const std::string& path) {
   return j.get<std::string>();
 }
 
+/// The first key of `m` (a map keyed by arm) that is not in `arms`, as
+/// "<section>.<key> is not an arm it may hold", or "".
+template <class Map, class Set>
+std::string unknown_arm(const Map& m, const Set& arms, const std::string& section) {
+  for (const auto& kv : m)
+    if (!arms.count(kv.first)) return section + "." + kv.first + " is not an arm it may hold";
+  return "";
+}
+
 /// JSON for a value: null when non-finite.
 inline json value_json(const Value& v) { return v ? json(*v) : json(nullptr); }
+
+/// A number, or null when it is not finite (NaN: a statistic that does not exist).
+inline json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+
+/// A number, or NaN for null.
+inline double number_from(const json& j, const std::string& path) {
+  return j.is_null() ? std::nan("") : number(j, path);
+}
+
+/// [lo, hi], or null when either bound is not finite.
+inline json interval_json(double lo, double hi) {
+  if (!std::isfinite(lo) || !std::isfinite(hi)) return nullptr;
+  return json::array({lo, hi});
+}
+
+/// [lo, hi] with lo <= hi into lo and hi, or null (lo and hi left as they are).
+inline void interval_from(const json& j, const std::string& path, double& lo, double& hi) {
+  if (j.is_null()) return;
+  if (array(j, path).size() != 2) bad(path, "is not [lo, hi]");
+  lo = number(j[0], at(path, 0));
+  hi = number(j[1], at(path, 1));
+  if (!(lo <= hi)) bad(path, "has lo > hi");
+}
 
 }  // namespace chronic_stress::detail

@@ -26,8 +26,8 @@
 
 namespace chronic_stress {
 
-inline constexpr const char* kSeedSchema = "rewire.chronic_stress.seed/1";
-inline constexpr const char* kSummarySchema = "rewire.chronic_stress.summary/1";
+inline constexpr const char* kSeedSchema = "rewire.chronic_stress.seed/2";
+inline constexpr const char* kSummarySchema = "rewire.chronic_stress.summary/2";
 
 /// A result file that does not hold what it must; the message names the field.
 struct ResultsError : std::runtime_error {
@@ -59,11 +59,19 @@ struct SeedRecord {
   std::uint64_t seed = 0;
   std::string config_hash, library_version;
   double seconds = 0.0;  ///< thread time of the seed, rounded to ms
+  /// The circuit measures of the pre-treatment network (rewire/protocol/
+  /// circuit.hpp): the seed's covariates, shared by every arm.
+  std::map<std::string, Value> baseline;
+  /// The values the seed drew of the configuration's [cohort] keys (key ->
+  /// value; empty without a cohort): covariates too.
+  std::map<std::string, double> cohort;
   std::map<std::string, ArmRecord> arms;
 };
 
-/// The record of a freshly computed seed (library version: this build's).
+/// The record of a freshly computed seed (library version: this build's):
+/// `baseline` from measure_baseline, `cohort` the seed's draws, one result per arm.
 SeedRecord seed_record(std::uint64_t seed, const std::string& config_hash, double seconds,
+                       const rewire::protocol::Metrics& baseline, const std::map<std::string, double>& cohort,
                        const std::vector<rewire::protocol::ArmResult>& arms);
 
 /// The record as JSON, with "checksum" (seed_checksum) last.
@@ -78,8 +86,10 @@ std::string seed_checksum(const nlohmann::json& doc);
 std::string checksum_mismatch(const nlohmann::json& doc);
 
 /// Why `record` cannot stand for `seed` of a run of `spec` (config hash,
-/// library version): wrong seed, hash or version; an arm or metric missing
-/// or not of this configuration; null in an arm that did not diverge; a
+/// library version): wrong seed, hash or version; a cohort key missing or
+/// not of this configuration; a baseline measure, an
+/// arm or a metric missing or not of this configuration; null in an arm
+/// that did not diverge (or in the baseline while some arm did not); a
 /// cycle series of the wrong length. "" if it can.
 std::string seed_mismatch(const SeedRecord& record, std::uint64_t seed, const std::string& config_hash,
                           const std::string& library_version, const rewire::protocol::StudySpec& spec);
@@ -103,6 +113,7 @@ struct Summary {
   std::vector<std::uint64_t> seeds;
   unsigned threads = 1;
   double wall_seconds = 0.0;
+  std::map<std::string, Stat> baseline;                      ///< baseline measure -> statistics over the seeds
   std::map<std::string, std::map<std::string, Stat>> arms;  ///< arm -> metric -> statistics
   std::map<std::string, CycleSummary> longitudinal;
   std::map<std::string, std::vector<std::uint64_t>> diverged;  ///< arm -> seeds

@@ -4,6 +4,7 @@
 #include "results/json_read.hpp"
 #include "results/model.hpp"
 
+#include <rewire/protocol/circuit.hpp>
 #include <rewire/protocol/metric_keys.hpp>
 #include <rewire/version.hpp>
 
@@ -82,6 +83,22 @@ ArmRecord arm_from(const json& j, const std::string& path) {
   return a;
 }
 
+// The baseline object: exactly the measures of a network of `widths`; a
+// null only where the baseline diverged, which every arm then reports.
+std::string baseline_mismatch(const SeedRecord& r, const StudySpec& spec) {
+  const std::vector<std::string> want = rewire::protocol::baseline_measure_names(spec);
+  for (const auto& m : want)
+    if (!r.baseline.count(m)) return "baseline." + m + " is missing";
+  const bool all_diverged =
+      std::all_of(r.arms.begin(), r.arms.end(), [](const auto& kv) { return kv.second.diverged; });
+  for (const auto& [name, v] : r.baseline) {
+    if (std::find(want.begin(), want.end(), name) == want.end())
+      return "baseline." + name + " is not a baseline measure of this network";
+    if (!v && !all_diverged) return "baseline." + name + " is null but the arms did not all diverge";
+  }
+  return "";
+}
+
 std::string series_mismatch(const std::vector<Value>& xs, bool diverged, int cycles, const std::string& path) {
   if (xs.size() != std::size_t(cycles) + 1)
     return path + " has " + std::to_string(xs.size()) + " values, expected " + std::to_string(cycles + 1) +
@@ -138,8 +155,10 @@ std::string doses_mismatch(const ArmRecord& a, const StudySpec& spec, std::size_
 }  // namespace
 
 SeedRecord seed_record(std::uint64_t seed, const std::string& config_hash, double seconds,
+                       const rewire::protocol::Metrics& baseline, const std::map<std::string, double>& cohort,
                        const std::vector<ArmResult>& arms) {
-  SeedRecord r{seed, config_hash, rewire::version, std::round(seconds * 1000.0) / 1000.0, {}};
+  SeedRecord r{seed, config_hash, rewire::version, std::round(seconds * 1000.0) / 1000.0, {}, cohort, {}};
+  for (const auto& [name, v] : baseline) r.baseline[name] = finite_or_null(v);
   for (const auto& result : arms) {
     ArmRecord& a = r.arms[result.arm];
     a.diverged = result.diverged;
@@ -152,6 +171,10 @@ SeedRecord seed_record(std::uint64_t seed, const std::string& config_hash, doubl
 }
 
 json to_json(const SeedRecord& r) {
+  json baseline = json::object();
+  for (const auto& [m, v] : r.baseline) baseline[m] = value_json(v);
+  json cohort = json::object();  // only a cohort's seeds have one
+  for (const auto& [k, v] : r.cohort) cohort[k] = v;
   json arms = json::object();
   for (const auto& [name, a] : r.arms) {
     json metrics = json::object();
@@ -167,7 +190,9 @@ json to_json(const SeedRecord& r) {
     arms[name] = {{"diverged", a.diverged}, {"metrics", metrics}, {"longitudinal", L}};
   }
   json doc = {{"schema", kSeedSchema},       {"seed", r.seed},       {"config_hash", r.config_hash},
-              {"library_version", r.library_version}, {"seconds", r.seconds}, {"arms", arms}};
+              {"library_version", r.library_version}, {"seconds", r.seconds}, {"baseline", baseline},
+              {"arms", arms}};
+  if (!cohort.empty()) doc["cohort"] = cohort;
   doc["checksum"] = seed_checksum(doc);
   return doc;
 }
@@ -187,13 +212,21 @@ SeedRecord seed_from_json(const json& doc) {
                       kSeedSchema + "\"");
   json fields = doc;  // the checksum is optional and checked by seed_file_mismatch
   fields.erase("checksum");
-  object(fields, "", {"schema", "seed", "config_hash", "library_version", "seconds", "arms"});
+  const bool has_cohort = fields.contains("cohort");  // optional: a cohort's seeds only
+  const json cohort = has_cohort ? fields["cohort"] : json::object();
+  fields.erase("cohort");
+  object(fields, "", {"schema", "seed", "config_hash", "library_version", "seconds", "baseline", "arms"});
   SeedRecord r;
   r.seed = count(doc.at("seed"), "seed");
   r.config_hash = string(doc.at("config_hash"), "config_hash");
   r.library_version = string(doc.at("library_version"), "library_version");
   r.seconds = number(doc.at("seconds"), "seconds");
   if (!(r.seconds >= 0)) bad("seconds", "is negative");
+  if (has_cohort && (!cohort.is_object() || cohort.empty()))
+    bad("cohort", "is not an object of cohort keys and their values");
+  for (const auto& [key, v] : cohort.items()) r.cohort[key] = number(v, "cohort." + shown(key));
+  for (const auto& [name, v] : named_object(doc.at("baseline"), "baseline").items())
+    r.baseline[name] = value(v, "baseline." + name);
   for (const auto& [name, a] : named_object(doc.at("arms"), "arms").items()) r.arms[name] = arm_from(a, "arms." + name);
   return r;
 }
@@ -228,7 +261,10 @@ std::string seed_mismatch(const SeedRecord& r, std::uint64_t seed, const std::st
     if (auto why = arm_mismatch(it->second, spec, arm); !why.empty()) return why;
     if (auto why = doses_mismatch(it->second, spec, i, seed); !why.empty()) return why;
   }
-  return "";
+  if (r.cohort.size() != spec.cohort.size() ||
+      !std::all_of(spec.cohort.begin(), spec.cohort.end(), [&](const auto& c) { return r.cohort.count(c.key) > 0; }))
+    return "cohort does not hold exactly the configuration's cohort keys";
+  return baseline_mismatch(r, spec);
 }
 
 }  // namespace chronic_stress

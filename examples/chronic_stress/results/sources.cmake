@@ -3,6 +3,8 @@
 set(CHRONIC_STRESS_RESULTS_SOURCES
   checkpoints.cpp
   files.cpp
+  inference.cpp
+  inference_record.cpp
   run_config.cpp
   seed_record.cpp
   statistics.cpp

@@ -1,5 +1,7 @@
-// results/statistics.cpp - see statistics.hpp.
+// results/statistics.cpp - see statistics.hpp (the regressions, equivalence
+// tests and Holm's adjustment are in inference.cpp).
 #include "results/statistics.hpp"
+#include "results/inference.hpp"
 
 #include <rewire/protocol/metric_keys.hpp>
 #include <rewire/stats/bootstrap.hpp>
@@ -11,6 +13,7 @@
 namespace chronic_stress {
 
 namespace rs = rewire::stats;
+using detail::metric_of;
 namespace metric = rewire::protocol::metric;
 using rewire::protocol::StudySpec;
 
@@ -41,34 +44,38 @@ std::uint64_t bootstrap_key(const std::string& config_hash, const std::string& p
   return rs::text_key("bootstrap/" + config_hash + "/" + path);
 }
 
-namespace {
-
-const std::vector<double>& metric_of(const ArmSeries& s, const std::string& name) {
+const std::vector<double>& detail::metric_of(const ArmSeries& s, const std::string& name) {
   static const std::vector<double> none;
   const auto it = s.metrics.find(name);
   return it == s.metrics.end() ? none : it->second;
 }
 
-// Outcomes of the seeds of one arm whose series has no null; the number left out.
-std::vector<rs::Outcome> outcomes_of(const ArmSeries& s, double threshold, std::size_t& excluded) {
-  std::vector<rs::Outcome> out;
-  excluded = 0;
+detail::SeedOutcomes detail::seed_outcomes(const ArmSeries& s, double threshold) {
+  detail::SeedOutcomes out;
   for (const auto& acc : s.accuracy) {
     if (std::all_of(acc.begin(), acc.end(), [](double x) { return std::isfinite(x); }))
       out.push_back(rs::classify(acc, threshold));
     else
-      ++excluded;
+      out.push_back(std::nullopt);
   }
   return out;
 }
 
-// Relapse-free time of each responder: its relapse cycle, or censored at C.
-std::vector<rs::TimeToEvent> responder_times(const std::vector<rs::Outcome>& outcomes) {
+std::vector<rs::TimeToEvent> detail::responder_times(const detail::SeedOutcomes& outcomes) {
   std::vector<rs::TimeToEvent> out;
-  for (const auto& o : outcomes)
-    if (o.responder) out.push_back({double(o.relapse_cycle.value_or(o.last_cycle)), o.relapse_cycle.has_value()});
+  for (std::size_t i = 0; i < outcomes.size(); ++i)
+    if (const auto& o = outcomes[i]; o && o->responder)
+      out.push_back({double(o->relapse_cycle.value_or(o->last_cycle)), o->relapse_cycle.has_value(), i});
   return out;
 }
+
+std::vector<double> detail::at_cycle(const ArmSeries& s, std::size_t c) {
+  std::vector<double> out;
+  for (const auto& acc : s.accuracy) out.push_back(c < acc.size() ? acc[c] : kNaN);
+  return out;
+}
+
+namespace {
 
 SurvivalSummary survival_of(const std::vector<rs::TimeToEvent>& times, int cycles) {
   std::vector<double> grid;
@@ -114,37 +121,69 @@ std::map<std::string, Stat> dose_of(const std::string& arm, const ArmSeries& s,
   return d;
 }
 
+OutcomeSummary outcome_summary(const detail::SeedOutcomes& per_seed) {
+  std::vector<rs::Outcome> classified;
+  OutcomeSummary o;
+  for (const auto& x : per_seed) {
+    if (x) classified.push_back(*x);
+    else ++o.excluded;
+  }
+  const rs::OutcomeCounts n = rs::count_outcomes(classified);
+  o.responders = n.responders;
+  o.non_responders = n.non_responders;
+  o.relapsed = n.relapsed;
+  o.sustained = n.sustained;
+  o.first_crossing = n.first_crossings;
+  return o;
+}
+
+// What two arms with follow-up add: the log-rank tests of their responders
+// (seeds as independent subjects, and stratified by seed) and the paired
+// differences of their combined accuracy at every cycle.
+void compare_follow_up(ClinicalSummary& out, const std::string& A, const std::string& B,
+                       const std::vector<rs::TimeToEvent>& times_a, const std::vector<rs::TimeToEvent>& times_b,
+                       const ArmSeries& a, const ArmSeries& b, int cycles, const std::string& hash) {
+  const rs::LogRank plain = rs::log_rank(times_a, times_b);
+  const rs::LogRank strata = rs::log_rank_stratified(times_a, times_b);
+  out.logrank[A][B] = {plain.chi2, plain.p, kNaN};
+  out.logrank_stratified[A][B] = {strata.chi2, strata.p, kNaN};
+  std::vector<std::vector<double>> xs, ys;
+  std::vector<std::uint64_t> keys;
+  const std::string path = "paired." + A + "." + B + "." + kCycleAccuracy;
+  for (int c = 0; c <= cycles; ++c) {
+    xs.push_back(detail::at_cycle(a, std::size_t(c)));
+    ys.push_back(detail::at_cycle(b, std::size_t(c)));
+    keys.push_back(bootstrap_key(hash, path + "[" + std::to_string(c) + "]"));
+  }
+  std::vector<PairedSummary>& per_cycle = out.paired_cycles[A][B];
+  for (const auto& d : rs::paired_difference_per_cycle(xs, ys, keys)) per_cycle.push_back({d.mean, d.ci.lo, d.ci.hi, d.n});
+  out.paired[A][B][kFinalAccuracy] = per_cycle.back();
+}
+
 }  // namespace
 
 ClinicalSummary clinical_statistics(const StudySpec& spec, const std::map<std::string, ArmSeries>& series,
                                     const std::map<std::string, std::map<std::string, Stat>>& arm_stats,
-                                    const std::string& hash) {
+                                    const Covariates& covariates, const std::string& hash) {
   ClinicalSummary out;
+  std::map<std::string, detail::SeedOutcomes> outcomes;
   std::map<std::string, std::vector<rs::TimeToEvent>> times;
   for (const auto& arm : spec.arms) {
     const ArmSeries& s = series.at(arm.name);
     const auto st = arm_stats.find(arm.name);
     out.dose[arm.name] = dose_of(arm.name, s, st == arm_stats.end() ? std::map<std::string, Stat>{} : st->second, hash);
     if (!arm.follow_up) continue;
-    OutcomeSummary& o = out.outcomes[arm.name];
-    const auto outcomes = outcomes_of(s, spec.longitudinal.threshold, o.excluded);
-    const rs::OutcomeCounts n = rs::count_outcomes(outcomes);
-    o.responders = n.responders;
-    o.non_responders = n.non_responders;
-    o.relapsed = n.relapsed;
-    o.sustained = n.sustained;
-    o.first_crossing = n.first_crossings;
-    times[arm.name] = responder_times(outcomes);
+    outcomes[arm.name] = detail::seed_outcomes(s, spec.longitudinal.threshold);
+    out.outcomes[arm.name] = outcome_summary(outcomes[arm.name]);
+    times[arm.name] = detail::responder_times(outcomes[arm.name]);
     out.survival[arm.name] = survival_of(times[arm.name], spec.longitudinal.cycles);
   }
   for (std::size_t a = 0; a < spec.arms.size(); ++a)
     for (std::size_t b = a + 1; b < spec.arms.size(); ++b) {
       const std::string& A = spec.arms[a].name;
       const std::string& B = spec.arms[b].name;
-      if (times.count(A) && times.count(B)) {
-        const rs::LogRank r = rs::log_rank(times[A], times[B]);
-        out.logrank[A][B] = {r.chi2, r.p};
-      }
+      if (times.count(A) && times.count(B))
+        compare_follow_up(out, A, B, times[A], times[B], series.at(A), series.at(B), spec.longitudinal.cycles, hash);
       for (const auto& m : paired_metrics()) {
         const auto& x = metric_of(series.at(A), m);
         const auto& y = metric_of(series.at(B), m);
@@ -153,6 +192,9 @@ ClinicalSummary clinical_statistics(const StudySpec& spec, const std::map<std::s
         out.paired[A][B][m] = {d.mean, d.ci.lo, d.ci.hi, d.n};
       }
     }
+  detail::add_regressions(out, spec, outcomes, covariates);
+  detail::add_equivalence(out, spec, series);
+  detail::adjust_holm(out);
   return out;
 }
 

@@ -1,7 +1,10 @@
 // results/summary_record.cpp - summary.json: JSON both ways and the check of a
 // summary against its configuration.
+#include "results/inference.hpp"
 #include "results/json_read.hpp"
 #include "results/model.hpp"
+
+#include <rewire/protocol/circuit.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -16,11 +19,6 @@ using rewire::protocol::StudySpec;
 namespace {
 
 constexpr const char* kStatKeys[] = {"mean", "sd", "min", "max"};
-
-json interval_json(double lo, double hi) {
-  if (!std::isfinite(lo) || !std::isfinite(hi)) return nullptr;
-  return json::array({lo, hi});
-}
 
 json stat_json(const Stat& s) {
   if (s.n == 0)
@@ -38,15 +36,6 @@ json cycle_stats_json(const std::vector<Stat>& cycles) {
     for (const char* k : {"mean", "sd", "min", "max", "n", "ci95"}) out[k].push_back(one[k]);
   }
   return out;
-}
-
-// [lo, hi] with lo <= hi, or null.
-void interval_from(const json& j, const std::string& path, double& lo, double& hi) {
-  if (j.is_null()) return;
-  if (array(j, path).size() != 2) bad(path, "is not [lo, hi]");
-  lo = number(j[0], at(path, 0));
-  hi = number(j[1], at(path, 1));
-  if (!(lo <= hi)) bad(path, "has lo > hi");
 }
 
 // n = 0 with every value null, or n > 0 with every value a number (the
@@ -113,15 +102,11 @@ CycleSummary cycle_summary_from(const json& j, const std::string& path) {
   return L;
 }
 
-// ---- the clinical sections: outcomes, survival, logrank, paired, dose --------
-
-json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
-
-double number_from(const json& j, const std::string& path) { return j.is_null() ? kNaN : number(j, path); }
+// ---- the clinical sections: outcomes, survival, paired, dose (the tests and
+// models: inference_record.cpp) -------------------------------------------------
 
 json clinical_json(const ClinicalSummary& c, json& doc) {
-  json outcomes = json::object(), survival = json::object(), logrank = json::object(), paired = json::object(),
-       dose = json::object();
+  json outcomes = json::object(), survival = json::object(), paired = json::object(), dose = json::object();
   for (const auto& [arm, o] : c.outcomes)
     outcomes[arm] = {{"responders", o.responders}, {"non_responders", o.non_responders}, {"relapsed", o.relapsed},
                      {"sustained", o.sustained},   {"first_crossing", o.first_crossing}, {"excluded", o.excluded}};
@@ -131,8 +116,6 @@ json clinical_json(const ClinicalSummary& c, json& doc) {
     survival[arm] = {{"cycle", k.cycle},       {"at_risk", k.at_risk}, {"events", k.events},
                      {"censored", k.censored}, {"estimate", estimate}};
   }
-  for (const auto& [a, bs] : c.logrank)
-    for (const auto& [b, r] : bs) logrank[a][b] = {{"chi2", number_or_null(r.chi2)}, {"p", number_or_null(r.p)}};
   for (const auto& [a, bs] : c.paired)
     for (const auto& [b, ms] : bs)
       for (const auto& [m, d] : ms)
@@ -141,7 +124,6 @@ json clinical_json(const ClinicalSummary& c, json& doc) {
     for (const auto& [k, st] : entries) dose[arm][k] = stat_json(st);
   doc["outcomes"] = outcomes;
   doc["survival"] = survival;
-  doc["logrank"] = logrank;
   doc["paired"] = paired;
   doc["dose"] = dose;
   return doc;
@@ -180,15 +162,10 @@ ClinicalSummary clinical_from(const json& doc) {
   }
   for (const auto& [arm, k] : named_object(doc.at("survival"), "survival").items())
     c.survival[arm] = survival_from(k, "survival." + arm);
-  for (const auto& [a, bs] : named_object(doc.at("logrank"), "logrank").items())
-    for (const auto& [b, r] : named_object(bs, "logrank." + a).items()) {
-      const std::string path = "logrank." + a + "." + b;
-      object(r, path, {"chi2", "p"});
-      c.logrank[a][b] = {number_from(r.at("chi2"), at(path, "chi2")), number_from(r.at("p"), at(path, "p"))};
-    }
   for (const auto& [a, bs] : named_object(doc.at("paired"), "paired").items())
     for (const auto& [b, ms] : named_object(bs, "paired." + a).items())
       for (const auto& [m, d] : named_object(ms, "paired." + a + "." + b).items()) {
+        if (m == kCycleAccuracy) continue;  // lists per cycle: inference_from
         const std::string path = "paired." + a + "." + b + "." + m;
         object(d, path, {"mean", "ci95", "n"});
         PairedSummary& x = c.paired[a][b][m];
@@ -211,7 +188,8 @@ std::vector<std::uint64_t> seed_list(const json& j, const std::string& path) {
 }  // namespace
 
 json to_json(const Summary& s) {
-  json arms = json::object(), longitudinal = json::object(), diverged = json::object();
+  json baseline = json::object(), arms = json::object(), longitudinal = json::object(), diverged = json::object();
+  for (const auto& [m, stat] : s.baseline) baseline[m] = stat_json(stat);
   for (const auto& [arm, metrics] : s.arms) {
     json& a = arms[arm] = json::object();
     for (const auto& [m, stat] : metrics) a[m] = stat_json(stat);
@@ -220,9 +198,11 @@ json to_json(const Summary& s) {
   for (const auto& [arm, seeds] : s.diverged) diverged[arm] = seeds;
   json doc = {{"schema", kSummarySchema},   {"library_version", s.library_version}, {"config_hash", s.config_hash},
               {"config", s.config},         {"epoch_scale", s.epoch_scale},         {"seeds", s.seeds},
-              {"threads", s.threads},       {"wall_seconds", s.wall_seconds},       {"arms", arms},
-              {"longitudinal", longitudinal}, {"diverged", diverged}};
-  return clinical_json(s.clinical, doc);
+              {"threads", s.threads},       {"wall_seconds", s.wall_seconds},       {"baseline", baseline},
+              {"arms", arms},               {"longitudinal", longitudinal},         {"diverged", diverged}};
+  clinical_json(s.clinical, doc);
+  inference_json(s.clinical, doc);
+  return doc;
 }
 
 Summary summary_from_json(const json& doc) {
@@ -230,8 +210,8 @@ Summary summary_from_json(const json& doc) {
     bad("schema", "is " + (doc.is_object() ? doc.value("schema", json()).dump() : "missing") + ", expected \"" +
                       kSummarySchema + "\"");
   object(doc, "", {"schema", "library_version", "config_hash", "config", "epoch_scale", "seeds", "threads",
-                   "wall_seconds", "arms", "longitudinal", "diverged", "outcomes", "survival", "logrank", "paired",
-                   "dose"});
+                   "wall_seconds", "baseline", "arms", "longitudinal", "diverged", "outcomes", "survival", "logrank",
+                   "logrank_stratified", "paired", "dose", "cox", "logistic", "equivalence"});
   Summary s;
   s.library_version = string(doc.at("library_version"), "library_version");
   s.config_hash = string(doc.at("config_hash"), "config_hash");
@@ -241,6 +221,8 @@ Summary summary_from_json(const json& doc) {
   s.seeds = seed_list(doc.at("seeds"), "seeds");
   s.threads = unsigned(count(doc.at("threads"), "threads"));
   s.wall_seconds = number(doc.at("wall_seconds"), "wall_seconds");
+  for (const auto& [m, stat] : named_object(doc.at("baseline"), "baseline").items())
+    s.baseline[m] = stat_from(stat, "baseline." + m);
   for (const auto& [arm, metrics] : named_object(doc.at("arms"), "arms").items())
     for (const auto& [m, stat] : named_object(metrics, "arms." + arm).items())
       s.arms[arm][m] = stat_from(stat, "arms." + arm + "." + m);
@@ -249,6 +231,7 @@ Summary summary_from_json(const json& doc) {
   for (const auto& [arm, seeds] : named_object(doc.at("diverged"), "diverged").items())
     s.diverged[arm] = seed_list(seeds, "diverged." + arm);
   s.clinical = clinical_from(doc);
+  inference_from(doc, s.clinical);
   return s;
 }
 
@@ -269,13 +252,6 @@ std::string cycles_mismatch(const CycleSummary& L, const StudySpec& spec, std::s
   return "";
 }
 
-template <class Map>
-std::string unknown_arm(const Map& m, const std::set<std::string>& arms, const std::string& section) {
-  for (const auto& kv : m)
-    if (!arms.count(kv.first)) return section + "." + kv.first + " is not an arm it may hold";
-  return "";
-}
-
 std::string clinical_mismatch(const ClinicalSummary& c, const StudySpec& spec, std::size_t seeds) {
   std::set<std::string> all, follow;
   for (const auto& arm : spec.arms) {
@@ -283,17 +259,16 @@ std::string clinical_mismatch(const ClinicalSummary& c, const StudySpec& spec, s
     if (arm.follow_up) follow.insert(arm.name);
   }
   for (const auto& why : {unknown_arm(c.outcomes, follow, "outcomes"), unknown_arm(c.survival, follow, "survival"),
-                          unknown_arm(c.logrank, follow, "logrank"), unknown_arm(c.paired, all, "paired"),
-                          unknown_arm(c.dose, all, "dose")})
+                          unknown_arm(c.paired, all, "paired"), unknown_arm(c.dose, all, "dose")})
     if (!why.empty()) return why;
-  for (const auto& [a, bs] : c.logrank)
-    if (auto why = unknown_arm(bs, follow, "logrank." + a); !why.empty()) return why;
   for (const auto& [a, bs] : c.paired) {
     if (auto why = unknown_arm(bs, all, "paired." + a); !why.empty()) return why;
     for (const auto& [b, ms] : bs)
-      for (const auto& [m, d] : ms)
-        if (std::find(paired_metrics().begin(), paired_metrics().end(), m) == paired_metrics().end() || d.n > seeds)
-          return "paired." + a + "." + b + "." + m + " is not a paired difference of this run";
+      for (const auto& [m, d] : ms) {
+        const bool known = m == kFinalAccuracy || std::find(paired_metrics().begin(), paired_metrics().end(), m) !=
+                                                      paired_metrics().end();
+        if (!known || d.n > seeds) return "paired." + a + "." + b + "." + m + " is not a paired difference of this run";
+      }
   }
   for (const auto& arm : spec.arms) {
     const auto d = c.dose.find(arm.name);
@@ -316,7 +291,7 @@ std::string clinical_mismatch(const ClinicalSummary& c, const StudySpec& spec, s
     for (std::size_t i = 0; i < k->second.cycle.size(); ++i)
       if (k->second.cycle[i] != int(i) + 1) return "survival." + arm.name + ".cycle is not 1, 2, ...";
   }
-  return "";
+  return inference_mismatch(c, spec, seeds);
 }
 
 }  // namespace
@@ -324,6 +299,10 @@ std::string clinical_mismatch(const ClinicalSummary& c, const StudySpec& spec, s
 std::string summary_mismatch(const Summary& s, const StudySpec& spec) {
   if (s.seeds.empty()) return "seeds is empty";
   if (!(s.epoch_scale > 0) || s.threads < 1) return "epoch_scale or threads is not positive";
+  const std::vector<std::string> measures = rewire::protocol::baseline_measure_names(spec);
+  if (s.baseline.size() != measures.size() ||
+      !std::all_of(measures.begin(), measures.end(), [&](const std::string& m) { return s.baseline.count(m) > 0; }))
+    return "baseline does not hold exactly the baseline measures of this network";
   std::set<std::string> names;
   for (const auto& arm : spec.arms) names.insert(arm.name);
   for (const auto& [arm, m] : s.arms)

@@ -94,12 +94,16 @@ RunPlan make_plan(RunSettings settings) {
     for (const auto& point : plan.points) {  // every point is checked before any runs
       const std::string source = sweep_point_source(input.source, point);
       plan.studies.push_back(PlannedStudy{prepare_study(point.toml_text, source, settings.epoch_scale),
-                                          settings.out / point.dir, point.dir, source});
+                                          settings.out / point.dir, point.dir, source, {}});
     }
   } else {
     plan.studies.push_back(
-        PlannedStudy{prepare_study(input.text, input.source, settings.epoch_scale), settings.out, "", input.source});
+        PlannedStudy{prepare_study(input.text, input.source, settings.epoch_scale), settings.out, "", input.source, {}});
   }
+  // Every patient's study is read and checked before anything is created.
+  for (auto& study : plan.studies)
+    if (!study.spec().cohort.empty())
+      for (std::uint64_t seed : plan.seeds) study.patients.emplace(seed, cohort_patient(study.spec(), seed));
   // Refused before anything is created (not by std::bad_alloc later).
   for (const auto& study : plan.studies)
     require_memory(study.spec(), settings.threads, settings.seeds, plan.sweep() ? study.source : "",

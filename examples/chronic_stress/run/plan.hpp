@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,7 +58,17 @@ struct PlannedStudy {
   std::filesystem::path out;     ///< its output directory (settings.out, or settings.out/point-NN)
   std::string name;              ///< starts its messages ("point-03"); "" for a lone study
   std::string source;            ///< how messages name its configuration
+  /// With a [cohort]: every seed of the run as a patient (cohort_patient).
+  std::map<std::uint64_t, Patient> patients;
   const rewire::protocol::StudySpec& spec() const { return prepared.spec; }
+  /// The study seed `seed` runs: its patient's with a cohort, else spec().
+  const rewire::protocol::StudySpec& spec(std::uint64_t seed) const {
+    return patients.empty() ? prepared.spec : patients.at(seed).spec;
+  }
+  /// The cohort values of seed `seed` (empty without a cohort).
+  std::map<std::string, double> cohort_values(std::uint64_t seed) const {
+    return patients.empty() ? std::map<std::string, double>{} : patients.at(seed).values;
+  }
   const std::string& hash() const { return prepared.hash; }
 };
 

@@ -3,6 +3,7 @@
 #include "run/pool.hpp"
 
 #include <rewire/core/gemm_blocking.hpp>
+#include <rewire/protocol/circuit.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -177,6 +178,7 @@ class Pool {
       set_doing(id, s.where(plan_) + " baseline");
       s.data = make_study_data(sp, s.seed);
       s.depressed.emplace(run_baseline(sp, *s.data, s.seed, on_epoch));
+      s.baseline = rewire::protocol::measure_baseline(sp, *s.depressed, *s.data);
       s.start_arms(sp.arms.size(), seconds_since(start));
       for (std::size_t a : arm_order(sp)) next.push_back({&s, int(a)});
       return;
@@ -190,7 +192,7 @@ class Pool {
   // one, saving checkpoints as settings.checkpoint_every asks.
   ArmResult run_arm_checkpointed(unsigned id, SeedInFlight& s, std::size_t a, const EpochCallback& on_epoch) {
     const PlannedStudy& study = plan_.studies[s.study];
-    const StudySpec& sp = study.spec();
+    const StudySpec& sp = study.spec(s.seed);
     const std::string what = s.where(plan_) + ", arm " + sp.arms[a].name;
     const ArmKey key{s.seed, a, study.hash()};
     std::string notes;
@@ -276,7 +278,7 @@ class Pool {
     return t.seed->where(plan_) + ", " + (t.arm < 0 ? std::string("baseline") : "arm " + spec(*t.seed).arms[std::size_t(t.arm)].name);
   }
 
-  const StudySpec& spec(const SeedInFlight& s) const { return plan_.studies[s.study].spec(); }
+  const StudySpec& spec(const SeedInFlight& s) const { return plan_.studies[s.study].spec(s.seed); }
 
   const RunPlan& plan_;
   std::vector<StudyOutcome>& outcomes_;

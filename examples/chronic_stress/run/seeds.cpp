@@ -99,7 +99,7 @@ SeedRecord save_seed(const RunPlan& plan, const SeedInFlight& seed, Console& con
   const PlannedStudy& study = plan.studies.at(seed.study);
   double seconds = 0;
   for (double s : seed.seconds) seconds += s;
-  SeedRecord record = seed_record(seed.seed, study.hash(), seconds, seed.results);
+  SeedRecord record = seed_record(seed.seed, study.hash(), seconds, seed.baseline, study.cohort_values(seed.seed), seed.results);
   rewire::io::write_file_atomic(seed_path(study.out, seed.seed), to_json(record).dump(2) + "\n");
   for (const auto& r : seed.results)
     if (r.diverged)

@@ -43,6 +43,7 @@ struct SeedInFlight {
   std::string depressed_bytes;                                 ///< the same as checkpoint bytes (MPI)
   std::size_t arms_unsent = 0;                                 ///< arms not handed out yet (MPI)
 
+  rewire::protocol::Metrics baseline;                ///< the pre-treatment network's measures (measure_baseline)
   std::vector<rewire::protocol::ArmResult> results;  ///< one per arm
   std::vector<double> seconds;                       ///< thread time: [0] baseline, [1 + a] arm a
   std::atomic<std::size_t> arms_left{0};             ///< arms still running or to run

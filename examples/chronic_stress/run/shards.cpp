@@ -111,7 +111,7 @@ RunResult merge_shards(const std::vector<fs::path>& shard_dirs, const RunSetting
   plan.settings = settings;
   plan.settings.shard.reset();
   plan.seeds = first.seeds;
-  plan.studies.push_back(PlannedStudy{first.study, settings.out, "", (first.dir / "config.toml").string()});
+  plan.studies.push_back(PlannedStudy{first.study, settings.out, "", (first.dir / "config.toml").string(), {}});
   fs::create_directories(settings.out / "seeds");
   for (std::size_t p = 0; p < first.seeds.size(); ++p)
     rewire::io::write_file_atomic(seed_path(settings.out, first.seeds[p]), rewire::io::read_file(sources[p]));

@@ -19,10 +19,12 @@
 //       MARK.int), sends SIGINT to the report process alone once the mark
 //       exists, and expects: the report ends by SIGINT within seconds, the
 //       signal reached gnuplot, no temporary file and no report.md remain.
-//   chronic_stress_check expect FILE POINTER=VALUE...
+//   chronic_stress_check expect [--relative TOL] FILE POINTER=VALUE...
 //       the JSON FILE holds VALUE (a JSON literal) at each JSON POINTER;
-//       numbers agree to a relative 1e-9, arrays element by element (for
-//       values a test worked out independently of the program).
+//       numbers agree to 1e-9 max(1, |VALUE|), or with --relative to
+//       TOL |VALUE| (values from R: a p-value of 1e-11 is checked to its
+//       own digits, not to 1e-9), arrays element by element (for values a
+//       test worked out independently of the program).
 // Exit status 0 if every check passes, 1 otherwise (each failure printed).
 #include "config/config.hpp"
 #include "results/results.hpp"
@@ -139,6 +141,8 @@ void check_outputs(const fs::path& dir, bool paper_trajectory) {
     const auto record = read_seed_file(seed_path(dir, seed), seed, hash, rewire::version, spec, why);
     check(record.has_value(), "seed file " + std::to_string(seed) + " is valid: " + why);
     if (record) seeds.push_back(*record);
+    // A cohort's seed holds its own draws (none without a cohort).
+    if (record) check(record->cohort == cohort_patient(spec, seed).values, "seed " + std::to_string(seed) + "'s cohort values");
   }
   check(summary_mismatch(summary_from_json(summary), spec).empty(), "the summary fits its configuration");
   if (failures) return;  // the rest would only repeat the problem
@@ -149,7 +153,7 @@ void check_outputs(const fs::path& dir, bool paper_trajectory) {
                summary.at("wall_seconds").get<double>()};
   check(to_json(summarize(spec, seeds, info)) == summary, "summary.json equals the summary of its seed files");
   const std::string csv = rewire::io::read_file(dir / "results.csv");
-  check(csv.rfind("seed,arm,metric,cycle,value\n", 0) == 0, "results.csv header");
+  check(csv.rfind("seed,arm,metric,cycle,value,baseline.", 0) == 0, "results.csv header");
   check(csv == results_csv(spec, seeds), "results.csv equals the rows of the seed files");
 
   const std::size_t n = seeds.size(), points = std::size_t(spec.longitudinal.cycles) + 1;
@@ -200,22 +204,25 @@ void check_same(const fs::path& a, const fs::path& b) {
   check(rewire::io::read_file(a / "results.csv") == rewire::io::read_file(b / "results.csv"), "results.csv identical");
 }
 
-// Numbers within a relative 1e-9 (the expected values are decimal
-// approximations of exact fractions and square roots); anything else exactly.
-bool near(const json& got, const json& want) {
-  if (want.is_number())
-    return got.is_number() &&
-           std::abs(got.get<double>() - want.get<double>()) <= 1e-9 * std::max(1.0, std::abs(want.get<double>()));
+// Numbers within 1e-9 max(1, |want|) (the expected values are decimal
+// approximations of exact fractions and square roots), or `relative` |want|
+// when it is > 0; anything else exactly.
+bool near(const json& got, const json& want, double relative) {
+  if (want.is_number()) {
+    if (!got.is_number()) return false;
+    const double w = want.get<double>(), error = std::abs(got.get<double>() - w);
+    return relative > 0 ? error <= relative * std::abs(w) : error <= 1e-9 * std::max(1.0, std::abs(w));
+  }
   if (want.is_array()) {
     if (!got.is_array() || got.size() != want.size()) return false;
     for (std::size_t i = 0; i < want.size(); ++i)
-      if (!near(got[i], want[i])) return false;
+      if (!near(got[i], want[i], relative)) return false;
     return true;
   }
   return got == want;
 }
 
-void check_expect(const fs::path& file, const std::vector<std::string>& expectations) {
+void check_expect(const fs::path& file, const std::vector<std::string>& expectations, double relative) {
   const json doc = read_json_file(file);
   for (const auto& e : expectations) {
     const auto eq = e.find('=');
@@ -223,7 +230,7 @@ void check_expect(const fs::path& file, const std::vector<std::string>& expectat
     const json::json_pointer pointer(e.substr(0, eq));
     const json want = json::parse(e.substr(eq + 1));
     const json got = doc.contains(pointer) ? doc.at(pointer) : json("<missing>");
-    check(near(got, want), file.filename().string() + e.substr(0, eq) + " = " + got.dump() + ", expected " + want.dump());
+    check(near(got, want, relative), file.filename().string() + e.substr(0, eq) + " = " + got.dump() + ", expected " + want.dump());
   }
 }
 
@@ -280,11 +287,13 @@ int main(int argc, char** argv) {
       check_same(args[1], args[2]);
     } else if (args.size() == 4 && args[0] == "interrupt") {
       check_interrupt(args[1], args[2], args[3]);
+    } else if (args.size() >= 5 && args[0] == "expect" && args[1] == "--relative") {
+      check_expect(args[3], std::vector<std::string>(args.begin() + 4, args.end()), std::stod(args[2]));
     } else if (args.size() >= 3 && args[0] == "expect") {
-      check_expect(args[1], std::vector<std::string>(args.begin() + 2, args.end()));
+      check_expect(args[1], std::vector<std::string>(args.begin() + 2, args.end()), 0.0);
     } else {
       std::fprintf(stderr, "usage: chronic_stress_check outputs DIR [--paper-trajectory] | config PAPER_TOML | same DIR1 DIR2 | "
-                           "interrupt REPORT_EXE DIR FAKE_GNUPLOT | expect FILE POINTER=VALUE...\n");
+                           "interrupt REPORT_EXE DIR FAKE_GNUPLOT | expect [--relative TOL] FILE POINTER=VALUE...\n");
       return 2;
     }
   } catch (const std::exception& e) {

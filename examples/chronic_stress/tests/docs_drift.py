@@ -109,13 +109,17 @@ def check_options(readme, programs):
 # Object keys that are names (of arms, metrics, ...), per file: the parent
 # path (with placeholders) -> the placeholder its keys become.
 NAMES = {
-    "seed": {"arms": "<arm>", "arms.<arm>.metrics": "<metric>"},
-    "summary": {"arms": "<arm>", "arms.<arm>": "<metric>", "longitudinal": "<arm>", "diverged": "<arm>",
-                "outcomes": "<arm>", "survival": "<arm>", "logrank": "<A>", "logrank.<A>": "<B>",
-                "paired": "<A>", "paired.<A>": "<B>", "paired.<A>.<B>": "<metric>", "dose": "<arm>"},
+    "seed": {"baseline": "<measure>", "cohort": "<key>", "arms": "<arm>", "arms.<arm>.metrics": "<metric>"},
+    "summary": {"baseline": "<measure>", "arms": "<arm>", "arms.<arm>": "<metric>", "longitudinal": "<arm>",
+                "diverged": "<arm>", "outcomes": "<arm>", "survival": "<arm>", "logrank": "<A>", "logrank.<A>": "<B>",
+                "logrank_stratified": "<A>", "logrank_stratified.<A>": "<B>", "paired": "<A>", "paired.<A>": "<B>",
+                "paired.<A>.<B>": "<metric>", "dose": "<arm>", "cox": "<arm>", "logistic": "<arm>",
+                "equivalence": "<A>", "equivalence.<A>": "<B>", "equivalence.<A>.<B>": "<metric>"},
     "sweep": {"points[].values": "<key>", "points[].arms": "<arm>"},
     "shard": {},
 }
+# Keys of a named object that are fixed words, not names (listed as they are).
+LITERAL = {"summary": {"paired.<A>.<B>": {"cycle_accuracy", "final_accuracy"}}}
 OPAQUE = {"summary": {"config"}}  # documented elsewhere (the configuration schema)
 STAT_KEYS = {"mean", "sd", "min", "max", "n", "ci95"}
 
@@ -132,8 +136,10 @@ def field_paths(doc, kind, path="", out=None):
         out.add(path)
     if isinstance(doc, dict) and path not in OPAQUE.get(kind, set()):
         placeholder = NAMES[kind].get(path)
+        literal = LITERAL.get(kind, {}).get(path, set())
         for key, value in doc.items():
-            field_paths(value, kind, (path + "." if path else "") + (placeholder or key), out)
+            name = key if key in literal else (placeholder or key)
+            field_paths(value, kind, (path + "." if path else "") + name, out)
     elif isinstance(doc, list):
         for value in doc:
             if isinstance(value, (dict, list)):
@@ -202,7 +208,11 @@ def check_schema(schema_md, exe, tiny, work):
     work.mkdir(parents=True)
     tiny_text = pathlib.Path(tiny).read_text(encoding="utf-8")
     arms = set(re.findall(r'^name = "([^"]+)"', tiny_text, re.M))
-    run(exe, "--config", tiny, "--seeds", "2", "--out", str(work / "run"), "--keep-checkpoints")
+    # The run is a cohort (its seed files then have `cohort`).
+    cohort = work / "cohort.toml"
+    cohort.write_text(tiny_text + '\n[cohort]\n"longitudinal.remove_fraction" = '
+                      '{ distribution = "uniform", low = 0.1, high = 0.2 }\n', encoding="utf-8")
+    run(exe, "--config", str(cohort), "--seeds", "2", "--out", str(work / "run"), "--keep-checkpoints")
     run(exe, "--config", tiny, "--seeds", "2", "--out", str(work / "shard"), "--shard", "0/2", "--no-report")
     sweep = work / "sweep.toml"
     sweep.write_text(tiny_text + '\n[sweep]\n"longitudinal.remove_fraction" = [0.1, 0.2]\n', encoding="utf-8")

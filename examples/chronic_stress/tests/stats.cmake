@@ -82,8 +82,69 @@ execute_process(COMMAND "${CHECK}" expect "${out}/summary.json"
   # S = 1/2; cycle 2, 1 at risk, censored (never relapsed) -> S stays 1/2.
   "/survival/treated/cycle=[1, 2]" "/survival/treated/at_risk=[2, 1]" "/survival/treated/events=[1, 0]"
   "/survival/treated/censored=[0, 1]" "/survival/treated/estimate=[0.5, 0.5]"
-  # One arm with follow-up: no pair to test.
-  "/logrank={}"
+  # Log-rank of treated (group 1) against maintained, responders only. Treated:
+  # seed 0 censored at 2, seed 1 relapses at 1 (seed 2 does not respond).
+  # Maintained: seeds 0 and 1 censored at 2, seed 2 relapses at 1.
+  # Seeds as independent subjects: at t = 1, at risk 2 + 3 = 5, 2 events, 1
+  # treated: O1 = 1, E1 = 2 * 2 / 5 = 0.8, V = 2 * 3 * 2 * 3 / (25 * 4) =
+  # 0.36; none at t = 2: chi2 = 0.2^2 / 0.36 = 1/9.
+  # Stratified by seed: seed 0 has no event; seed 1: t = 1, both at risk,
+  # treated relapses: O1 - E1 = 1 - 1/2, V = 1/4; seed 2 holds one arm only
+  # (a stratum of one group adds nothing): chi2 = (1/2)^2 / (1/4) = 1.
+  # p = P(chi-square 1 df > chi2): R pchisq(1/9, 1, lower.tail = FALSE),
+  # pchisq(1, 1, lower.tail = FALSE); R's survdiff(Surv(time, event) ~ arm
+  # [+ strata(seed)]) gives the same chi2.
+  "/logrank/treated/maintained/chi2=0.1111111111111111" "/logrank/treated/maintained/p=0.7388826803635273"
+  "/logrank_stratified/treated/maintained/chi2=1" "/logrank_stratified/treated/maintained/p=0.31731050786291415"
+  # Paired treated - maintained per cycle: cycle 0 90-92, 88-85, 77-88 =
+  # -2, 3, -11 -> mean -10/3; cycle 1 85-88, 79-82, 76-79 = -3 three times
+  # -> -3 with the interval [-3, -3]; cycle 2 82-84, 84-82, 71-80 = -2, 2,
+  # -9 -> -3. The last cycle again as final_accuracy.
+  "/paired/treated/maintained/cycle_accuracy/mean=[-3.3333333333333335, -3, -3]"
+  "/paired/treated/maintained/cycle_accuracy/n=[3, 3, 3]"
+  "/paired/treated/maintained/cycle_accuracy/ci95/1=[-3, -3]"
+  "/paired/treated/maintained/final_accuracy/mean=-3" "/paired/treated/maintained/final_accuracy/n=3"
+  # Equivalence (TOST, margin 1 point): treated - maintained combined = 0.5,
+  # -0.5, 0: mean 0, SD 0.5, se 0.5 / sqrt 3; t = 1 / se = 2 sqrt 3 with 2 df,
+  # where P(T > t) = (1 - t / sqrt(t^2 + 2)) / 2 = (1 - sqrt(12/14)) / 2 =
+  # 0.0370899... < 0.05: equivalent; 90 % interval 0 -+ t_0.95,2 se with
+  # t_0.95,2 = 0.9 / sqrt(0.095) = 2.919986, so -+0.842927.
+  # Final accuracy -2, 2, -9 (mean -3, SD sqrt 31): p = 0.7013, not
+  # equivalent. R: t.test(a, b, paired = TRUE, mu = -+1, alternative =
+  # "greater"/"less") and conf.level = 0.9 give the same.
+  "/equivalence/treated/maintained/combined/margin=1" "/equivalence/treated/maintained/combined/mean=0"
+  "/equivalence/treated/maintained/combined/p=0.037089950113724263"
+  "/equivalence/treated/maintained/combined/ci90=[-0.842927230423524, 0.842927230423524]"
+  "/equivalence/treated/maintained/combined/equivalent=true" "/equivalence/treated/maintained/combined/n=3"
+  "/equivalence/treated/maintained/final_accuracy/p=0.7013468165642073"
+  "/equivalence/treated/maintained/final_accuracy/equivalent=false"
+  # untreated - treated combined -64, -58, -49 and untreated - maintained
+  # -63.5, -58.5, -49: far from +-1 (R: p = 0.99700, 0.99714).
+  "/equivalence/untreated/treated/combined/p=0.9969979188255724"
+  "/equivalence/untreated/maintained/combined/p=0.9971415164569019"
+  # No final_accuracy for a pair with an arm without follow-up.
+  "/equivalence/untreated/treated/final_accuracy=\"<missing>\""
+  # Holm over the run's 6 p-values (2 log-rank, 4 equivalence; the models
+  # below have none): the smallest, 0.0370899, times 6 = 0.2225397; the next,
+  # 0.3173105, times 5 > 1, so 1 from there on (R: p.adjust(p, "holm")).
+  "/equivalence/treated/maintained/combined/p_holm=0.22253970068234558"
+  "/logrank_stratified/treated/maintained/p_holm=1" "/logrank/treated/maintained/p_holm=1"
+  "/equivalence/treated/maintained/final_accuracy/p_holm=1"
+  # Regressions on the baseline's combined accuracy and dead units (3 in
+  # every seed): Cox of treated has 2 responders for 2 covariates
+  # (too_few_subjects); of maintained, 3 responders, 1 relapse, a constant
+  # covariate. Logistic of treated: 1 non-responder of 3, a constant
+  # covariate; of maintained: every seed responds (constant_outcome). None
+  # has numbers.
+  "/cox/treated/status=\"too_few_subjects\"" "/cox/treated/n=2" "/cox/treated/events=1" "/cox/treated/coef=[]"
+  "/cox/maintained/status=\"constant_covariate\"" "/cox/maintained/n=3" "/cox/maintained/events=1"
+  "/logistic/treated/status=\"constant_covariate\"" "/logistic/treated/events=1" "/logistic/treated/p=[]"
+  "/logistic/maintained/status=\"constant_outcome\"" "/logistic/maintained/events=0"
+  "/cox/untreated=\"<missing>\""
+  # Baseline measures over the seeds: combined 30, 25, 32 -> mean 29,
+  # squares 1 + 16 + 9 = 26, SD sqrt(26/3); dead units 3, 3, 3 -> SD 0.
+  "/baseline/combined/mean=29" "/baseline/combined/sd=2.943920288775949" "/baseline/combined/n=3"
+  "/baseline/dead_units/mean=3" "/baseline/dead_units/sd=0"
   # Paired untreated - treated per seed: combined 28-92, 28-86, 31-80 =
   # -64, -58, -49 -> mean -57; clean 25-100, 50-100, 30-100 -> mean -65.
   "/paired/untreated/treated/combined/mean=-57" "/paired/untreated/treated/combined/n=3"
@@ -107,8 +168,19 @@ endif()
 
 # results.csv: a null value is an empty field; values in their shortest form.
 file(READ "${out}/results.csv" csv)
-foreach(row "2,treated,off_extreme,,\n" "1,treated,combined,1,79\n" "0,treated,sparsity,2,95.95\n"
-            "1,treated,relapse_drop,,0.5\n" "0,untreated,stress_1.0,,27\n")
+# Every row ends with its seed's covariates, one column per baseline measure
+# (in name order), as in the seed file.
+set(header "seed,arm,metric,cycle,value,baseline.clean,baseline.combined,baseline.dead_units,")
+string(APPEND header "baseline.dead_units.hidden1,baseline.disconnected_units,baseline.path_share,baseline.standard,")
+string(APPEND header "baseline.surviving_weights,baseline.surviving_weights.layer1,")
+string(APPEND header "baseline.surviving_weights.layer2,baseline.weight_l1,baseline.weight_l2\n")
+string(FIND "${csv}" "${header}" pos)
+if(NOT pos EQUAL 0)
+  message(FATAL_ERROR "results.csv does not start with the header '${header}'")
+endif()
+set(seed1 ",42,25,3,3,4,10,27,4.5,6.25,3.125,3.5,1.25\n")
+foreach(row "2,treated,off_extreme,,," "1,treated,combined,1,79${seed1}" "0,treated,sparsity,2,95.95,"
+            "1,treated,relapse_drop,,0.5${seed1}" "0,untreated,stress_1.0,,27,")
   string(FIND "${csv}" "${row}" pos)
   if(pos EQUAL -1)
     message(FATAL_ERROR "results.csv lacks the row '${row}'")

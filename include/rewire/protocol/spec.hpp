@@ -10,6 +10,7 @@
 #include <rewire/core/error.hpp>
 #include <rewire/data/clusters.hpp>
 #include <rewire/data/tasks.hpp>
+#include <rewire/protocol/cohort.hpp>
 #include <rewire/protocol/limits.hpp>
 #include <rewire/protocol/measure.hpp>
 #include <rewire/protocol/metric_keys.hpp>
@@ -129,6 +130,11 @@ struct StudySpec {
   /// (core/float_env.hpp): about 1.7x faster dense training, values change
   /// only below 1.2e-38. Part of the protocol's identity, since results differ.
   bool flush_denormals = true;
+  /// Virtual patients: per seed, values of these keys of the caller's
+  /// configuration drawn from their distributions (cohort.hpp). The library
+  /// only draws; the caller applies the values (its key paths) and checks
+  /// each patient's study. Empty: every seed runs this study as it is.
+  std::vector<CohortParameter> cohort;
 
   /// Throws SpecError with the key of the first bad value, e.g.
   /// "arms[1].treatment[0].lr", "widths[0]", "measure.stress_levels[2]".

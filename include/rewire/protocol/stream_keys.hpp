@@ -48,13 +48,15 @@ constexpr std::uint64_t relapse_lineage(std::size_t arm) { return 2 + 2 * std::u
 // Each measurement of a subject draws its noise from its own stream, keyed by
 // (lineage, phase), so adding or removing one measurement never changes
 // another. Phases: the post-treatment panel 0; relapse before 1 and after 2;
-// the pre-treatment state (dose.hpp) 3; probe p 10 + p; longitudinal cycle c 100 + c. The gaps bound the counts:
+// the pre-treatment state (dose.hpp) 3; the baseline's own measures
+// (circuit.hpp, on the baseline lineage) 4; probe p 10 + p; longitudinal cycle c 100 + c. The gaps bound the counts:
 // at most kMaxProbes probes and kMaxCycles cycles (StudySpec::validate).
 
 inline constexpr std::uint64_t kPhasePanel = 0;
 inline constexpr std::uint64_t kPhaseRelapseBefore = 1;
 inline constexpr std::uint64_t kPhaseRelapseAfter = 2;
 inline constexpr std::uint64_t kPhasePretreatment = 3;
+inline constexpr std::uint64_t kPhaseBaseline = 4;
 inline constexpr std::uint64_t kPhaseProbe = 10;   ///< + probe index
 inline constexpr std::uint64_t kPhaseCycle = 100;  ///< + cycle index
 

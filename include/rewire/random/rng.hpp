@@ -31,6 +31,7 @@ enum class Purpose : std::uint64_t {
   eval = 6,     ///< noise drawn while evaluating
   units = 7,    ///< which hidden units form a randomly chosen cell type
   adherence = 8,  ///< which scheduled maintenance doses are taken
+  cohort = 16,  ///< a virtual patient's parameter values (protocol/cohort.hpp)
 };
 
 /// One step of SplitMix64 (Steele, Lea, Flood 2014): the standard mixer used to
