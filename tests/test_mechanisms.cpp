@@ -182,7 +182,7 @@ TEST_CASE("populations: the excitatory and inhibitory units of a Dale network", 
                     Contains("Dale's law"));
 }
 
-TEST_CASE("a modulate step reaches its units only; arms of a seed share them; discontinue ends it",
+TEST_CASE("a modulate step reaches its units only, the arms of a seed share them, discontinue ends it",
           "[mechanisms][cell_types]") {
   StudySpec spec = tiny_spec(0);
   const StudyData data = make_study_data(spec.data, kSeed);
@@ -267,7 +267,7 @@ TEST_CASE("adherence p takes a share p of the doses, 0 none, 1 all", "[mechanism
   }
 }
 
-TEST_CASE("an arm whose doses are all missed equals the arm without them; doses recorded", "[mechanisms][adherence]") {
+TEST_CASE("an arm whose doses are all missed equals the arm without them, and records them", "[mechanisms][adherence]") {
   StudySpec spec = tiny_spec(3);
   spec.measure = {0.0f, 0.0f, {0.0f}};  // no noise: an accuracy is a function of the weights
   spec.arms[0].maintenance = {MaintenanceBlock{{Train{3, 2e-2f}}, {}, 0.0}};

@@ -46,7 +46,7 @@ using Value = std::optional<double>;
 struct CycleSeries {
   std::vector<Value> sparsity, accuracy;  ///< cycles 0..C
   std::optional<int> relapse_cycle;       ///< first cycle below the threshold
-  std::vector<int> doses_taken;           ///< maintenance doses taken per cycle 0..C; empty unless a block's adherence < 1
+  std::vector<int> doses_taken{};         ///< maintenance doses taken per cycle 0..C; empty unless a block's adherence < 1
 };
 
 struct ArmRecord {
