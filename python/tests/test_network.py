@@ -6,26 +6,8 @@ import pytest
 
 import rewire
 from conftest import numpy_logits
-
-M64 = (1 << 64) - 1
-
-
-def splitmix64(state):
-    state = (state + 0x9E3779B97F4A7C15) & M64
-    z = state
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
-    return state, z ^ (z >> 31)
-
-
-def stream_key(seed, purpose, index=0):
-    """Written from the published SplitMix64 mixing scheme, not from the bindings."""
-    s, h = splitmix64(seed)
-    s = h ^ ((purpose * 0xD1B54A32D192ED03) & M64)
-    s, h = splitmix64(s)
-    s = h ^ ((index * 0x8CB92BA72F3D8DD7) & M64)
-    return splitmix64(s)[1]
-
+# The stream keys written from the published SplitMix64 mixing scheme, not from the bindings.
+from recurrent_reference import M64, splitmix64, stream_key
 
 class Xoshiro256ss:
     """xoshiro256** (Blackman & Vigna 2018), seeded word by word from SplitMix64."""
