@@ -76,7 +76,7 @@ inline UnitSelection select_units(const Network& net, std::uint64_t seed, const 
   detail::require(std::isfinite(f) && f > 0.0 && f <= 1.0,
                   "unit fraction = " + std::to_string(f) + " is outside the allowed range (0, 1]");
   for (std::size_t l = 0; l < widths.size(); ++l) {
-    std::vector<Index> order(std::size_t(widths[l]));
+    std::vector<Index> order(static_cast<std::size_t>(widths[l]));
     std::iota(order.begin(), order.end(), Index(0));
     Rng rng(stream_key(seed, Purpose::units, unit_order_index(l)));
     for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(std::uint32_t(i))]);
