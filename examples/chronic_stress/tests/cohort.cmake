@@ -15,25 +15,8 @@
 file(REMOVE_RECURSE "${WORK}")
 set(common --config "${COHORT}" --seeds 3 -q)
 
-function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "exit status ${rc}: ${ARGN}\n${out}\n${err}")
-  endif()
-endfunction()
-
-run("${EXE}" ${common} --threads 2 --out "${WORK}/reference")
-run("${CHECK}" outputs "${WORK}/reference")
-run("${EXE}" ${common} --threads 1 --out "${WORK}/one_thread")
-run("${CHECK}" same "${WORK}/reference" "${WORK}/one_thread")
-run("${EXE}" ${common} --threads 1 --shard 0/2 --out "${WORK}/s0")
-run("${EXE}" ${common} --threads 1 --shard 1/2 --out "${WORK}/s1")
-run("${EXE}" merge --out "${WORK}/merged" "${WORK}/s0" "${WORK}/s1" -q)
-run("${CHECK}" same "${WORK}/reference" "${WORK}/merged")
-if(DEFINED MPI_EXE AND NOT MPI_EXE STREQUAL "")
-  run("${MPIEXEC}" -np 2 --allow-run-as-root --oversubscribe "${MPI_EXE}" ${common} --threads 1 --out "${WORK}/mpi")
-  run("${CHECK}" same "${WORK}/reference" "${WORK}/mpi")
-endif()
+include("${CMAKE_CURRENT_LIST_DIR}/every_way.cmake")
+run_every_way()
 
 # Seed 2 alone: the same patient.
 run("${EXE}" --config "${COHORT}" --first-seed 2 --seeds 1 -q --threads 1 --out "${WORK}/alone")

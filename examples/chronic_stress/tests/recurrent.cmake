@@ -15,26 +15,8 @@
 file(REMOVE_RECURSE "${WORK}")
 set(common --config "${RNN}" --seeds 2 -q)
 
-function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "exit status ${rc}: ${ARGN}\n${out}\n${err}")
-  endif()
-  set(err "${err}" PARENT_SCOPE)
-endfunction()
-
-run("${EXE}" ${common} --threads 2 --out "${WORK}/reference" --keep-checkpoints)
-run("${EXE}" ${common} --threads 1 --out "${WORK}/one_thread")
-run("${CHECK}" outputs "${WORK}/one_thread")  # (the reference keeps its checkpoints)
-run("${CHECK}" same "${WORK}/reference" "${WORK}/one_thread")
-run("${EXE}" ${common} --threads 1 --shard 0/2 --out "${WORK}/s0")
-run("${EXE}" ${common} --threads 1 --shard 1/2 --out "${WORK}/s1")
-run("${EXE}" merge --out "${WORK}/merged" "${WORK}/s0" "${WORK}/s1" -q)
-run("${CHECK}" same "${WORK}/reference" "${WORK}/merged")
-if(DEFINED MPI_EXE AND NOT MPI_EXE STREQUAL "")
-  run("${MPIEXEC}" -np 2 --allow-run-as-root --oversubscribe "${MPI_EXE}" ${common} --threads 1 --out "${WORK}/mpi")
-  run("${CHECK}" same "${WORK}/reference" "${WORK}/mpi")
-endif()
+include("${CMAKE_CURRENT_LIST_DIR}/every_way.cmake")
+run_every_way(--keep-checkpoints)  # the checkpoints serve the resume below
 
 # Resume from the recurrent networks' checkpoints: keep each arm's state
 # after cycle 1 (the last cycle's files go, so there is work left), drop the
