@@ -135,6 +135,27 @@ inline std::vector<std::vector<bool>> reached(const std::vector<const Matrix*>& 
   return r;
 }
 
+// Surviving (unmasked) weights of a network's matrices and the L1 and L2
+// sums of their values, matrix by matrix.
+struct WeightTally {
+  double alive = 0, all = 0, l1 = 0, l2 = 0;
+
+  /// Adds one matrix (mask and weight, out x in); returns its surviving count.
+  double add(const Matrix& mask, const Matrix& weight) {
+    double here = 0;
+    for (Index j = 0; j < mask.cols(); ++j)
+      for (Index i = 0; i < mask.rows(); ++i) {
+        if (mask(i, j) == 0) continue;
+        here += 1;
+        l1 += std::abs(double(weight(i, j)));
+        l2 += double(weight(i, j)) * double(weight(i, j));
+      }
+    alive += here;
+    all += double(mask.size());
+    return here;
+  }
+};
+
 }  // namespace rewire::detail
 
 namespace rewire::protocol {
@@ -156,25 +177,14 @@ Metrics circuit_structure(const Net& net) {
                                   " does not read the outputs of the layer before it");
   }
   Metrics m;
-  double alive = 0, all = 0, l1 = 0, l2 = 0;
+  detail::WeightTally tally;
   for (std::size_t l = 0; l < L; ++l) {
-    const Matrix& M = *masks[l];
-    const Matrix W = net.layer(l).weight();  // (out, in)
-    double here = 0;
-    for (Index j = 0; j < M.cols(); ++j)
-      for (Index i = 0; i < M.rows(); ++i) {
-        if (M(i, j) == 0) continue;
-        here += 1;
-        l1 += std::abs(double(W(i, j)));
-        l2 += double(W(i, j)) * double(W(i, j));
-      }
-    m[k::surviving_weights_in_layer(l)] = 100.0 * here / double(M.size());
-    alive += here;
-    all += double(M.size());
+    const double here = tally.add(*masks[l], net.layer(l).weight());
+    m[k::surviving_weights_in_layer(l)] = 100.0 * here / double(masks[l]->size());
   }
-  m[k::surviving_weights] = 100.0 * alive / all;
-  m[k::weight_l1] = l1;
-  m[k::weight_l2] = std::sqrt(l2);
+  m[k::surviving_weights] = 100.0 * tally.alive / tally.all;
+  m[k::weight_l1] = tally.l1;
+  m[k::weight_l2] = std::sqrt(tally.l2);
 
   // Hidden level h (1..L-1) is the output of mask h-1 and the input of mask h.
   const auto from_inputs = detail::reached(masks, true), to_outputs = detail::reached(masks, false);
@@ -239,25 +249,15 @@ namespace rewire::protocol {
 inline Metrics circuit_structure(const Rnn& net) {
   namespace k = circuit_key;
   Metrics m;
-  double alive = 0, all = 0, l1 = 0, l2 = 0;
+  detail::WeightTally tally;
   for (std::size_t l = 0; l < net.num_layers(); ++l) {
     const Matrix& M = net.layer(l).mask();
-    const Matrix W = net.layer(l).weight();
-    double here = 0;
-    for (Index j = 0; j < M.cols(); ++j)
-      for (Index i = 0; i < M.rows(); ++i) {
-        if (M(i, j) == 0) continue;
-        here += 1;
-        l1 += std::abs(double(W(i, j)));
-        l2 += double(W(i, j)) * double(W(i, j));
-      }
+    const double here = tally.add(M, net.layer(l).weight());
     m[std::string(k::surviving_weights) + "." + kRnnMatrices[l]] = 100.0 * here / double(M.size());
-    alive += here;
-    all += double(M.size());
   }
-  m[k::surviving_weights] = 100.0 * alive / all;
-  m[k::weight_l1] = l1;
-  m[k::weight_l2] = std::sqrt(l2);
+  m[k::surviving_weights] = 100.0 * tally.alive / tally.all;
+  m[k::weight_l1] = tally.l1;
+  m[k::weight_l2] = std::sqrt(tally.l2);
 
   const Matrix& input = net.layer(RnnLayer::input).mask();         // (units, inputs)
   const Matrix& rec = net.layer(RnnLayer::recurrent).mask();       // (units, units): (to, from)
