@@ -40,7 +40,9 @@ endif()
 
 # --- sanitizers -------------------------------------------------------------
 # -fno-sanitize-recover=all turns every UBSan finding into a hard failure (the
-# test fails instead of printing a warning nobody reads). The flags go on both
+# test fails instead of printing a warning nobody reads). float-cast-overflow
+# is part of Clang's `undefined` but not of GCC's: named, so both compilers
+# catch a float converted to an integer type that cannot hold it. The flags go on both
 # compile and link lines because the sanitizer runtimes must be linked in.
 add_library(rewire_sanitize INTERFACE)
 if(REWIRE_SANITIZE)
@@ -48,7 +50,7 @@ if(REWIRE_SANITIZE)
     message(FATAL_ERROR "REWIRE_SANITIZE is only supported with GCC/Clang")
   endif()
   set(_rewire_san_flags
-    -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+    -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all)
   target_compile_options(rewire_sanitize INTERFACE ${_rewire_san_flags})
   target_link_options(rewire_sanitize INTERFACE ${_rewire_san_flags})
   unset(_rewire_san_flags)

@@ -27,6 +27,14 @@ done
 
 bash scripts/install-deps.sh
 
+# Each step's wall time, printed as it ends: "=== test.sh: 312 s: build asan ===".
+timed() {
+  local label="$1" start=$SECONDS
+  shift
+  "$@"
+  echo "=== test.sh: $((SECONDS - start)) s: ${label} ==="
+}
+
 # The CPU the tests ran on, in the first and last lines: the golden test
 # (chronic_stress.golden) checks the portable build's committed digests, so
 # a passing log records one more CPU model that reproduces them.
@@ -51,9 +59,9 @@ for preset in "${presets[@]}"; do
   # The release preset also builds and tests the MPI study program.
   extra=()
   if [ "$preset" = release ]; then extra=(-DREWIRE_WITH_MPI=ON); fi
-  cmake --preset "$preset" "${extra[@]}"
-  cmake --build --preset "$preset" -j2
-  ctest --preset "$preset" -j2
+  timed "configure ${preset}" cmake --preset "$preset" "${extra[@]}"
+  timed "build ${preset}" cmake --build --preset "$preset" -j2
+  timed "ctest ${preset}" ctest --preset "$preset" -j2
   # The tested module goes where python3 finds it (scripts/install-python.sh).
   if [ "$preset" = release ]; then bash scripts/install-python.sh "build/$preset"; fi
 done
@@ -71,14 +79,14 @@ echo
 echo "=== test.sh: fuzzers (clang++) ==="
 cmake -S . -B build/fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Release -DREWIRE_BUILD_FUZZERS=ON \
   -DREWIRE_BUILD_TESTS=OFF -DREWIRE_BUILD_EXAMPLES=OFF -DREWIRE_BUILD_BENCH=OFF -DREWIRE_INSTALL=OFF
-cmake --build build/fuzz --target fuzz_checkpoint fuzz_config fuzz_results -j2
+timed "build fuzzers" cmake --build build/fuzz --target fuzz_checkpoint fuzz_config fuzz_results -j2
 mkdir -p build/fuzz/findings
 for run in checkpoint:8192 config:4096 results:20000; do
   target=${run%%:*}
   rm -rf "build/fuzz/corpus-$target" && mkdir -p "build/fuzz/corpus-$target"
-  "build/fuzz/fuzz/fuzz_$target" -max_total_time=30 -max_len="${run##*:}" \
+  timed "fuzz ${target}" "build/fuzz/fuzz/fuzz_$target" -max_total_time=30 -max_len="${run##*:}" \
     -artifact_prefix="build/fuzz/findings/$target-" "build/fuzz/corpus-$target" "fuzz/corpus/$target"
 done
 
 echo
-echo "=== test.sh: all tests passed (presets: ${presets[*]}) on ${machine} ==="
+echo "=== test.sh: all tests passed (presets: ${presets[*]}) on ${machine}, ${SECONDS} s ==="

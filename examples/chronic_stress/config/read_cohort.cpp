@@ -21,7 +21,6 @@
 #include <cctype>
 #include <cmath>
 #include <cstdint>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -102,17 +101,11 @@ void set_number(toml::table& t, const std::string& key, double value) {
   else n->as_floating_point()->get() = value;
 }
 
-std::string text_of(const toml::table& t) {
-  std::ostringstream os;
-  os << toml::toml_formatter(t);
-  return os.str() + "\n";
-}
-
 // The configuration's text with `key` set to `value`.
 std::string with_value(const toml::table& canonical, const std::string& key, double value) {
   toml::table t = canonical;
   set_number(t, key, value);
-  return text_of(t);
+  return detail::toml_document(t);
 }
 
 }  // namespace
@@ -168,7 +161,7 @@ Patient cohort_patient(const rewire::protocol::StudySpec& spec, std::uint64_t se
   toml::table t = canonical;
   for (const auto& [key, d] : spec.cohort) detail::set_number(t, key, rewire::protocol::draw(d, seed, key));
   const std::string source = "<seed " + std::to_string(seed) + " of the cohort>";
-  p.spec = parse_config(detail::text_of(t), source);
+  p.spec = parse_config(detail::toml_document(t), source);
   // The values as the study holds them (a float key keeps a float's digits).
   const toml::table read_back = detail::parse_toml(canonical_toml(p.spec), source);
   for (const auto& c : spec.cohort) {

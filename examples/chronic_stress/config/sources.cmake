@@ -11,4 +11,5 @@ set(CHRONIC_STRESS_CONFIG_SOURCES
   read_arms.cpp
   read_sections.cpp
   read_study.cpp
-  sweep_points.cpp)
+  sweep_points.cpp
+  toml_text.cpp)

@@ -4,7 +4,6 @@
 #include "config/schema.hpp"
 
 #include <cstdio>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -84,12 +83,6 @@ void set_at(toml::table& root, const std::string& path, const toml::node& value,
   }
 }
 
-std::string text_of(const toml::table& root) {
-  std::ostringstream os;
-  os << toml::toml_formatter(root);
-  return os.str() + "\n";
-}
-
 }  // namespace
 
 bool has_sweep(const std::string& toml_text, const std::string& source) {
@@ -133,7 +126,7 @@ std::vector<SweepPoint> expand_sweep(const std::string& toml_text, const std::st
       set_at(t, axes[k].first, v, source + ": sweep.\"" + axes[k].first + "\"");
       point.values.emplace_back(axes[k].first, detail::show(v));
     }
-    point.toml_text = text_of(t);
+    point.toml_text = detail::toml_document(t);
     out.push_back(std::move(point));
   }
   return out;

@@ -10,6 +10,7 @@
 #include <rewire/kernels/activation.hpp>
 #include <rewire/protocol/limits.hpp>
 #include <rewire/prune/magnitude.hpp>
+#include <rewire/prune/regrow.hpp>
 
 #include <toml++/toml.h>
 
@@ -61,15 +62,16 @@ inline std::string shortest(double v) {
   return std::string(buffer, std::to_chars(buffer, buffer + sizeof buffer, v).ptr);
 }
 
+/// `n` as TOML on one line: arrays as [...], tables as { ... } (toml_text.cpp).
+std::string toml_inline(const toml::node& n);
+
+/// `root` as a TOML document that reads back to the same tree: plain keys,
+/// then [sub.tables] and [[arrays.of.tables]] (toml_text.cpp).
+std::string toml_document(const toml::table& root);
+
+// A value for a message: as typed (1.0 stays 1.0), cut after 60 characters.
 inline std::string show(const toml::node& n) {
-  if (const auto* f = n.as_floating_point()) {  // 1.0 stays 1.0: it was typed as a float
-    std::string text = shortest(f->get());
-    return text.find_first_of(".ein") == std::string::npos ? text + ".0" : text;
-  }
-  std::ostringstream s;
-  n.visit([&s](auto&& v) { s << v; });
-  std::string text = s.str();
-  std::replace(text.begin(), text.end(), '\n', ' ');
+  const std::string text = toml_inline(n);
   return text.size() > 60 ? text.substr(0, 57) + "..." : text;
 }
 
