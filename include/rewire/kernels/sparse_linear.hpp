@@ -82,6 +82,12 @@ template <typename T>
 void sparse_axpy(T* out, const T* src, Index ld, Index src_cols, Index lines, const std::int32_t* ptr,
                  const std::int32_t* idx, const T* val, const std::int32_t* perm, const T* init,
                  const Epilogue<T>& e, SparseScratch<T>& scratch) {
+  // What the public kernels establish before they get here (a pattern's
+  // line pointers start at 0 and never fall, its indices name columns of
+  // src): checked wherever REWIRE_ASSERT is on, free where it is not.
+  REWIRE_ASSERT(ld >= 0 && lines >= 0 && ptr[0] == 0);
+  for (Index q = 0; q < lines; ++q) REWIRE_ASSERT(ptr[q] <= ptr[q + 1]);
+  for (std::int32_t k = 0; k < ptr[lines]; ++k) REWIRE_ASSERT(idx[k] >= 0 && Index(idx[k]) < src_cols);
   for (Index b0 = 0; b0 < ld; b0 += kSparseTile) {
     const Index len = std::min<Index>(kSparseTile, ld - b0);
     const Block<T> s = pack_block(src, ld, b0, len, src_cols, Index(ptr[lines]), scratch.block);

@@ -4,6 +4,7 @@
 // Internal (namespace detail): call the public kernels instead.
 #pragma once
 
+#include <rewire/core/error.hpp>
 #include <rewire/core/types.hpp>
 
 #include <cstdint>
@@ -229,6 +230,7 @@ template <int T, bool Permuted, typename Scalar>
 inline void axpy_lines(Scalar* out, Index ldo, int t, const Scalar* src, Index ld, Index lines,
                        const std::int32_t* ptr, const std::int32_t* idx, const Scalar* val,
                        const std::int32_t* perm, const Scalar* init, const Epilogue<Scalar>& e) {
+  REWIRE_ASSERT(T > 0 || (t > 0 && t <= kMaxTail));  // a tail fits the accumulator below
   for (Index q = 0; q < lines; ++q) {
     const Scalar b = init ? init[q] : Scalar(0);
     Scalar acc[T > 0 ? T : kMaxTail];
