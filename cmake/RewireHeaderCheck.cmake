@@ -58,7 +58,10 @@ function(rewire_add_header_check target)
   set_target_properties(${target} PROPERTIES
     CXX_STANDARD 17
     CXX_STANDARD_REQUIRED ON
-    CXX_EXTENSIONS OFF)
+    CXX_EXTENSIONS OFF
+    # One header per translation unit is the point of the check: never
+    # merged by a unity build (CMAKE_UNITY_BUILD, which scripts/test.sh sets).
+    UNITY_BUILD OFF)
   if(MSVC)
     target_compile_options(${target} PRIVATE /W4 /permissive- /WX)
   else()

@@ -56,9 +56,14 @@ for preset in "${presets[@]}"; do
   if [ "$clean" -eq 1 ]; then
     rm -rf "build/$preset"
   fi
+  # Unity builds: the sources of one target (the study program's rooms, the
+  # Python module) compile as a few merged translation units, so the heavy
+  # headers (Eigen, nlohmann/json, toml++, fmt, pybind11) are parsed once per
+  # batch instead of once per file; four report sources take 23 s merged
+  # against 77 s apart. Presets used directly keep one unit per file.
   # The release preset also builds and tests the MPI study program.
-  extra=()
-  if [ "$preset" = release ]; then extra=(-DREWIRE_WITH_MPI=ON); fi
+  extra=(-DCMAKE_UNITY_BUILD=ON)
+  if [ "$preset" = release ]; then extra+=(-DREWIRE_WITH_MPI=ON); fi
   timed "configure ${preset}" cmake --preset "$preset" "${extra[@]}"
   timed "build ${preset}" cmake --build --preset "$preset" -j2
   timed "ctest ${preset}" ctest --preset "$preset" -j2
@@ -77,7 +82,7 @@ done
 # the size the program meets rather than ever longer ones.
 echo
 echo "=== test.sh: fuzzers (clang++) ==="
-cmake -S . -B build/fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Release -DREWIRE_BUILD_FUZZERS=ON \
+cmake -S . -B build/fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Release -DREWIRE_BUILD_FUZZERS=ON -DCMAKE_UNITY_BUILD=ON \
   -DREWIRE_BUILD_TESTS=OFF -DREWIRE_BUILD_EXAMPLES=OFF -DREWIRE_BUILD_BENCH=OFF -DREWIRE_INSTALL=OFF
 timed "build fuzzers" cmake --build build/fuzz --target fuzz_checkpoint fuzz_config fuzz_results -j2
 mkdir -p build/fuzz/findings

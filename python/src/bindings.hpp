@@ -56,4 +56,11 @@ rewire::Matrix to_matrix(const py::handle& array, int ndim, const char* what);
 /// Integer class labels (any integer dtype, 1-D, each in [0, 2^31)).
 rewire::Labels to_labels(const py::handle& array, const char* what);
 
+/// `m` if it is valid (the Mlp's and the Rnn's modulation setters); its
+/// std::invalid_argument (a ValueError in Python) otherwise.
+inline rewire::Modulation checked(rewire::Modulation m) {
+  m.validate();
+  return m;
+}
+
 }  // namespace rewire_python

@@ -160,11 +160,6 @@ void bind_layer(py::module_& m) {
            py::arg("crossover") = kDefaultSparseCrossover);
 }
 
-Modulation checked(Modulation m) {
-  m.validate();
-  return m;
-}
-
 void bind_mlp(py::module_& m) {
   py::class_<Mlp>(m, "Mlp",
                   "Multi-layer perceptron of masked layers, e.g. Mlp([2, 512, 512, 256, 4]).\n\n"

@@ -178,11 +178,6 @@ void bind_tasks(py::module_& m) {
       "each with fresh N(0, sigma^2) noise per step; blank delay, then the response period. 2 classes.");
 }
 
-Modulation checked(Modulation mod) {
-  mod.validate();
-  return mod;
-}
-
 Rnn make_rnn(Index inputs, Index units, Index outputs, float alpha, bool dale, double excitatory_fraction,
              const std::string& activation) {
   RnnOptions options;

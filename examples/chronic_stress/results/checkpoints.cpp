@@ -28,12 +28,12 @@ namespace {
 
 // Doubles exactly: JSON numbers (17 digits) when finite, else a word (a
 // diverged arm can measure NaN; the seed file writes it as null anyway).
-Json number(double v) {
+Json exact_json(double v) {
   if (std::isfinite(v)) return Json::of(v);
   return Json::of(std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
 }
 
-double number_from(const Json& j) {
+double exact_json_value(const Json& j) {
   if (j.type == Json::Type::number) return j.number;
   if (j.type == Json::Type::string && j.text == "nan") return std::nan("");
   if (j.type == Json::Type::string && (j.text == "inf" || j.text == "-inf"))
@@ -43,7 +43,7 @@ double number_from(const Json& j) {
 
 Json series(const std::vector<double>& xs) {
   Json a = Json::array();
-  for (double x : xs) a.items.push_back(number(x));
+  for (double x : xs) a.items.push_back(exact_json(x));
   return a;
 }
 
@@ -55,7 +55,7 @@ const Json& field(const Json& j, const char* key, Json::Type type) {
 
 Json result_json(const ArmResult& r) {
   Json metrics = Json::object();
-  for (const auto& [name, v] : r.metrics) metrics.set(name, number(v));
+  for (const auto& [name, v] : r.metrics) metrics.set(name, exact_json(v));
   Json j = Json::object()
                .set("metrics", metrics)
                .set("cycle_sparsity", series(r.cycle_sparsity))
@@ -72,9 +72,9 @@ Json result_json(const ArmResult& r) {
 ArmResult result_from(const Json& j, const std::string& arm) {
   ArmResult r;
   r.arm = arm;
-  for (const auto& [name, v] : field(j, "metrics", Json::Type::object).members) r.metrics[name] = number_from(v);
-  for (const Json& x : field(j, "cycle_sparsity", Json::Type::array).items) r.cycle_sparsity.push_back(number_from(x));
-  for (const Json& x : field(j, "cycle_accuracy", Json::Type::array).items) r.cycle_accuracy.push_back(number_from(x));
+  for (const auto& [name, v] : field(j, "metrics", Json::Type::object).members) r.metrics[name] = exact_json_value(v);
+  for (const Json& x : field(j, "cycle_sparsity", Json::Type::array).items) r.cycle_sparsity.push_back(exact_json_value(x));
+  for (const Json& x : field(j, "cycle_accuracy", Json::Type::array).items) r.cycle_accuracy.push_back(exact_json_value(x));
   const Json* rc = j.find("relapse_cycle");
   if (rc != nullptr && rc->type == Json::Type::number) r.relapse_cycle = int(rc->number);
   r.diverged = field(j, "diverged", Json::Type::boolean).boolean;
@@ -285,7 +285,7 @@ std::string baseline_bytes(const rewire::protocol::Subject& subject, const rewir
                            const std::string& config_hash) {
   Json meta = subject_meta(subject, config_hash);
   Json m = Json::object();
-  for (const auto& [name, v] : measures) m.set(name, number(v));
+  for (const auto& [name, v] : measures) m.set(name, exact_json(v));
   meta.set("baseline_measures", m);
   return subject_checkpoint_bytes(subject, meta);
 }
@@ -295,7 +295,7 @@ rewire::protocol::Metrics baseline_measures_from_bytes(const std::string& bytes,
     return with_checkpoint_bytes(bytes, spec, [&](auto& c) {
       rewire::protocol::Metrics out;
       for (const auto& [name, v] : field(c.meta, "baseline_measures", Json::Type::object).members)
-        out[name] = number_from(v);
+        out[name] = exact_json_value(v);
       return out;
     });
   } catch (const std::exception& e) {
