@@ -151,8 +151,8 @@ std::string cycle_accuracy_table(const RunView& run, int& flagged) {
     t.rows.push_back(row);
   }
   return t.render() +
-         fmt::format("\nMean ± SD (%) of combined-stress accuracy after each cycle (cycle 0 = post-treatment; each "
-                     "cycle prunes {:g} % of the surviving weights, then runs the arm's maintenance).",
+         fmt::format("\nMean ± SD (%) of combined-stress accuracy after each cycle (cycle 0: right after treatment, with "
+                     "its own noise draw; each cycle prunes {:g} % of the surviving weights, then runs the arm's maintenance).",
                      run.spec.longitudinal.prune.fraction * 100.0) +
          (run.comparing() ? " ⚑ marks a difference beyond noise." : "") + "\n\n";
 }

@@ -90,7 +90,7 @@ inline Subject run_baseline(const StudySpec& spec, const StudyData& data, std::u
 struct ArmResult {
   std::string arm;
   Metrics metrics;                     ///< post-treatment panel, relapse and probe metrics (%), metric_keys.hpp
-  std::vector<double> cycle_sparsity;  ///< cycles 0..C (%), cycle 0 = post-treatment
+  std::vector<double> cycle_sparsity;  ///< cycles 0..C (%), cycle 0 right after treatment
   std::vector<double> cycle_accuracy;  ///< combined accuracy per cycle (%)
   std::optional<int> relapse_cycle;    ///< first cycle below the threshold, if any
   std::vector<int> doses_taken;        ///< maintenance doses taken per cycle 0..C; only when some block's adherence < 1
