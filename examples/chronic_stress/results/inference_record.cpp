@@ -112,10 +112,11 @@ RegressionSummary regression_from(const json& j, const std::string& path, const 
   if (array(j.at("ci95"), at(path, "ci95")).size() != n) bad(at(path, "ci95"), "does not hold one interval per term");
   r.ci_lo.assign(n, kNaN);
   r.ci_hi.assign(n, kNaN);
-  for (std::size_t t = 0; t < n; ++t) {
-    if (j["ci95"][t].is_null()) bad(at(at(path, "ci95"), t), "is null in a fitted model");
-    interval_from(j["ci95"][t], at(at(path, "ci95"), t), r.ci_lo[t], r.ci_hi[t]);
-  }
+  // A fitted term's interval is null when a bound of its ratio is beyond
+  // double's range (exp of a large coefficient, near separation): the
+  // writer's encoding of a non-finite bound, shown as "—" (NaN here).
+  for (std::size_t t = 0; t < n; ++t)
+    if (!j["ci95"][t].is_null()) interval_from(j["ci95"][t], at(at(path, "ci95"), t), r.ci_lo[t], r.ci_hi[t]);
   r.n = count(j.at("n"), at(path, "n"));
   r.events = count(j.at("events"), at(path, "events"));
   return r;
