@@ -11,8 +11,12 @@
 // the text reads back to the same tree.
 #include "config/toml_reader.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
+#include <sstream>
 #include <string>
+#include <string_view>
 
 namespace chronic_stress::detail {
 namespace {
