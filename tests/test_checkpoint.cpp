@@ -177,6 +177,15 @@ TEST_CASE("truncated and corrupted checkpoint files are refused by name") {
   CHECK_THAT(load_error(scratch("missing.npz")), Catch::Contains("cannot open"));
 }
 
+TEST_CASE("a zip64 locator pointing past a file shorter than a zip64 end record is refused") {
+  // 44 bytes: a zip64 locator naming an end record at offset 0x21, then an
+  // end record whose fields ask for the zip64 one. The bounds check must not
+  // wrap below 56 bytes (a fuzzer found the read past the end).
+  std::string s("\x01\x00PK\x06\x07\x00\x00\x00\x00\x00\x21\x00\x99\xca\x46\xc9\xe0\x00\xff\xff\xff"
+                "PK\x05\x06\x00\xff\xff\xf7\xff\xff\xff\xff\xe2\xff\xff\xff\xff\x04\x00\x00\x00\x00", 44);
+  CHECK_THROWS_WITH(io::parse_npz(s), Catch::Contains("zip64 end record"));
+}
+
 
 TEST_CASE("checkpoints with wrong content are refused with the problem named") {
   const fs::path good = scratch("good2.npz");

@@ -265,7 +265,7 @@ inline std::vector<NpyArray> parse_npz(const std::string& s) {
   std::uint64_t count = get(s, eocd + 10, 2), cd_size = get(s, eocd + 12, 4), cd_offset = get(s, eocd + 16, 4);
   if ((count == 0xFFFF || cd_offset == 0xFFFFFFFFu) && eocd >= 20 && get(s, eocd - 20, 4) == 0x07064b50) {
     const std::uint64_t z = get(s, eocd - 12, 8);  // zip64 end record
-    if (z > s.size() - 56 || get(s, std::size_t(z), 4) != 0x06064b50) bad("a broken zip64 end record");
+    if (s.size() < 56 || z > s.size() - 56 || get(s, std::size_t(z), 4) != 0x06064b50) bad("a broken zip64 end record");
     count = get(s, std::size_t(z) + 32, 8);
     cd_size = get(s, std::size_t(z) + 40, 8);
     cd_offset = get(s, std::size_t(z) + 48, 8);
