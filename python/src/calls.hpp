@@ -8,6 +8,7 @@
 #pragma once
 
 #include "bindings.hpp"
+#include "in_use.hpp"
 
 #include <pybind11/functional.h>
 #include <pybind11/stl.h>
@@ -46,7 +47,7 @@ void def_train(py::module_& m, const char* doc) {
       [](Net& net, const Data& data, rewire::Rng& shuffle, int epochs, float lr, rewire::Index batch_size,
          const py::object& on_epoch) {
         const rewire::EpochCallback hook = epoch_hook(on_epoch);
-        py::gil_scoped_release nogil;
+        const Computing nogil(net);  // releases the GIL, refuses a network in use elsewhere
         return train(net, data, train_options(epochs, lr, batch_size), shuffle, hook);
       },
       py::arg("net"), py::arg("data"), py::arg("shuffle"), py::kw_only(), py::arg("epochs") = kTrain.epochs,
@@ -60,7 +61,7 @@ void def_train_with_stress(py::module_& m, const char* doc) {
       [](Net& net, const Data& data, rewire::Rng& shuffle, rewire::NoiseSource& noise, float sigma0, int epochs,
          float lr, rewire::Index batch_size, const py::object& on_epoch) {
         const rewire::EpochCallback hook = epoch_hook(on_epoch);
-        py::gil_scoped_release nogil;
+        const Computing nogil(net);  // releases the GIL, refuses a network in use elsewhere
         return train_with_stress(net, data, train_options(epochs, lr, batch_size), sigma0, shuffle, noise, hook);
       },
       py::arg("net"), py::arg("data"), py::arg("shuffle"), py::arg("noise"), py::kw_only(), py::arg("sigma0"),
@@ -74,7 +75,7 @@ void def_prune_to(py::module_& m, const char* doc) {
       "prune_to",
       [](Net& net, double target, const std::string& scope) {
         const rewire::PruneScope s = rewire::parse_prune_scope(scope);
-        py::gil_scoped_release nogil;
+        const Computing nogil(net);  // releases the GIL, refuses a network in use elsewhere
         prune_to(net, target, s);
       },
       py::arg("net"), py::arg("target"), py::arg("scope") = rewire::to_string(rewire::PruneScope::per_layer), doc);
@@ -87,7 +88,7 @@ void def_regrow_by_gradient(py::module_& m, const char* doc) {
       [](Net& net, const Data& data, rewire::Rng& shuffle, rewire::Rng& values, int batches, double fraction,
          float init_sd, rewire::Index batch_size, const std::string& ties) {
         const rewire::RegrowOptions o{batches, fraction, init_sd, batch_size, rewire::parse_regrow_ties(ties)};
-        py::gil_scoped_release nogil;
+        const Computing nogil(net);  // releases the GIL, refuses a network in use elsewhere
         return regrow_by_gradient(net, data, o, shuffle, values);
       },
       py::arg("net"), py::arg("data"), py::arg("shuffle"), py::arg("values"), py::kw_only(),
@@ -103,7 +104,7 @@ void def_gradient_scores(py::module_& m, const char* doc) {
       [](Net& net, const Data& data, rewire::Rng& shuffle, int batches, rewire::Index batch_size) {
         std::vector<rewire::Matrix> scores;
         {
-          py::gil_scoped_release nogil;
+          const Computing nogil(net);  // releases the GIL, refuses a network in use elsewhere
           scores = gradient_scores(net, data, batches, batch_size, shuffle);
         }
         py::list out;
@@ -123,7 +124,7 @@ void def_accuracy(py::module_& m, const char* doc) {
         rewire::detail::require(noise != nullptr || (input_sigma == 0.0f && internal_sigma == 0.0f),
                                 "accuracy under noise needs a NoiseSource (noise=...)");
         rewire::NoiseSource unused(0);  // never drawn from: both sigmas are 0
-        py::gil_scoped_release nogil;
+        const Computing nogil(net);  // releases the GIL, refuses a network in use elsewhere
         return accuracy(net, data, rewire::EvalCondition{input_sigma, internal_sigma}, noise ? *noise : unused,
                         chunk);
       },

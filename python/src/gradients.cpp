@@ -2,6 +2,7 @@
 // network kind: the outputs, the loss and every parameter's gradient as
 // numpy arrays, so that a user can check them against an autograd of their
 // own. The noise draws a pass makes can be reproduced with NoiseSource.draw.
+#include "in_use.hpp"
 #include "recurrent.hpp"
 
 #include <pybind11/stl.h>
@@ -46,7 +47,7 @@ BatchGradients mlp_pass(Mlp& net, const Dataset& data, NoiseSource* noise, bool 
   BatchGradients g;
   Matrix logits, P, dlogits;  // (n, classes) each
   {
-    py::gil_scoped_release nogil;
+    const Computing nogil(net);  // releases the GIL, refuses a network in use elsewhere
     logits = net.forward(data.inputs, noise);
     g.loss = softmax_cross_entropy_forward(P, logits, data.labels);
     softmax_cross_entropy_backward(dlogits, P, data.labels);
@@ -62,7 +63,7 @@ BatchGradients rnn_pass(Rnn& net, const TrialSet& trials, NoiseSource* noise, bo
   BatchGradients g;
   Matrix readout, P, dlogits;  // (steps * trials, classes) each, step-major
   {
-    py::gil_scoped_release nogil;
+    const Computing nogil(net);  // releases the GIL, refuses a network in use elsewhere
     readout = net.forward(trials.inputs, trials.steps(), noise);
     g.loss = sequence_cross_entropy_forward(P, readout, trials.labels, trials.response);
     sequence_cross_entropy_backward(dlogits, P, trials.labels, trials.response);

@@ -1,5 +1,6 @@
 // network.cpp - random streams, data sets, layers and networks.
 #include "bindings.hpp"
+#include "in_use.hpp"
 
 #include <pybind11/eigen.h>
 #include <pybind11/stl.h>
@@ -145,19 +146,30 @@ void bind_layer(py::module_& m) {
             const auto& l = self.cast<const MaskedLinear&>();
             return readonly_view(l.bias_grad().data(), l.out_features(), 0, self);
           }, "Read-only view of dL/db of the last backward pass (out,).")
-      .def("set_weight", [](MaskedLinear& l, const py::handle& W) { l.set_weight(to_matrix(W, 2, "weight")); },
+      .def("set_weight", [](MaskedLinear& l, const py::handle& W) {
+             require_idle(l);
+             l.set_weight(to_matrix(W, 2, "weight"));
+           },
            py::arg("weight"),
            "Replaces W (float32, out x in, finite). Entries at masked positions are stored as zero: the mask wins.")
-      .def("set_mask", [](MaskedLinear& l, const py::handle& M) { l.set_mask(to_matrix(M, 2, "mask")); },
+      .def("set_mask", [](MaskedLinear& l, const py::handle& M) {
+             require_idle(l);
+             l.set_mask(to_matrix(M, 2, "mask"));
+           },
            py::arg("mask"), "Replaces the mask (float32 0/1, out x in); newly masked weights become zero.")
       .def("set_bias", [](MaskedLinear& l, const py::handle& b) {
+             require_idle(l);
              Matrix v = to_matrix(b, 1, "bias");
              detail::require(v.rows() == l.out_features(), "bias has " + std::to_string(v.rows()) +
                                                                 " entries, expected " + std::to_string(l.out_features()));
              l.bias() = v.col(0);
            }, py::arg("bias"), "Replaces b (float32, out,).")
-      .def("set_kernel_path", &MaskedLinear::set_kernel_path, py::arg("path"),
-           py::arg("crossover") = kDefaultSparseCrossover);
+      .def("set_kernel_path",
+           [](MaskedLinear& l, KernelPath path, double crossover) {
+             require_idle(l);
+             l.set_kernel_path(path, crossover);
+           },
+           py::arg("path"), py::arg("crossover") = kDefaultSparseCrossover);
 }
 
 void bind_mlp(py::module_& m) {
@@ -172,7 +184,12 @@ void bind_mlp(py::module_& m) {
            }),
            py::arg("widths"), py::arg("activation") = to_string(Modulation{}.activation),
            "widths = [inputs, hidden..., classes] (at least two, each > 0).")
-      .def("init", &Mlp::init, py::arg("rng"),
+      .def("init",
+           [](Mlp& net, Rng& rng) {
+             require_idle(net);
+             net.init(rng);
+           },
+           py::arg("rng"),
            "PyTorch's default initialisation of every layer, in order: U(-1/sqrt(in), 1/sqrt(in)).")
       .def_property_readonly(
           "layers", [](py::object self) {
@@ -192,11 +209,15 @@ void bind_mlp(py::module_& m) {
       .def_property_readonly("sparsity", &Mlp::sparsity, "Pruned weights / all weights.")
       .def_property(
           "activation", [](const Mlp& net) { return std::string(to_string(net.modulation().activation)); },
-          [](Mlp& net, const std::string& a) { net.modulation().activation = parse_activation(a); },
+          [](Mlp& net, const std::string& a) {
+            require_idle(net);
+            net.modulation().activation = parse_activation(a);
+          },
           "Hidden-unit nonlinearity: \"relu\" or \"tanh\".")
       .def_property(
           "noise_sigma", [](const Mlp& net) { return net.modulation().noise_sigma; },
           [](Mlp& net, float s) {
+            require_idle(net);
             Modulation m = net.modulation();
             m.noise_sigma = s;
             net.modulation() = checked(m);
@@ -204,14 +225,26 @@ void bind_mlp(py::module_& m) {
       .def_property(
           "damping", [](const Mlp& net) { return net.modulation().damping; },
           [](Mlp& net, float d) {
+            require_idle(net);
             Modulation m = net.modulation();
             m.damping = d;
             net.modulation() = checked(m);
           }, "Factor on every hidden output (finite).")
-      .def("set_kernel_path", &Mlp::set_kernel_path, py::arg("path"), py::arg("crossover") = kDefaultSparseCrossover,
+      .def("set_kernel_path",
+           [](Mlp& net, KernelPath path, double crossover) {
+             require_idle(net);
+             net.set_kernel_path(path, crossover);
+           },
+           py::arg("path"), py::arg("crossover") = kDefaultSparseCrossover,
            "Sets every layer's kernel choice (results are the same to float rounding).")
-      .def("__copy__", [](const Mlp& net) { return Mlp(net); })
-      .def("__deepcopy__", [](const Mlp& net, py::dict) { return Mlp(net); }, py::arg("memo"));
+      .def("__copy__", [](const Mlp& net) {
+        require_idle(net);  // a copy taken mid-step would mix two steps' weights
+        return Mlp(net);
+      })
+      .def("__deepcopy__", [](const Mlp& net, py::dict) {
+        require_idle(net);
+        return Mlp(net);
+      }, py::arg("memo"));
 }
 
 }  // namespace

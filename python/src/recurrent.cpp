@@ -7,6 +7,7 @@
 // entry [t, n, c] is row t * trials + n, column c of the library's
 // step-major matrix (core/types.hpp), so a C-ordered array reshaped to
 // (steps * trials, channels) is that matrix.
+#include "in_use.hpp"
 #include "recurrent.hpp"
 
 #include <pybind11/stl.h>
@@ -192,11 +193,15 @@ Rnn make_rnn(Index inputs, Index units, Index outputs, float alpha, bool dale, d
 void bind_rnn_modulation(py::class_<Rnn>& c) {
   c.def_property(
        "activation", [](const Rnn& net) { return std::string(to_string(net.modulation().activation)); },
-       [](Rnn& net, const std::string& a) { net.modulation().activation = parse_activation(a); },
+       [](Rnn& net, const std::string& a) {
+         require_idle(net);
+         net.modulation().activation = parse_activation(a);
+       },
        "phi: \"relu\" or \"tanh\".")
       .def_property(
           "noise_sigma", [](const Rnn& net) { return net.modulation().noise_sigma; },
           [](Rnn& net, float s) {
+            require_idle(net);
             Modulation mod = net.modulation();
             mod.noise_sigma = s;
             net.modulation() = checked(mod);
@@ -205,6 +210,7 @@ void bind_rnn_modulation(py::class_<Rnn>& c) {
       .def_property(
           "damping", [](const Rnn& net) { return net.modulation().damping; },
           [](Rnn& net, float d) {
+            require_idle(net);
             Modulation mod = net.modulation();
             mod.damping = d;
             net.modulation() = checked(mod);
@@ -228,7 +234,12 @@ void bind_rnn(py::module_& m) {
         py::arg("activation") = to_string(Modulation{}.activation),
         "inputs channels, units recurrent units, outputs classes (each >= 1); alpha = dt / tau in (0, 1];\n"
         "excitatory_fraction in [0, 1].")
-      .def("init", &Rnn::init, py::arg("rng"),
+      .def("init",
+           [](Rnn& net, Rng& rng) {
+             require_idle(net);
+             net.init(rng);
+           },
+           py::arg("rng"),
            "PyTorch's nn.Linear initialisation of W_in, W_rec, W_out (each with its bias), in that order;\n"
            "under Dale's law the inhibitory columns of W_rec are then scaled by n_E / n_I.")
       .def_property_readonly("inputs", &Rnn::in_features)
@@ -268,10 +279,21 @@ void bind_rnn(py::module_& m) {
       .def_property_readonly("num_weights", &Rnn::num_weights, "Number of weights (biases not counted).")
       .def_property_readonly("num_active_weights", &Rnn::num_active_weights, "Number of unmasked weights.")
       .def_property_readonly("sparsity", &Rnn::sparsity, "Pruned weights / all weights.")
-      .def("set_kernel_path", &Rnn::set_kernel_path, py::arg("path"), py::arg("crossover") = kDefaultSparseCrossover,
+      .def("set_kernel_path",
+           [](Rnn& net, KernelPath path, double crossover) {
+             require_idle(net);
+             net.set_kernel_path(path, crossover);
+           },
+           py::arg("path"), py::arg("crossover") = kDefaultSparseCrossover,
            "Sets every matrix's kernel choice (results are the same to float rounding).")
-      .def("__copy__", [](const Rnn& net) { return Rnn(net); })
-      .def("__deepcopy__", [](const Rnn& net, py::dict) { return Rnn(net); }, py::arg("memo"))
+      .def("__copy__", [](const Rnn& net) {
+        require_idle(net);  // a copy taken mid-step would mix two steps' weights
+        return Rnn(net);
+      })
+      .def("__deepcopy__", [](const Rnn& net, py::dict) {
+        require_idle(net);
+        return Rnn(net);
+      }, py::arg("memo"))
       .def("__repr__", [](const Rnn& net) {
         return "Rnn(inputs=" + std::to_string(net.in_features()) + ", units=" + std::to_string(net.units()) +
                ", outputs=" + std::to_string(net.out_features()) + ", alpha=" + std::to_string(net.alpha()) +
@@ -289,6 +311,7 @@ void bind_rnn_checkpoint(py::module_& m) {
       "save",
       [](const py::object& path, const Rnn& net) {
         const std::string file = fspath(path);
+        require_idle(net);  // a checkpoint taken mid-step would mix two steps' weights
         io::RnnCheckpoint c;
         c.net = net;
         py::gil_scoped_release nogil;

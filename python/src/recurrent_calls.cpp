@@ -46,7 +46,7 @@ void bind_rnn_evaluate(py::module_& m) {
       [](const Rnn& net, const TrialSet& trials) {
         Labels y;
         {
-          py::gil_scoped_release nogil;
+          const Computing nogil(net);  // releases the GIL, refuses a network in use elsewhere
           y = predict(net, trials);
         }
         return readonly_copy(y);
@@ -57,7 +57,7 @@ void bind_rnn_evaluate(py::module_& m) {
       [](const Rnn& net, const TrialSet& trials, Index chunk) {
         Matrix y;
         {
-          py::gil_scoped_release nogil;
+          const Computing nogil(net);  // releases the GIL, refuses a network in use elsewhere
           y = readout(net, trials, chunk);
         }
         return sequence_array(std::move(y), trials.steps());
@@ -72,7 +72,7 @@ void bind_rnn_evaluate(py::module_& m) {
                                                                   std::to_string(trials.steps()) + ")");
         std::vector<Index> times;
         {
-          py::gil_scoped_release nogil;
+          const Computing nogil(net);  // releases the GIL, refuses a network in use elsewhere
           times = decision_times(net, trials, threshold, start);
         }
         py::array_t<std::int64_t> out(py::ssize_t(times.size()));

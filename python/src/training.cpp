@@ -38,8 +38,13 @@ void bind_prune_regrow(py::module_& m) {
   calls::def_prune_to<Mlp>(m,
       "Magnitude pruning to `target` sparsity in [0, 1): the target-quantile of |W| per layer, or over all\n"
       "layers with scope=\"global\". Never reopens a pruned weight. Biases are not pruned.");
-  m.def("prune_layer_to", &prune_layer_to, py::arg("layer"), py::arg("target"),
-        py::call_guard<py::gil_scoped_release>(), "prune_to for one layer.");
+  m.def(
+      "prune_layer_to",
+      [](MaskedLinear& layer, double target) {
+        const Computing nogil(layer);  // releases the GIL, refuses a layer in use elsewhere
+        prune_layer_to(layer, target);
+      },
+      py::arg("layer"), py::arg("target"), "prune_to for one layer.");
   calls::def_regrow_by_gradient<Mlp, Dataset>(m,
       "Scores pruned positions by |dL/dW| summed over `batches` mini-batches, then reopens the best\n"
       "`fraction` of each layer's pruned positions with N(0, init_sd^2) weights; ties (equal scores) are\n"
@@ -58,7 +63,7 @@ void bind_evaluate(py::module_& m) {
         const Matrix inputs = to_matrix(X, 2, "X");
         Labels y;
         {
-          py::gil_scoped_release nogil;
+          const Computing nogil(net);  // releases the GIL, refuses a network in use elsewhere
           y = predict(net, inputs);
         }
         return readonly_copy(y);
@@ -73,7 +78,7 @@ void bind_evaluate(py::module_& m) {
         Mlp::Buffers buffers;
         Matrix out;
         {
-          py::gil_scoped_release nogil;
+          const Computing nogil(net);  // releases the GIL, refuses a network in use elsewhere
           out = net.forward(buffers, inputs, nullptr, modulation);
         }
         return readonly_copy(out);

@@ -1,4 +1,5 @@
 """Training, pruning, regrowth and evaluation from Python."""
+import copy
 import os
 import signal
 import threading
@@ -198,3 +199,63 @@ def test_accuracy_counts_predictions_and_draws_noise_only_when_asked(clusters):
         rewire.accuracy(net, test_set, internal_sigma=0.5)
     with pytest.raises(ValueError, match="input_sigma"):
         rewire.accuracy(net, test_set, rewire.NoiseSource(9), input_sigma=-1.0)
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_a_network_takes_one_call_at_a_time(clusters):
+    """While one thread trains a network (GIL released), another thread's calls that change or compute on it,
+    or on one of its layers, raise instead of racing the training (before: heap corruption)."""
+    train_set, test_set = clusters
+    net = fresh()
+    started, done, seen_in_callback, failures = threading.Event(), threading.Event(), [], []
+
+    def on_epoch(epoch, loss, sigma):
+        # The training thread itself may use its network between epochs.
+        seen_in_callback.append((net.sparsity, rewire.accuracy(net, test_set)))
+        started.set()
+        if done.is_set():
+            raise _Stop()
+
+    def run():
+        try:
+            rewire.train(net, train_set, rewire.Rng(0, rewire.Purpose.shuffle), epochs=10**6, on_epoch=on_epoch)
+        except _Stop:
+            pass
+        except Exception as e:  # pragma: no cover - reported below
+            failures.append(e)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    try:
+        assert started.wait(60)
+        layer = net.layers[0]
+        mask = np.asarray(layer.mask).copy()
+        refused = [
+            lambda: rewire.prune_to(net, 0.5),
+            lambda: rewire.prune_layer_to(layer, 0.5),
+            lambda: layer.set_mask(mask),
+            lambda: layer.set_weight(np.zeros_like(mask)),
+            lambda: layer.set_kernel_path(rewire.KernelPath.sparse),
+            lambda: net.set_kernel_path(rewire.KernelPath.sparse),
+            lambda: setattr(net, "damping", 0.5),
+            lambda: net.init(rewire.Rng(1, rewire.Purpose.init)),
+            lambda: copy.deepcopy(net),
+            lambda: rewire.accuracy(net, test_set),
+            lambda: rewire.train(net, train_set, rewire.Rng(1, rewire.Purpose.shuffle), epochs=1),
+        ]
+        for call in refused:
+            with pytest.raises(RuntimeError, match="in use by a call running in another thread"):
+                call()
+        other = fresh()  # another network is free to use meanwhile
+        rewire.prune_to(other, 0.5)
+        assert other.sparsity == pytest.approx(0.5, abs=0.01)
+    finally:
+        done.set()
+        worker.join(60)
+    assert not worker.is_alive() and not failures
+    assert seen_in_callback and all(s == 0.0 for s, _ in seen_in_callback)
+    rewire.prune_to(net, 0.5)  # free again once the training call has returned
+    assert net.sparsity == pytest.approx(0.5, abs=0.01)
