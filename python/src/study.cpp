@@ -8,6 +8,7 @@
 // `interrupted` (the Python side raises KeyboardInterrupt).
 #include "bindings.hpp"
 
+#include "config/toml_reader.hpp"
 #include "report/report.hpp"
 #include "run/run.hpp"
 
@@ -16,12 +17,14 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <sstream>
 #include <thread>
 
 namespace rewire_python {
 
-namespace {
+// A named namespace, not an unnamed one: a using-directive in an unnamed
+// namespace reaches the enclosing one, and so every source merged after this
+// one in a unity build (chronic_stress::detail against rewire::detail).
+namespace study_program {
 
 using namespace chronic_stress;
 
@@ -71,9 +74,7 @@ toml::table to_table(const py::dict& d, const std::string& key) {
 /// A config dict as TOML text, for the program's own parser (so errors name
 /// keys exactly as for a file).
 std::string dict_to_toml(const py::dict& config) {
-  std::ostringstream text;
-  text << to_table(config, "");
-  return text.str();
+  return chronic_stress::detail::toml_document(to_table(config, ""));  // the program's own writer, as for sweep points
 }
 
 /// The console sink: forwards (kind, text) to the Python callable `progress`.
@@ -161,10 +162,11 @@ py::dict read_results(const std::string& dir) {
   return r;
 }
 
-}  // namespace
+}  // namespace study_program
 
 void bind_study(py::module_& m) {
-  m.def("_run_study", &run, py::arg("text"), py::arg("source"), py::arg("seeds"), py::arg("first_seed"),
+  using namespace study_program;
+  m.def("_run_study", &study_program::run, py::arg("text"), py::arg("source"), py::arg("seeds"), py::arg("first_seed"),
         py::arg("threads"), py::arg("epoch_scale"), py::arg("out"), py::arg("report"), py::arg("progress"),
         "The chronic_stress study on TOML text (use rewire.run_study).");
   m.def("_read_results", &read_results, py::arg("dir"), "A finished run's checked files (use rewire.load_results).");
