@@ -45,6 +45,7 @@
 #include <rewire/io/rnn_checkpoint.hpp>
 #include <rewire/prune/magnitude.hpp>
 #include <rewire/prune/regrow.hpp>
+#include <rewire/prune/drop_grow.hpp>
 
 #include <rewire/protocol/cell_types.hpp>
 #include <rewire/protocol/circuit.hpp>

@@ -97,6 +97,23 @@ void def_regrow_by_gradient(py::module_& m, const char* doc) {
       py::arg("ties") = rewire::to_string(kRegrow.ties), doc);
 }
 
+inline const rewire::DropGrowOptions kDropGrow{};
+
+template <class Net, class Data>
+void def_drop_and_grow(py::module_& m, const char* doc) {
+  m.def(
+      "drop_and_grow",
+      [](Net& net, const Data& data, rewire::Rng& shuffle, rewire::Rng& rng, double fraction, const std::string& grow,
+         int batches, rewire::Index batch_size) {
+        const rewire::DropGrowOptions o{fraction, rewire::parse_grow_by(grow), batches, batch_size};
+        const Computing nogil(net);  // releases the GIL, refuses a network in use elsewhere
+        return drop_and_grow(net, data, o, shuffle, rng);
+      },
+      py::arg("net"), py::arg("data"), py::arg("shuffle"), py::arg("rng"), py::kw_only(),
+      py::arg("fraction") = kDropGrow.fraction, py::arg("grow") = rewire::to_string(kDropGrow.grow),
+      py::arg("batches") = kDropGrow.batches, py::arg("batch_size") = kDropGrow.batch_size, doc);
+}
+
 template <class Net, class Data>
 void def_gradient_scores(py::module_& m, const char* doc) {
   m.def(
