@@ -33,6 +33,8 @@
 #include <rewire/data/trials.hpp>
 
 #include <rewire/train/adam.hpp>
+#include <rewire/train/lr_schedule.hpp>
+#include <rewire/train/sgd.hpp>
 #include <rewire/train/evaluate.hpp>
 #include <rewire/train/train.hpp>
 

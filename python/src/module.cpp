@@ -26,5 +26,6 @@ PYBIND11_MODULE(_rewire, m) {
   rewire_python::bind_network(m);
   rewire_python::bind_training(m);
   rewire_python::bind_recurrent(m);
+  rewire_python::bind_optimizers(m);
   rewire_python::bind_study(m);
 }

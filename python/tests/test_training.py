@@ -301,3 +301,42 @@ def test_a_rigl_loop_keeps_the_density_and_matches_itself(clusters, grow):
         rewire.drop_and_grow(a, train_set, rewire.Rng(1, rewire.Purpose.shuffle), rewire.Rng(2, rewire.Purpose.regrow), grow="magnitude")
     with pytest.raises(ValueError, match="drop-and-grow fraction"):
         rewire.drop_and_grow(a, train_set, rewire.Rng(1, rewire.Purpose.shuffle), rewire.Rng(2, rewire.Purpose.regrow), fraction=1.5)
+
+
+def test_a_python_training_loop_with_sgd_adamw_and_a_schedule(clusters):
+    """forward_backward + an optimiser step + a schedule, written in Python: Sgd reproduces
+    torch.optim.SGD's rule on the layers' own gradients, pruned weights stay exactly 0, and the loop learns."""
+    train_set, test_set = clusters
+    net = fresh(widths=(2, 32, 32, 4))
+    rewire.prune_to(net, 0.5)
+    sgd = rewire.Sgd(lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4)
+    # One step by hand (torch/optim/sgd.py, first step: buf = d_p) against the optimiser's.
+    rewire.forward_backward(net, train_set)
+    w = [np.asarray(layer.weight).copy() for layer in net.layers]
+    g = [np.asarray(layer.weight_grad).copy() for layer in net.layers]
+    masks = [np.asarray(layer.mask).copy() for layer in net.layers]
+    sgd.step(net)
+    for layer, w0, g0, m in zip(net.layers, w, g, masks):
+        lr, mom, wd = np.float32(0.1), np.float32(0.9), np.float32(1e-4)
+        d = g0 + wd * w0
+        expected = (w0 - lr * (d + mom * d)) * m
+        np.testing.assert_allclose(layer.weight, expected, rtol=1e-6, atol=1e-7)
+    assert sgd.steps == 1
+    adamw = rewire.Adam(lr=1e-2, weight_decay=0.01, decoupled_weight_decay=True)
+    steps = 60
+    for t in range(steps):
+        adamw.lr = rewire.linear_warmup_lr(1e-2, t, 10, 0.1) if t < 10 else rewire.cosine_lr(1e-2, t - 10, steps - 10)
+        rewire.forward_backward(net, train_set)
+        adamw.step(net)
+    for layer, m in zip(net.layers, masks):
+        assert np.all(layer.weight[m == 0] == 0.0)
+    assert adamw.steps == steps
+    assert rewire.accuracy(net, test_set) > 90.0
+    rewire.prune_to(net, 0.8)
+    with pytest.raises(ValueError, match="changed since the first step"):
+        adamw.step(net)
+    adamw.reset()
+    adamw.step(net)
+    with pytest.raises(ValueError, match="nesterov momentum needs momentum > 0"):
+        rewire.Sgd(nesterov=True)
+    assert rewire.step_lr(0.1, 25, 10, 0.5) == pytest.approx(0.025)

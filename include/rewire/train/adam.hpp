@@ -1,6 +1,9 @@
-// rewire/train/adam.hpp - Adam (Kingma & Ba 2015) in PyTorch's form.
+// rewire/train/adam.hpp - Adam (Kingma & Ba 2015) and AdamW (Loshchilov &
+// Hutter 2019) in PyTorch's form.
 //
 //   t += 1                                (once per step, for all tensors)
+//   g = g + wd w          (weight_decay, coupled: torch.optim.Adam)
+//   w = w (1 - lr wd)     (weight_decay, decoupled: torch.optim.AdamW)
 //   m = b1 m + (1 - b1) g
 //   v = b2 v + (1 - b2) g^2
 //   w -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
@@ -27,6 +30,8 @@ struct AdamOptions {
   float beta1 = 0.9f;
   float beta2 = 0.999f;
   float eps = 1e-8f;
+  float weight_decay = 0.0f;            ///< >= 0; 0 leaves the update exactly plain Adam
+  bool decoupled_weight_decay = false;  ///< true: AdamW's decay of the weights, false: L2 in the gradient
 
   /// Throws std::invalid_argument naming the first bad value.
   void validate() const {
@@ -34,6 +39,7 @@ struct AdamOptions {
     detail::require_in_range(beta1, 0.0, 0.999999, "beta1");
     detail::require_in_range(beta2, 0.0, 0.999999999, "beta2");
     detail::require_positive(eps, "eps");
+    detail::require_non_negative(weight_decay, "weight_decay");
   }
 };
 
@@ -53,6 +59,11 @@ class Adam {
   /// Steps taken since construction or the last reset().
   long steps() const { return t_; }
   const AdamOptions& options() const { return options_; }
+  /// Sets the learning rate of the next steps (a schedule, lr_schedule.hpp).
+  void set_lr(float lr) {
+    detail::require_positive(lr, "lr");
+    options_.lr = lr;
+  }
 
   /// One update of every parameter in `params` (same list, same order each
   /// step). Each parameter is updated where it is stored (ParamRef::values):
@@ -76,7 +87,11 @@ class Adam {
     const double bc1 = 1.0 - std::pow(double(options_.beta1), double(t_));
     const double bc2 = 1.0 - std::pow(double(options_.beta2), double(t_));
     const Coefficients c{options_.beta1, options_.beta2, options_.eps,
-                         float(double(options_.lr) / bc1), float(1.0 / std::sqrt(bc2))};
+                         float(double(options_.lr) / bc1), float(1.0 / std::sqrt(bc2)), options_.weight_decay,
+                         float(1.0 - double(options_.lr) * double(options_.weight_decay))};
+    const Decay decay = options_.weight_decay == 0.0f       ? Decay::none
+                        : options_.decoupled_weight_decay ? Decay::decoupled
+                                                          : Decay::coupled;
     for (std::size_t k = 0; k < params.size(); ++k) {
       const ParamRef& p = params[k];
       auto w = p.values();  // a Map: writes go to the parameter
@@ -84,10 +99,7 @@ class Adam {
       if (p.layout_version() != layout_[k] || w.size() != m_[k].size())  // (no message built on the hot path)
         detail::require(false, "Adam::step: the layout of " + p.name() +
                                    " changed since the first step (a new mask?); use a fresh Adam");
-      if (const float* mask = p.mask())
-        update_all<true>(c, w.data(), g.data(), m_[k].data(), v_[k].data(), w.size(), mask);
-      else
-        update_all<false>(c, w.data(), g.data(), m_[k].data(), v_[k].data(), w.size(), nullptr);
+      update(decay, c, w.data(), g.data(), m_[k].data(), v_[k].data(), w.size(), p.mask());
     }
   }
 
@@ -129,21 +141,43 @@ class Adam {
     float beta1, beta2, eps;
     float step_size;     // lr / (1 - b1^t)
     float inv_sqrt_bc2;  // 1 / sqrt(1 - b2^t)
+    float weight_decay;
+    float decay_factor;  // 1 - lr wd (decoupled)
   };
+  enum class Decay { none, coupled, decoupled };
+
+  /// The loop for this decay rule and mask (compile-time choices, so the
+  /// plain update is the same code, and bits, as without weight decay).
+  static void update(Decay decay, const Coefficients& c, float* w, const float* g, float* m, float* v, Index n,
+                     const float* mask) {
+    switch (decay) {
+      case Decay::none:
+        return mask ? update_all<true, Decay::none>(c, w, g, m, v, n, mask)
+                    : update_all<false, Decay::none>(c, w, g, m, v, n, nullptr);
+      case Decay::coupled:
+        return mask ? update_all<true, Decay::coupled>(c, w, g, m, v, n, mask)
+                    : update_all<false, Decay::coupled>(c, w, g, m, v, n, nullptr);
+      case Decay::decoupled:
+        return mask ? update_all<true, Decay::decoupled>(c, w, g, m, v, n, mask)
+                    : update_all<false, Decay::decoupled>(c, w, g, m, v, n, nullptr);
+    }
+  }
 
   /// The update of n entries, then (Masked) w *= mask in the same loop: one
   /// pass over the weights instead of two (the dense update streams its
   /// arrays from memory, so a pass costs about a third of it). The arrays
   /// never overlap (restrict lets the compiler vectorise the loop, sqrt and
   /// division included, without run-time alias checks).
-  template <bool Masked>
+  template <bool Masked, Decay D>
   static void update_all(const Coefficients& c, float* __restrict w, const float* __restrict g,
                          float* __restrict m, float* __restrict v, Index n, const float* __restrict mask) {
     for (Index j = 0; j < n; ++j) {
-      m[j] = c.beta1 * m[j] + (1.0f - c.beta1) * g[j];
-      v[j] = c.beta2 * v[j] + (1.0f - c.beta2) * g[j] * g[j];
+      const float gj = D == Decay::coupled ? g[j] + c.weight_decay * w[j] : g[j];
+      const float wj = D == Decay::decoupled ? w[j] * c.decay_factor : w[j];
+      m[j] = c.beta1 * m[j] + (1.0f - c.beta1) * gj;
+      v[j] = c.beta2 * v[j] + (1.0f - c.beta2) * gj * gj;
       // PyTorch: denom = sqrt(v) / sqrt(bc2) + eps; w -= (lr / bc1) * m / denom.
-      const float updated = w[j] - c.step_size * m[j] / (std::sqrt(v[j]) * c.inv_sqrt_bc2 + c.eps);
+      const float updated = wj - c.step_size * m[j] / (std::sqrt(v[j]) * c.inv_sqrt_bc2 + c.eps);
       w[j] = Masked ? updated * mask[j] : updated;
     }
   }
