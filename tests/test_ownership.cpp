@@ -205,6 +205,15 @@ TEST_CASE("misuse gets a clear error: empty network, impossible arguments", "[ow
   CHECK_THROWS_WITH(accuracy(empty, data), Catch::Contains("no layers"));
   CHECK_THROWS_WITH(train(empty, data, TrainOptions{}, rng), Catch::Contains("no layers"));
   CHECK_THROWS_WITH(empty.sparsity(), Catch::Contains("no layers"));
+  // Nothing on an empty network returns as if it had done its work.
+  CHECK_THROWS_WITH(empty.parameters(), Catch::Contains("no layers"));
+  CHECK_THROWS_WITH(prune_to(empty, 0.5), Catch::Contains("no layers"));
+  CHECK_THROWS_WITH(prune_to(empty, 0.5, PruneScope::global), Catch::Contains("no layers"));
+  CHECK_THROWS_WITH(empty.set_kernel_path(KernelPath::sparse), Catch::Contains("no layers"));
+  CHECK_THROWS_WITH(empty.layer(0), Catch::Contains("no layers"));
+  Adam adam;
+  CHECK_THROWS_WITH(adam.step(std::vector<ParamRef>{}), Catch::Contains("no parameters"));
+  CHECK(adam.steps() == 0);
   CHECK_THROWS_WITH(rng.below(0), Catch::Contains("below"));
   // Regrowing a fraction 0 reopens nothing.
   Mlp net = fresh_net(14);
