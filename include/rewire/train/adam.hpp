@@ -81,7 +81,7 @@ class Adam {
                          float(double(options_.lr) / bc1), float(1.0 / std::sqrt(bc2))};
     for (std::size_t k = 0; k < params.size(); ++k) {
       const ParamRef& p = params[k];
-      auto w = p.values();  // a Map: writes go to the parameter
+      auto w = p.stored_values();  // a Map: writes go to the parameter; masked entries zeroed below
       const auto g = p.grads();
       if (p.layout_version() != layout_[k] || w.size() != m_[k].size())  // (no message built on the hot path)
         detail::require(false, "Adam::step: the layout of " + p.name() +
