@@ -59,3 +59,19 @@ TEST_CASE("line pointers that fall or do not start at 0 are caught by REWIRE_ASS
   d.ptr = {1, 1, 3};
   CHECK_THROWS_WITH(d.run(), Catch::Contains("ptr[0] == 0"));
 }
+
+TEST_CASE("a pattern whose values permutation leaves the values is caught by REWIRE_ASSERT at the kernel entry") {
+  // Sizes and line pointers are checked in every build type; the O(nnz)
+  // indices are asserted where REWIRE_ASSERT is on (here: it throws).
+  rewire::Matrix mask(2, 2);
+  mask << 1, 0, 1, 1;
+  rewire::SparsePattern p = rewire::make_sparse_pattern(mask);
+  const std::vector<float> w{1, 2, 3};
+  const rewire::Matrix X = rewire::Matrix::Ones(4, 2);
+  const rewire::Vector b = rewire::Vector::Zero(2);
+  rewire::SparseScratch<float> scratch;
+  rewire::Matrix Y;
+  REQUIRE_NOTHROW(rewire::sparse_linear_forward(Y, X, p, w, b, scratch));
+  p.csr_to_csc[2] = 1000;  // the forward would read w[1000]
+  CHECK_THROWS_AS(rewire::sparse_linear_forward(Y, X, p, w, b, scratch), std::logic_error);
+}

@@ -214,3 +214,24 @@ TEST_CASE("checkpoints with wrong content are refused with the problem named") {
              Catch::Contains("'layer1.bias' is not float32"));
   CHECK_THAT(error_after(good, manifest_replace("{", "[")), Catch::Contains("the manifest is not valid JSON"));
 }
+
+TEST_CASE("loading a directory is a FormatError naming it, and save creates missing parent directories") {
+  const fs::path dir = scratch("a_directory.npz");
+  fs::create_directories(dir);
+  CHECK_THAT(load_error(dir), Catch::Contains(dir.string()) && Catch::Contains("not a regular file"));
+  CHECK_THAT(load_error(dir, true), Catch::Contains(dir.string()) && Catch::Contains("not a regular file"));
+  CHECK_THROWS_AS(io::read_npz(dir), io::FormatError);
+  // save documents that it creates the directories a path needs.
+  const fs::path root = scratch("new_parent");
+  fs::remove_all(root);
+  const fs::path nested = root / "deeper" / "net.npz";
+  const Mlp net = pruned_net(0.5f);
+  io::save(nested, net);
+  REQUIRE(fs::is_regular_file(nested));
+  CHECK(same_params(io::load(nested).net, net));
+  // ... and says so, naming the path, when one cannot be created (a file is in the way).
+  const fs::path blocked = scratch("a_file") / "net.npz";
+  spit(scratch("a_file"), "not a directory");
+  CHECK_THROWS_WITH(io::save(blocked, net), Catch::Contains(blocked.string()) && Catch::Contains("directory"));
+  CHECK_FALSE(fs::exists(blocked));
+}

@@ -194,6 +194,20 @@ TEST_CASE("negative or NaN noise levels", "[errors][noise]") {
   REQUIRE_INVALID(net.forward(Matrix::Zero(3, 2), nullptr), "damping");
 }
 
+TEST_CASE("NaN or infinite inputs to accuracy and predict, naming the row", "[errors][noise]") {
+  // A NaN logit row has no arg-max: it would count as class 0, silently.
+  const Mlp net = small_net();
+  for (const float x : {kNaN, kInf, -kInf}) {
+    CAPTURE(x);
+    Dataset data = small_data();
+    data.inputs(37, 1) = x;
+    REQUIRE_INVALID(accuracy(net, data), "row 37");
+    NoiseSource noise(11);
+    REQUIRE_INVALID(accuracy(net, data, EvalCondition{0.5f, 0.5f}, noise), "NaN or infinite");
+    REQUIRE_INVALID(predict(net, data.inputs), "row 37");
+  }
+}
+
 TEST_CASE("unknown activation and prune-scope names", "[errors][names]") {
   REQUIRE_INVALID(parse_activation("sigmoid"), "activation");
   REQUIRE_INVALID(parse_activation("ReLU"), "activation");

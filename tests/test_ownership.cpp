@@ -10,6 +10,8 @@
 #include "test_helpers.hpp"
 
 #include <cmath>
+#include <filesystem>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -50,6 +52,14 @@ double max_abs_diff(const Mlp& a, const Mlp& b) {
   for (std::size_t l = 0; l < a.num_layers(); ++l)
     worst = std::max(worst, double((a.layer(l).weight() - b.layer(l).weight()).cwiseAbs().maxCoeff()));
   return worst;
+}
+
+/// Entries of `net`'s weights that are non-zero where the mask prunes them.
+Index nonzero_where_pruned(const Mlp& net) {
+  Index n = 0;
+  for (std::size_t l = 0; l < net.num_layers(); ++l)
+    n += ((net.layer(l).mask().array() == 0.0f) && (net.layer(l).weight().array() != 0.0f)).count();
+  return n;
 }
 
 }  // namespace
@@ -132,6 +142,52 @@ TEST_CASE("parameter handles follow pruning and regrowth, and Adam refuses a sta
   CHECK_FALSE(rewire_test::bitwise_equal(logits_before, logits_after));
 }
 
+TEST_CASE("writes through a handle keep pruned weights at zero on the dense path", "[ownership]") {
+  // Density 0.7 is above the crossover: every layer stores its full matrix,
+  // and values() is all of it, pruned entries included.
+  Mlp net({16, 16, 16, 4});
+  Rng init(21);
+  net.init(init);
+  prune_to(net, 0.3);
+  for (std::size_t l = 0; l < net.num_layers(); ++l) REQUIRE_FALSE(net.layer(l).uses_sparse());
+  const double sparsity = net.sparsity();
+  const std::vector<ParamRef> params = net.parameters();
+  REQUIRE(params[2].mask() != nullptr);  // layer2.weight: some entries are masked
+
+  for (const ParamRef& p : params) p.values() += 0.5f;  // a whole-array write
+  CHECK(nonzero_where_pruned(net) == 0);
+  {  // a write scope held in a variable, through single entries
+    auto w = params[2].values();
+    for (Index k = 0; k < w.size(); ++k) w(k) = k % 2 == 0 ? 3.0f : std::numeric_limits<float>::quiet_NaN();
+  }
+  for (Index k = 0; k < params[2].size(); ++k)
+    if (params[2].mask()[k] != 0.0f) params[2].values()(k) = 0.25f * float(k % 7) - 0.5f;  // active: finite again
+  CHECK(nonzero_where_pruned(net) == 0);
+  CHECK(net.sparsity() == sparsity);
+  CHECK(net.layer(1).weight().allFinite());
+
+  // Both kernel paths, and a saved and loaded copy, compute the same function.
+  Rng data(22);
+  const Matrix X = rewire_test::random_matrix(32, 16, data);
+  const Matrix dense = net.forward(X, nullptr);
+  net.set_kernel_path(KernelPath::sparse);
+  const Matrix sparse = net.forward(X, nullptr);
+  CHECK((dense - sparse).cwiseAbs().maxCoeff() < 1e-5f);
+  net.set_kernel_path(KernelPath::automatic);
+  CHECK(rewire_test::bitwise_equal(Matrix(net.forward(X, nullptr)), dense));
+  const auto file = std::filesystem::temp_directory_path() / "rewire_test_ownership_handle.npz";
+  io::save(file, net);
+  io::Checkpoint back = io::load(file);
+  std::filesystem::remove(file);
+  CHECK(rewire_test::bitwise_equal(Matrix(back.net.forward(X, nullptr)), dense));
+
+  // A caller's own tensor with a mask: its masked entries stay zero too.
+  std::vector<float> values{1, 2, 3, 4}, grads(4, 0.0f), mask{1, 0, 1, 0};
+  const ParamRef raw("raw", values.data(), grads.data(), 4, mask.data());
+  raw.values() += 1.0f;
+  CHECK(values == std::vector<float>{2, 0, 4, 0});
+}
+
 TEST_CASE("weight() is a copy, and set_weight is the one way in and keeps the mask", "[ownership]") {
   for (const KernelPath path : {KernelPath::dense, KernelPath::sparse}) {
     CAPTURE(path == KernelPath::sparse ? "sparse" : "dense");
@@ -205,6 +261,15 @@ TEST_CASE("misuse gets a clear error: empty network, impossible arguments", "[ow
   CHECK_THROWS_WITH(accuracy(empty, data), Catch::Contains("no layers"));
   CHECK_THROWS_WITH(train(empty, data, TrainOptions{}, rng), Catch::Contains("no layers"));
   CHECK_THROWS_WITH(empty.sparsity(), Catch::Contains("no layers"));
+  // Nothing on an empty network returns as if it had done its work.
+  CHECK_THROWS_WITH(empty.parameters(), Catch::Contains("no layers"));
+  CHECK_THROWS_WITH(prune_to(empty, 0.5), Catch::Contains("no layers"));
+  CHECK_THROWS_WITH(prune_to(empty, 0.5, PruneScope::global), Catch::Contains("no layers"));
+  CHECK_THROWS_WITH(empty.set_kernel_path(KernelPath::sparse), Catch::Contains("no layers"));
+  CHECK_THROWS_WITH(empty.layer(0), Catch::Contains("no layers"));
+  Adam adam;
+  CHECK_THROWS_WITH(adam.step(std::vector<ParamRef>{}), Catch::Contains("no parameters"));
+  CHECK(adam.steps() == 0);
   CHECK_THROWS_WITH(rng.below(0), Catch::Contains("below"));
   // Regrowing a fraction 0 reopens nothing.
   Mlp net = fresh_net(14);

@@ -51,6 +51,9 @@ TEST_CASE("rnn construction refuses bad sizes and options, naming them", "[rnn][
   CHECK_NOTHROW(Rnn(3, 8, 4, RnnOptions{1.0f, true, 1.0}));
   Rnn empty;
   REQUIRE_INVALID(empty.num_weights(), "default-constructed");
+  REQUIRE_INVALID(empty.parameters(), "default-constructed");
+  REQUIRE_INVALID(empty.set_kernel_path(KernelPath::sparse), "default-constructed");
+  REQUIRE_INVALID(prune_to(empty, 0.5), "default-constructed");
 }
 
 TEST_CASE("rnn forward and backward refuse mismatched inputs", "[rnn][errors]") {

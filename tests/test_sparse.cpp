@@ -301,6 +301,72 @@ TEST_CASE("sparse kernels refuse wrong shapes in every build type", "[sparse]") 
   CHECK_THROWS_AS(rewire::linear_backward_params(dW, db, L.dY, X_long), std::invalid_argument);
 }
 
+TEST_CASE("sparse kernels refuse an inconsistent pattern in every build type", "[sparse]") {
+  // A pattern is a plain struct a caller may fill by hand: its line pointers
+  // decide how far the kernels read into the index and value arrays.
+  SplitMix g{516};
+  const Matrix M = random_mask(12, 10, 0.5, g);
+  const Layer L(12, 10, 5, M, g);
+  const SparsePattern good = rewire::make_sparse_pattern(M);
+  REQUIRE(good.row_ptr[1] > 0);
+  const std::vector<float> w = rewire::gather_csc(L.W_full, good);
+  rewire::SparseScratch<float> scratch;
+  Matrix Y, dX;
+  std::vector<float> dw;
+  Vector db;
+  const auto refused = [&](const SparsePattern& p, const char* what) {
+    CHECK_THROWS_WITH(rewire::sparse_linear_forward(Y, L.X, p, w, L.b, scratch), Catch::Contains(what));
+    CHECK_THROWS_WITH(rewire::sparse_linear_backward_input(dX, L.dY, p, w, scratch), Catch::Contains(what));
+    CHECK_THROWS_WITH(rewire::sparse_linear_backward_params(dw, db, L.dY, L.X, p, scratch), Catch::Contains(what));
+  };
+  SparsePattern p = good;
+  p.row_ptr[1] = std::int32_t(good.nnz()) + 40;  // a row reaching past the last entry
+  refused(p, "row_ptr");
+  p = good;
+  p.row_ptr[2] = 0;  // falls after row 0
+  refused(p, "row_ptr");
+  p = good;
+  p.row_ptr.pop_back();  // one pointer short
+  refused(p, "row_ptr");
+  p = good;
+  p.col_ptr[3] = p.col_ptr[4] + 1;  // the CSC walk of the gradients
+  refused(p, "col_ptr");
+  p = good;
+  p.col_index.resize(p.col_index.size() / 2);  // fewer column indices than entries
+  refused(p, "col_index");
+  p = good;
+  p.csr_to_csc.pop_back();
+  refused(p, "csr_to_csc");
+}
+
+TEST_CASE("validate_sparse_pattern names the first inconsistency and passes built patterns", "[sparse]") {
+  SplitMix g{517};
+  for (const double sparsity : {0.0, 0.5, 0.95, 1.0}) {
+    CAPTURE(sparsity);
+    CHECK_NOTHROW(rewire::validate_sparse_pattern(rewire::make_sparse_pattern(random_mask(9, 13, sparsity, g))));
+  }
+  const SparsePattern good = rewire::make_sparse_pattern(random_mask(9, 13, 0.5, g));
+  REQUIRE(good.nnz() > 2);
+  SparsePattern p = good;
+  p.col_index[1] = std::int32_t(good.cols);  // a column the matrix does not have
+  CHECK_THROWS_WITH(rewire::validate_sparse_pattern(p), Catch::Contains("col_index"));
+  p = good;
+  p.row_index[0] = -1;
+  CHECK_THROWS_WITH(rewire::validate_sparse_pattern(p), Catch::Contains("row_index"));
+  p = good;
+  p.csr_to_csc[0] = std::int32_t(good.nnz());  // a value past the last one
+  CHECK_THROWS_WITH(rewire::validate_sparse_pattern(p), Catch::Contains("csr_to_csc"));
+  p = good;
+  std::swap(p.csr_to_csc[0], p.csr_to_csc[1]);  // in range, but another entry's value
+  CHECK_THROWS_WITH(rewire::validate_sparse_pattern(p), Catch::Contains("csr_to_csc"));
+  p = good;
+  p.csc_offset[0] += 1;
+  CHECK_THROWS_WITH(rewire::validate_sparse_pattern(p), Catch::Contains("csc_offset"));
+  p = good;
+  p.rows = -1;
+  CHECK_THROWS_WITH(rewire::validate_sparse_pattern(p), Catch::Contains("rows"));
+}
+
 TEST_CASE("sparse kernels are deterministic across calls", "[sparse]") {
   const std::uint64_t seed = 31337;
   CAPTURE(seed);

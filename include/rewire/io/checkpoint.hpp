@@ -86,7 +86,9 @@ inline std::string checkpoint_bytes(const Checkpoint& c) {
 }
 
 /// Writes `c` to `path` atomically (a unique temporary file, then a
-/// rename). Throws std::runtime_error naming the path on I/O failure.
+/// rename). Creates the directories `path` needs that do not exist yet
+/// (as `mkdir -p`). Throws std::runtime_error naming the path on I/O
+/// failure (a directory that cannot be created included).
 inline void save(const std::filesystem::path& path, const Checkpoint& c) { write_file_atomic(path, checkpoint_bytes(c)); }
 
 /// Saves a network alone (no optimiser, no streams).
@@ -103,7 +105,8 @@ inline Checkpoint parse_checkpoint(const std::string& bytes) {
 }
 
 /// Reads a checkpoint written by save() (or by numpy.savez with the same
-/// arrays). Throws FormatError "'<path>': <problem>" for any bad file.
+/// arrays). Throws FormatError "'<path>': <problem>" for any bad file, and
+/// for a path that is missing or not a regular file (a directory).
 inline Checkpoint load(const std::filesystem::path& path) {
   return detail::load_file(path, [](std::vector<NpyArray> a) { return detail::read_checkpoint(std::move(a)); });
 }

@@ -38,12 +38,19 @@ namespace rewire::io {
 
 /// Writes `bytes` to `path` atomically: a uniquely named temporary file
 /// beside it, then a rename, so a reader or a crash sees the old file or the
-/// complete new one. Missing parent directories are created. Throws
-/// std::runtime_error naming the path; on failure `path` is untouched and no
-/// temporary file is left.
+/// complete new one. Missing parent directories are created (as
+/// `mkdir -p` would; result trees and checkpoint folders need no set-up).
+/// Throws std::runtime_error naming the path; on failure `path` is
+/// untouched and no temporary file is left.
 inline void write_file_atomic(const std::filesystem::path& path, std::string_view bytes) {
   namespace fs = std::filesystem;
-  if (path.has_parent_path()) fs::create_directories(path.parent_path());
+  if (path.has_parent_path()) {
+    std::error_code ec;
+    fs::create_directories(path.parent_path(), ec);
+    if (ec)
+      throw std::runtime_error("rewire: cannot write '" + path.string() + "': cannot create its directory '" +
+                               path.parent_path().string() + "': " + ec.message());
+  }
   const fs::path tmp = detail::unique_temp_name(path);
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);

@@ -17,8 +17,11 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <ios>
+#include <iterator>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <vector>
 
 namespace rewire::io {
@@ -322,11 +325,20 @@ inline std::vector<NpyArray> parse_npz(const std::string& s) {
   return arrays;
 }
 
-/// Reads an .npz file; throws FormatError "'<path>': <problem>".
+/// Reads an .npz file; throws FormatError "'<path>': <problem>" (a missing
+/// path, a directory or another non-regular file included).
 inline std::vector<NpyArray> read_npz(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+    throw FormatError("'" + path.string() + "': not a regular file (a directory?)");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw FormatError("'" + path.string() + "': cannot open it for reading");
-  const std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string s;
+  try {  // libstdc++'s filebuf throws std::ios_base::failure on a failed read
+    s.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::ios_base::failure& e) {
+    throw FormatError("'" + path.string() + "': read error (" + e.what() + ")");
+  }
   if (in.bad()) throw FormatError("'" + path.string() + "': read error");
   try {
     return parse_npz(s);

@@ -97,7 +97,9 @@ inline std::string rnn_checkpoint_bytes(const RnnCheckpoint& c) {
 }
 
 /// Writes `c` to `path` atomically (a unique temporary file, then a
-/// rename). Throws std::runtime_error naming the path on I/O failure.
+/// rename). Creates the directories `path` needs that do not exist yet
+/// (as `mkdir -p`). Throws std::runtime_error naming the path on I/O
+/// failure (a directory that cannot be created included).
 inline void save(const std::filesystem::path& path, const RnnCheckpoint& c) {
   write_file_atomic(path, rnn_checkpoint_bytes(c));
 }
@@ -115,7 +117,8 @@ inline RnnCheckpoint parse_rnn_checkpoint(const std::string& bytes) {
 }
 
 /// Reads a recurrent network's checkpoint. Throws FormatError "'<path>':
-/// <problem>" for any bad file, a feed-forward network's included.
+/// <problem>" for any bad file, a feed-forward network's included, and for
+/// a path that is missing or not a regular file (a directory).
 inline RnnCheckpoint load_rnn(const std::filesystem::path& path) {
   return detail::load_file(path,
                                 [](std::vector<NpyArray> a) { return detail::read_rnn_checkpoint(std::move(a)); });

@@ -102,8 +102,10 @@ void sparse_axpy(T* out, const T* src, Index ld, Index src_cols, Index lines, co
   }
 }
 
-/// Shape checks shared by the three kernels (once per call, every build type).
+/// Checks shared by the forward and the input gradient (once per call):
+/// the pattern (detail::require_pattern) and one value per active entry.
 inline void require_pattern_values(const SparsePattern& p, std::size_t values, const char* what) {
+  require_pattern(p, what);
   if (Index(values) != p.nnz())
     require(false, std::string(what) + ": " + std::to_string(values) + " values for a pattern of " +
                        std::to_string(p.nnz()) + " active entries");
@@ -166,6 +168,7 @@ template <typename T>
 void sparse_linear_backward_params(std::vector<T>& dw_csc, VectorT<T>& db, const MatrixT<T>& dY,
                                    const MatrixT<T>& X, const SparsePattern& p, SparseScratch<T>& scratch,
                                    bool add = false) {
+  detail::require_pattern(p, "sparse_linear_backward_params");
   detail::require(dY.rows() == X.rows(), "sparse_linear_backward_params: dY and X have different batch sizes");
   detail::require_shape(dY.cols(), X.cols(), p.rows, p.cols, "sparse_linear_backward_params: (dY, X) columns");
   if (add) {

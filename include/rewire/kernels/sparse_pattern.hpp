@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <vector>
 
 namespace rewire {
@@ -20,6 +21,13 @@ namespace rewire {
 /// forward, CSC by input column for the input and weight gradients. Rebuilt
 /// only when the mask changes (pruning, regrowth), never per step. Within
 /// each row (column) the column (row) indices are ascending.
+///
+/// make_sparse_pattern builds a consistent one. A pattern filled by hand
+/// should pass validate_sparse_pattern (O(nnz)) before it reaches a kernel:
+/// the kernels and gather_csc/scatter_csc check its sizes and line pointers
+/// in every build type (O(rows + cols) per call, cheap against the product),
+/// but its indices only where REWIRE_ASSERT is on, as an O(nnz) check per
+/// call would cost a share of the product itself.
 struct SparsePattern {
   Index rows = 0, cols = 0;
   std::vector<std::int32_t> row_ptr, col_index;  // CSR (size rows+1, nnz)
@@ -34,6 +42,97 @@ struct SparsePattern {
     return rows * cols == 0 ? 0.0 : static_cast<double>(nnz()) / static_cast<double>(rows * cols);
   }
 };
+
+namespace detail {
+
+/// The first inconsistency of one direction's line pointers (`lines` + 1
+/// entries from 0 to nnz, never falling), or "".
+inline std::string line_pointer_problem(const std::vector<std::int32_t>& ptr, Index lines, Index nnz,
+                                        const char* name) {
+  const std::string n(name);
+  if (Index(ptr.size()) != lines + 1)
+    return n + " has " + std::to_string(ptr.size()) + " entries, expected " + std::to_string(lines + 1);
+  if (ptr.front() != 0) return n + "[0] = " + std::to_string(ptr.front()) + ", expected 0";
+  for (Index q = 0; q < lines; ++q)
+    if (ptr[std::size_t(q)] > ptr[std::size_t(q) + 1])
+      return n + " falls from line " + std::to_string(q) + " to line " + std::to_string(q + 1);
+  if (ptr.back() != nnz)
+    return n + " ends at " + std::to_string(ptr.back()) + ", expected nnz = " + std::to_string(nnz);
+  return {};
+}
+
+/// The first inconsistency among the sizes and line pointers of `p`
+/// (O(rows + cols)), or "": what every kernel call checks.
+inline std::string pattern_shape_problem(const SparsePattern& p) {
+  if (p.rows < 0 || p.cols < 0)
+    return "rows = " + std::to_string(p.rows) + ", cols = " + std::to_string(p.cols) + " must be >= 0";
+  if (p.cols > 0 && p.rows > Index(std::numeric_limits<std::int32_t>::max()) / p.cols)
+    return "rows * cols exceeds 2^31-1 (32-bit offsets)";
+  const Index nnz = p.nnz();  // the length of row_index
+  const auto sized = [nnz](const std::vector<std::int32_t>& v, const char* name) {
+    return Index(v.size()) == nnz ? std::string()
+                                  : std::string(name) + " has " + std::to_string(v.size()) + " entries, expected nnz = " +
+                                        std::to_string(nnz) + " (the length of row_index)";
+  };
+  for (const std::string& problem : {sized(p.col_index, "col_index"), sized(p.csc_offset, "csc_offset"),
+                                     sized(p.csr_to_csc, "csr_to_csc"),
+                                     line_pointer_problem(p.row_ptr, p.rows, nnz, "row_ptr"),
+                                     line_pointer_problem(p.col_ptr, p.cols, nnz, "col_ptr")})
+    if (!problem.empty()) return problem;
+  return {};
+}
+
+/// The first inconsistency of the indices of `p` (O(nnz)), or "": each
+/// line's indices ascending and in range, each CSC offset o + i*rows, and
+/// csr_to_csc a one-to-one map from each CSR entry to the CSC entry of the
+/// same (row, column). Needs a pattern without a shape problem.
+inline std::string pattern_index_problem(const SparsePattern& p) {
+  const auto at = [](const char* name, std::int32_t k) { return std::string(name) + "[" + std::to_string(k) + "]"; };
+  for (Index i = 0; i < p.cols; ++i)
+    for (std::int32_t k = p.col_ptr[std::size_t(i)]; k < p.col_ptr[std::size_t(i) + 1]; ++k) {
+      const std::int32_t o = p.row_index[std::size_t(k)];
+      if (o < 0 || Index(o) >= p.rows) return at("row_index", k) + " = " + std::to_string(o) + " is not a row";
+      if (k > p.col_ptr[std::size_t(i)] && o <= p.row_index[std::size_t(k) - 1])
+        return at("row_index", k) + " is not above the entry before it in its column";
+      if (Index(p.csc_offset[std::size_t(k)]) != Index(o) + i * p.rows)
+        return at("csc_offset", k) + " is not row + column * rows";
+    }
+  std::vector<char> seen(std::size_t(p.nnz()), 0);
+  for (Index o = 0; o < p.rows; ++o)
+    for (std::int32_t k = p.row_ptr[std::size_t(o)]; k < p.row_ptr[std::size_t(o) + 1]; ++k) {
+      const std::int32_t i = p.col_index[std::size_t(k)];
+      if (i < 0 || Index(i) >= p.cols) return at("col_index", k) + " = " + std::to_string(i) + " is not a column";
+      if (k > p.row_ptr[std::size_t(o)] && i <= p.col_index[std::size_t(k) - 1])
+        return at("col_index", k) + " is not above the entry before it in its row";
+      const std::int32_t c = p.csr_to_csc[std::size_t(k)];
+      if (c < 0 || Index(c) >= p.nnz() || c < p.col_ptr[std::size_t(i)] || c >= p.col_ptr[std::size_t(i) + 1] ||
+          Index(p.row_index[std::size_t(c)]) != o || seen[std::size_t(c)] != 0)
+        return at("csr_to_csc", k) + " = " + std::to_string(c) + " is not the CSC entry of (" + std::to_string(o) +
+               ", " + std::to_string(i) + ")";
+      seen[std::size_t(c)] = 1;
+    }
+  return {};
+}
+
+/// What every consumer of a pattern checks on each call: its sizes and line
+/// pointers in every build type (std::invalid_argument naming `what` and the
+/// problem), its indices where REWIRE_ASSERT is on.
+inline void require_pattern(const SparsePattern& p, const char* what) {
+  std::string problem = pattern_shape_problem(p);
+  if (!problem.empty()) require(false, std::string(what) + ": inconsistent sparse pattern: " + problem);
+  REWIRE_ASSERT(pattern_index_problem(p).empty());
+}
+
+}  // namespace detail
+
+/// Throws std::invalid_argument naming the first inconsistency of `p` (its
+/// sizes, line pointers and indices; O(rows + cols + nnz)): the check for a
+/// pattern filled by hand. Every pattern make_sparse_pattern builds passes.
+inline void validate_sparse_pattern(const SparsePattern& p) {
+  std::string problem = detail::pattern_shape_problem(p);
+  if (problem.empty()) problem = detail::pattern_index_problem(p);
+  detail::require(problem.empty(), "inconsistent sparse pattern: " + problem);
+}
 
 /// Builds the CSR and CSC index of `mask` (entries != 0 are active). O(rows*cols).
 /// Throws std::invalid_argument if the matrix is too large for 32-bit offsets.
@@ -79,6 +178,7 @@ SparsePattern make_sparse_pattern(const MatrixT<T>& mask) {
 /// result[k] = dense at p.csc_offset[k]. `dense` must be (p.rows x p.cols).
 template <typename T>
 std::vector<T> gather_csc(const MatrixT<T>& dense, const SparsePattern& p) {
+  detail::require_pattern(p, "gather_csc");
   detail::require_shape(dense.rows(), dense.cols(), p.rows, p.cols, "gather_csc: dense matrix");
   std::vector<T> compact(p.csc_offset.size());
   const T* d = dense.data();
@@ -91,6 +191,7 @@ std::vector<T> gather_csc(const MatrixT<T>& dense, const SparsePattern& p) {
 /// gather_csc.
 template <typename T>
 MatrixT<T> scatter_csc(const std::vector<T>& compact, const SparsePattern& p) {
+  detail::require_pattern(p, "scatter_csc");
   detail::require(Index(compact.size()) == p.nnz(), "scatter_csc: one value per active entry is needed");
   MatrixT<T> dense = MatrixT<T>::Zero(p.rows, p.cols);
   T* d = dense.data();

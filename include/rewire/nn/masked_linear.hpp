@@ -325,6 +325,13 @@ class BasicMaskedLinear {
     return s.signed_dense;
   }
 
+  /// Zeroes the masked entries of dense storage after a write through a
+  /// ParamRef (compact storage holds only active entries).
+  void zero_masked_weights() {
+    Dense* d = dense();
+    if (d != nullptr && !unmasked()) detail::zero_where_masked(d->value.data(), mask_.data(), d->value.size());
+  }
+
   /// The kernel choice for the current mask and policy.
   bool wants_sparse() const {
     const double density = mask_.size() == 0 ? 1.0 : double(active_) / double(mask_.size());
@@ -364,7 +371,21 @@ using MaskedLinear = BasicMaskedLinear<float>;
 
 // BasicParamRef's accessors read the layer (declared in nn/parameter.hpp).
 template <typename T>
-Eigen::Map<typename BasicParamRef<T>::Array> BasicParamRef<T>::values() const {
+typename BasicParamRef<T>::Values BasicParamRef<T>::values() const {
+  if (layer_ == nullptr) return Values(stored_values(), nullptr, raw_.mask);
+  return Values(stored_values(), kind_ == Kind::weight ? layer_ : nullptr, nullptr);
+}
+
+template <typename T>
+void BasicParamRef<T>::zero_masked(BasicMaskedLinear<T>* layer, const T* raw_mask, T* values, Index size) {
+  if (layer != nullptr)
+    layer->zero_masked_weights();
+  else if (raw_mask != nullptr)
+    detail::zero_where_masked(values, raw_mask, size);
+}
+
+template <typename T>
+Eigen::Map<typename BasicParamRef<T>::Array> BasicParamRef<T>::stored_values() const {
   if (layer_ == nullptr) return {raw_.values, raw_.size};
   if (kind_ == Kind::bias) return {layer_->bias_.data(), layer_->bias_.size()};
   if (auto* c = layer_->compact()) return {c->value.data(), Index(c->value.size())};

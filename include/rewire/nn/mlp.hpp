@@ -50,7 +50,9 @@ class BasicMlp {
   using Layer = BasicMaskedLinear<T>;
   using Buffers = MlpBuffers<T>;
 
-  /// An empty network: every method but assignment throws until one is assigned.
+  /// An empty network: every method that reads or changes its layers (all
+  /// but num_layers(), which is 0, and the modulation's accessors) throws
+  /// std::invalid_argument ("no layers") until a network is assigned.
   BasicMlp() = default;
 
   /// E.g. Mlp({2, 512, 512, 256, 4}). Needs at least {in, out}.
@@ -67,8 +69,11 @@ class BasicMlp {
   }
 
   std::size_t num_layers() const { return layers_.size(); }
-  Layer& layer(std::size_t l) { return layers_.at(l); }
-  const Layer& layer(std::size_t l) const { return layers_.at(l); }
+  Layer& layer(std::size_t l) {
+    require_layers();
+    return layers_.at(l);
+  }
+  const Layer& layer(std::size_t l) const { return require_layers().at(l); }
   /// "layer 1", "layer 2", ... (how errors name layer l).
   std::string layer_name(std::size_t l) const { return "layer " + std::to_string(l + 1); }
   Index in_features() const { return require_layers().front().in_features(); }
@@ -76,6 +81,7 @@ class BasicMlp {
 
   /// Sets every layer's kernel choice (see MaskedLinear::set_kernel_path).
   void set_kernel_path(KernelPath path, double crossover = kDefaultSparseCrossover) {
+    require_layers();
     for (auto& layer : layers_) layer.set_kernel_path(path, crossover);
   }
 
@@ -180,6 +186,7 @@ class BasicMlp {
   /// They stay valid across pruning and regrowth, not across a copy or move
   /// of the network (see BasicParamRef).
   std::vector<BasicParamRef<T>> parameters() {
+    require_layers();  // an empty list would let an optimiser "step" nothing
     std::vector<BasicParamRef<T>> out;
     for (std::size_t l = 0; l < layers_.size(); ++l) layers_[l].append_parameters(out, int(l + 1));
     return out;

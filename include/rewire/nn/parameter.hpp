@@ -14,6 +14,18 @@ namespace rewire {
 
 template <typename T>
 class BasicMaskedLinear;
+class Adam;
+
+namespace detail {
+/// Sets v[k] = +0 wherever mask[k] == 0 and v[k] is not already zero (a -0
+/// an update left there stays: it is zero, and no write happens when
+/// nothing needs one). n entries each.
+template <typename T>
+void zero_where_masked(T* v, const T* mask, Index n) {
+  for (Index k = 0; k < n; ++k)
+    if (mask[k] == T(0) && v[k] != T(0)) v[k] = T(0);  // NaN != 0: zeroed too
+}
+}  // namespace detail
 
 /// A handle to one parameter tensor of a layer: its weight or its bias.
 ///
@@ -27,6 +39,14 @@ class BasicMaskedLinear;
 ///    and nothing there is masked (mask() is nullptr).
 /// grads() has the same length and order and holds dL/d(values) from the
 /// last backward.
+///
+/// A write may reach masked entries (`p.values() += 0.5f` on the dense
+/// path): values() returns a write scope (Values) that sets them back to
+/// zero when it ends, at the end of the statement for a temporary, so
+/// pruned weights are exactly zero again before anything else reads them
+/// and both kernel paths and a checkpoint see the same network. Keep a
+/// named scope (`auto w = p.values();`) no longer than the writes: a forward
+/// inside it would compute with whatever it holds at masked entries.
 ///
 /// The handle re-reads the layer on every call, so it stays valid across
 /// pruning and regrowth (which change values().size() and layout_version());
@@ -56,12 +76,36 @@ class BasicParamRef {
   const std::string& name() const { return name_; }
   Kind kind() const { return kind_; }
 
-  /// The stored values (see the class comment for their layout).
-  Eigen::Map<Array> values() const;
+  /// The stored values as an Eigen::Map (read and write them like one) that
+  /// zeroes the masked entries (mask()) when it is destroyed, whatever was
+  /// written there; a copy does the same. Copying it into a plain
+  /// Eigen::Map would leave the scope: use `auto`.
+  class Values : public Eigen::Map<Array> {
+   public:
+    using Base = Eigen::Map<Array>;
+    using Base::operator=;
+    Values(const Values&) = default;
+    Values& operator=(const Values& other) {  // copies the values, as Eigen::Map's does
+      Base::operator=(other);
+      return *this;
+    }
+    ~Values() { zero_masked(layer_, raw_mask_, this->data(), this->size()); }
+
+   private:
+    friend class BasicParamRef;
+    Values(Base stored, BasicMaskedLinear<T>* layer, const T* raw_mask)
+        : Base(stored), layer_(layer), raw_mask_(raw_mask) {}
+    BasicMaskedLinear<T>* layer_;  // a layer's weight: re-read when the scope ends
+    const T* raw_mask_;            // a caller's tensor with a mask
+  };
+
+  /// The stored values (see the class comment for their layout), as a
+  /// write scope that keeps masked entries at zero.
+  Values values() const;
   /// dL/d(values) of the last backward, same layout.
   Eigen::Map<const Array> grads() const;
   /// Number of stored values.
-  Index size() const { return values().size(); }
+  Index size() const { return stored_values().size(); }
   /// 0/1 mask over values(), or nullptr when none of them is masked.
   const T* mask() const;
   /// Column-major offsets of values() in the full matrix when only the active
@@ -73,6 +117,12 @@ class BasicParamRef {
   std::uint64_t layout_version() const;
 
  private:
+  // Adam zeroes masked entries in its own update loop (one pass over the
+  // weights, not two), so it writes to the stored array without a scope.
+  friend class Adam;
+  Eigen::Map<Array> stored_values() const;
+  static void zero_masked(BasicMaskedLinear<T>* layer, const T* raw_mask, T* values, Index size);
+
   struct Raw {  // a caller-owned tensor (layer_ == nullptr)
     T* values = nullptr;
     const T* grads = nullptr;

@@ -177,6 +177,7 @@ class BasicRnn {
 
   /// Sets every matrix's kernel choice (see MaskedLinear::set_kernel_path).
   void set_kernel_path(KernelPath path, double crossover = kDefaultSparseCrossover) {
+    require_built();
     for (auto& l : layers_) l.set_kernel_path(path, crossover);
   }
 

@@ -97,6 +97,7 @@ namespace detail {
 template <class Net>
 void prune_network(Net& net, double target, PruneScope scope) {
   require_prune_target(target);
+  const Index weights = net.num_weights();  // throws for an empty (default-constructed) network
   if (scope == PruneScope::per_layer) {
     // Every threshold first (append_magnitudes refuses non-finite weights),
     // then the masks: an error leaves every layer as it was.
@@ -107,7 +108,7 @@ void prune_network(Net& net, double target, PruneScope scope) {
     return;
   }
   std::vector<float> magnitudes;
-  magnitudes.reserve(std::size_t(net.num_weights()));
+  magnitudes.reserve(std::size_t(weights));
   for (std::size_t l = 0; l < net.num_layers(); ++l)
     append_magnitudes(magnitudes, net.layer(l).weight(), net.layer_name(l));
   const float threshold = quantile_linear(magnitudes, target);

@@ -70,9 +70,11 @@ class Adam {
   /// on a sparse layer that is its active entries only, with moments per
   /// active entry: on a 95%-sparse layer 20x less state to stream, in
   /// contiguous arrays the compiler vectorises. Throws std::invalid_argument
-  /// if a parameter's layout changed since the first step (a mask change:
-  /// the moments would belong to other entries; start a fresh Adam).
+  /// for an empty list (nothing to update: an empty network?) and if a
+  /// parameter's layout changed since the first step (a mask change: the
+  /// moments would belong to other entries; start a fresh Adam).
   void step(const std::vector<ParamRef>& params) {
+    detail::require(!params.empty(), "Adam::step: no parameters to update (the list is empty: an empty network?)");
     if (m_.empty()) {
       for (const auto& p : params) {
         m_.push_back(Eigen::ArrayXf::Zero(p.size()));
@@ -94,7 +96,7 @@ class Adam {
                                                           : Decay::coupled;
     for (std::size_t k = 0; k < params.size(); ++k) {
       const ParamRef& p = params[k];
-      auto w = p.values();  // a Map: writes go to the parameter
+      auto w = p.stored_values();  // a Map: writes go to the parameter; masked entries zeroed below
       const auto g = p.grads();
       if (p.layout_version() != layout_[k] || w.size() != m_[k].size())  // (no message built on the hot path)
         detail::require(false, "Adam::step: the layout of " + p.name() +

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdint>
 #include <numeric>
+#include <string>
 #include <vector>
 
 namespace rewire {
@@ -34,6 +35,16 @@ inline Modulation eval_modulation(const Modulation& own, const EvalCondition& co
   Modulation modulation = own;
   modulation.noise_sigma = condition.internal_sigma;
   return modulation;
+}
+
+/// Throws std::invalid_argument naming the first row of X that holds NaN or
+/// an infinity: its logits would be NaN, which have no arg-max, so the row
+/// would be predicted as class 0 and scored without a sign of trouble.
+inline void require_finite_inputs(const Matrix& X, const std::string& what) {
+  if (X.allFinite()) return;
+  for (Index n = 0; n < X.rows(); ++n)
+    if (!X.row(n).allFinite())
+      require(false, what + ": input row " + std::to_string(n) + " holds NaN or infinite values");
 }
 
 /// Runs `net` over `set` in chunks of `chunk` trials under `modulation`,
@@ -66,11 +77,14 @@ void for_each_trial_chunk(const Rnn& net, const TrialSet& set, Index chunk, floa
 /// `chunk` samples to bound memory (the default, the study's batch size,
 /// needs no larger buffers than training). Changes nothing in `net`: a const
 /// network can be evaluated from several threads, each with its own `noise`.
+/// Throws std::invalid_argument naming the first input row that holds NaN or
+/// an infinity (a recurrent network's trials are refused alike).
 inline double accuracy(const Mlp& net, const Dataset& data, const EvalCondition& condition, NoiseSource& noise,
                        Index chunk = 128) {
   const Modulation modulation = detail::eval_modulation(net.modulation(), condition, chunk);
   detail::require(data.size() > 0, "cannot evaluate on an empty data set");
   detail::require(data.labels.size() == data.size(), "the data set needs one label per input row");
+  detail::require_finite_inputs(data.inputs, "accuracy");
   Mlp::Buffers buffers;
   Matrix X;  // (chunk, in): inputs, plus input noise
   Labels y;
@@ -116,8 +130,10 @@ inline double accuracy(const Rnn& net, const TrialSet& data) {
 }
 
 /// The predicted class of every row of X (the first arg-max logit), without
-/// noise, under the network's activation and damping.
+/// noise, under the network's activation and damping. Throws
+/// std::invalid_argument naming the first row of X that is not finite.
 inline Labels predict(const Mlp& net, const Matrix& X) {
+  detail::require_finite_inputs(X, "predict");
   Modulation modulation = net.modulation();
   modulation.noise_sigma = 0.0f;
   Mlp::Buffers buffers;

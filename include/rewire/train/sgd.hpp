@@ -78,7 +78,7 @@ class Sgd {
     ++t_;
     for (std::size_t k = 0; k < params.size(); ++k) {
       const ParamRef& p = params[k];
-      auto w = p.values();
+      auto w = p.stored_values();  // writes go to the parameter; masked entries zeroed in update()
       const auto g = p.grads();
       if (p.layout_version() != layout_[k] || (options_.momentum > 0.0f && w.size() != buffers_[k].size()))
         detail::require(false, "Sgd::step: the layout of " + p.name() +
