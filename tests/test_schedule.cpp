@@ -16,6 +16,7 @@
 using namespace rewire;
 using namespace rewire::protocol;
 using Catch::Matchers::Contains;
+using Catch::Matchers::Equals;
 
 namespace {
 
@@ -56,6 +57,17 @@ double after_removing(double s, const std::vector<double>& fractions) {
   double alive = 1.0 - s / 100.0;
   for (double f : fractions) alive *= 1.0 - f;
   return 100.0 * (1.0 - alive);
+}
+
+/// The key of the SpecError `f` throws ("" if it throws none).
+template <class F>
+std::string spec_key(F&& f) {
+  try {
+    f();
+  } catch (const SpecError& e) {
+    return e.key();
+  }
+  return "";
 }
 
 ArmResult run_one(const StudySpec& spec) {
@@ -218,7 +230,37 @@ TEST_CASE("schedule errors name the arm, the block and the key", "[schedule][err
   CHECK_THROWS_WITH(spec.validate(), Contains("arms[0].maintenance[1].steps[0].epochs = 0"));
   spec.arms[0].maintenance.pop_back();
   spec.arms[0].stress = {{range(5, 2), PruneRemaining{0.1, 1.0}}};
-  CHECK_THROWS_WITH(spec.validate(), Contains("arms[0].stress[0].cycles.to = 2 is outside the allowed range: an integer in [5, 1000]"));
+  CHECK_THROWS_WITH(spec.validate(), Contains("arms[0].stress[0].cycles.to = 2 is outside the allowed range: an integer in [5, 6]"));
   spec.arms[0].stress = {{range(1, 2), PruneRemaining{1.5, 1.0}}};
   CHECK_THROWS_WITH(spec.validate(), Contains("arms[0].stress[0].prune.fraction = 1.5 is outside"));
+}
+
+TEST_CASE("a range of cycles beyond the study's last cycle is refused as a listed cycle is", "[schedule][errors]") {
+  StudySpec spec = tiny_spec(6);
+  spec.arms = {arm_with({remove(0.1, range(4, 9))})};
+  CHECK(spec_key([&] { spec.validate(); }) == "arms[0].maintenance[0].cycles.to");
+  CHECK_THROWS_WITH(spec.validate(),
+                    Contains("arms[0].maintenance[0].cycles.to = 9 is outside the allowed range: an integer in [4, 6]"));
+  spec.arms = {arm_with({}, {{range(2, 7), PruneRemaining{0.0, 1.0}}})};
+  CHECK_THROWS_WITH(spec.validate(),
+                    Contains("arms[0].stress[0].cycles.to = 7 is outside the allowed range: an integer in [2, 6]"));
+  spec.arms = {arm_with({remove(0.1, range(4, 6)), remove(0.1, range(6, 6))})};  // up to the last cycle: fine
+  CHECK_NOTHROW(spec.validate());
+  spec.arms = {arm_with({remove(0.1, CycleSelector{})})};  // the default: every cycle there is
+  CHECK_NOTHROW(spec.validate());
+}
+
+TEST_CASE("without cycles a schedule is refused as never running, not by an empty range", "[schedule][errors]") {
+  StudySpec spec = tiny_spec(0);
+  spec.arms = {arm_with({remove(0.1, at({2}))})};
+  CHECK(spec_key([&] { spec.validate(); }) == "arms[0].maintenance");
+  CHECK_THROWS_WITH(spec.validate(), Contains("arms[0].maintenance never runs: the study has no longitudinal cycles "
+                                              "(longitudinal.cycles = 0)"));
+  spec.arms = {arm_with({}, {{CycleSelector{}, PruneRemaining{0.0, 1.0}}})};
+  CHECK_THROWS_WITH(spec.validate(), Contains("arms[0].stress never runs"));
+  spec.arms = {arm_with({})};
+  CHECK_NOTHROW(spec.validate());
+  // The selector alone says the same, never "an integer in [1, 1]".
+  CHECK_THROWS_WITH(at({1}).validate(0), Equals("rewire: at selects no cycle: there are no longitudinal cycles (0)"));
+  CHECK_THROWS_WITH(range(1, 3).validate(0), Equals("rewire: range selects no cycle: there are no longitudinal cycles (0)"));
 }

@@ -60,6 +60,11 @@ int run_merge(const cli::CommandLine& cl) {
     std::fprintf(stderr, "chronic_stress merge: error: %s\n", e.what());
     return 2;
   }
+  if (result.interrupted) {  // while it wrote the summary or report: the seeds are all in
+    console.warn("interrupted: the shards' seed files are copied to " + settings.out.string() +
+                 "; run the same merge again to write the rest");
+    return 128 + (result.stop_signal != 0 ? result.stop_signal : SIGINT);
+  }
   if (!cl.quiet)
     std::printf("%zu seeds merged from %zu shard directories; results in %s\n",
                 result.studies.front().seeds.size(), dirs.size(), settings.out.string().c_str());

@@ -43,7 +43,7 @@ void define_options(CLI::App& app, CommandLine& cl, Program program) {
   app.add_flag("--keep-checkpoints", s.keep_checkpoints,
                mpi ? "not available: chronic_stress_mpi writes no arm checkpoints"
                    : "keep a seed's checkpoints after it is finished (to inspect its networks)");
-  app.add_flag("--no-report", cl.no_report, "do not write report.md and figures/");
+  app.add_flag("--no-report", cl.no_report, "do not write report.md and figures/ (an earlier run's are removed)");
   app.add_option("--progress", cl.progress,
                  "bar (a line redrawn in place), lines (a line every --progress-every seconds, for logs) or none\n"
                  "(default: bar on a terminal, else lines)")
@@ -64,7 +64,7 @@ void define_options(CLI::App& app, CommandLine& cl, Program program) {
   cl.merge->add_option("shard_dirs", cl.merge_dirs, "the shard directories (each a shard's --out)")->required();
   cl.merge->add_option("--out", s.out, "output directory")->required();
   cl.merge->add_option("--threads", s.threads, "threads (only recorded)")->check(CLI::Range(1u, kMaxThreads));
-  cl.merge->add_flag("--no-report", cl.no_report, "do not write report.md and figures/");
+  cl.merge->add_flag("--no-report", cl.no_report, "do not write report.md and figures/ (an earlier run's are removed)");
   cl.merge->add_flag("--quiet,-q", cl.quiet, "no messages except warnings and errors");
 }
 

@@ -123,12 +123,18 @@ std::vector<std::pair<std::string, bool>> write_figure_files(const RunView& run,
   std::vector<std::pair<std::string, bool>> out;
   for (std::size_t i = 0; i < std::size(has); ++i) {
     out.emplace_back(kFigureNames[i], has[i]);
-    if (has[i]) continue;
-    std::error_code ignored;  // nothing to plot: no figure, and no stale one either
-    for (const char* ext : {".png", ".gp", ".dat", "_seeds.dat"})
-      fs::remove(dir / (kFigureNames[i] + std::string(ext)), ignored);
+    if (!has[i]) remove_figure_files(dir, kFigureNames[i]);  // nothing to plot: no figure, and no stale one either
   }
   return out;
+}
+
+bool remove_figure_files(const fs::path& dir, const std::string& name) {
+  bool removed = false;
+  for (const char* ext : {".png", ".gp", ".dat", "_seeds.dat", ".png.tmp"}) {
+    std::error_code ignored;
+    removed = fs::remove(dir / (name + ext), ignored) || removed;
+  }
+  return removed;
 }
 
 }  // namespace chronic_stress

@@ -21,4 +21,9 @@ inline const char* const kFigureNames[] = {"longitudinal", "stress_sweep", "rela
 /// something to plot; returns (figure name, has data) in kFigureNames order.
 std::vector<std::pair<std::string, bool>> write_figure_files(const RunView& run, const std::filesystem::path& dir);
 
+/// Removes the files of figure `name` under `dir` that the report writes
+/// (.png, .gp, .dat, _seeds.dat, and gnuplot's temporary .png.tmp), and no
+/// other. Returns true if one was there.
+bool remove_figure_files(const std::filesystem::path& dir, const std::string& name);
+
 }  // namespace chronic_stress

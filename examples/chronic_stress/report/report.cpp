@@ -100,7 +100,8 @@ ReportInputs load_report_inputs(const fs::path& dir) {
   return in;
 }
 
-std::vector<std::string> write_report(const fs::path& out_dir, const ReportInputs& inputs) {
+std::vector<std::string> write_report(const fs::path& out_dir, const ReportInputs& inputs,
+                                      const std::function<bool()>& stopped) {
   const RunView run(inputs);
   const fs::path figdir = out_dir / "figures";
   const auto has_data = write_figure_files(run, figdir);
@@ -110,6 +111,7 @@ std::vector<std::string> write_report(const fs::path& out_dir, const ReportInput
   const Gnuplot gnuplot = any ? find_gnuplot() : Gnuplot{};
   std::map<std::string, FigureResult> figs;
   for (const auto& [name, has] : has_data) {
+    if (stopped && stopped()) return warnings;
     FigureResult f;
     f.name = name;
     f.has_data = has;
@@ -117,11 +119,21 @@ std::vector<std::string> write_report(const fs::path& out_dir, const ReportInput
     if (!gnuplot.path.empty() && !f.problem.empty()) warnings.push_back(f.problem);
     figs[name] = f;
   }
+  if (stopped && stopped()) return warnings;
   if (any && gnuplot.path.empty())
     warnings.push_back(gnuplot.problem + ": figures not rendered; their data and gnuplot scripts are in " +
                        figdir.string());
   rewire::io::write_file_atomic(out_dir / "report.md", build_report(run, figs));
   return warnings;
+}
+
+bool remove_report(const fs::path& out_dir) {
+  std::error_code ignored;
+  bool removed = fs::remove(out_dir / "report.md", ignored);
+  const fs::path figdir = out_dir / "figures";
+  for (const char* name : kFigureNames) removed = remove_figure_files(figdir, name) || removed;
+  fs::remove(figdir, ignored);  // only if empty
+  return removed;
 }
 
 }  // namespace chronic_stress

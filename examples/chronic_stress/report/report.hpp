@@ -13,6 +13,7 @@
 #include "results/results.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,8 +29,20 @@ ReportInputs load_report_inputs(const std::filesystem::path& out_dir);
 /// Writes out_dir/report.md and out_dir/figures/*. Returns warnings to print
 /// (e.g. gnuplot missing). An interrupt (SIGINT) while gnuplot runs is not
 /// swallowed: gnuplot is stopped, temporary files are removed and SIGINT is
-/// raised again.
-std::vector<std::string> write_report(const std::filesystem::path& out_dir, const ReportInputs& inputs);
+/// raised again. Once `stopped` (if given) returns true, checked before
+/// each figure is rendered, it renders no more and writes no report.md (the
+/// caller knows why it stopped).
+std::vector<std::string> write_report(const std::filesystem::path& out_dir, const ReportInputs& inputs,
+                                      const std::function<bool()>& stopped = {});
+
+/// Removes what write_report writes (out_dir/report.md and the figures'
+/// files, then out_dir/figures if that leaves it empty: a file someone else
+/// put there stays), so that no report of an earlier run sits beside a new
+/// summary. Returns true if anything was removed.
+bool remove_report(const std::filesystem::path& out_dir);
+
+/// The same for a sweep's sweep.md and figures/sweep_* (write_sweep_results).
+bool remove_sweep_report(const std::filesystem::path& out);
 
 /// The comparison of a sweep's points: writes out/sweep.json (per point its
 /// values, hash and key metrics per arm) and, if `report`, out/sweep.md with

@@ -10,6 +10,7 @@
 // keyed by the point's config hash.
 #include "report/report.hpp"
 #include "report/figure_kit.hpp"
+#include "report/figures.hpp"
 #include "report/gnuplot.hpp"
 
 #include <rewire/io/files.hpp>
@@ -217,6 +218,15 @@ std::vector<std::string> write_sweep_results(const std::vector<SweepPoint>& poin
   }
   rewire::io::write_file_atomic(out / "sweep.md", markdown(points, studies, summaries, arms, drawn));
   return warnings;
+}
+
+bool remove_sweep_report(const fs::path& out) {
+  std::error_code ignored;
+  bool removed = fs::remove(out / "sweep.md", ignored);
+  for (const auto& m : kMetrics)
+    removed = remove_figure_files(out / "figures", std::string("sweep_") + m.name) || removed;
+  fs::remove(out / "figures", ignored);  // only if empty
+  return removed;
 }
 
 }  // namespace chronic_stress

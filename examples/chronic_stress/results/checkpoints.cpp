@@ -9,11 +9,13 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <type_traits>
 #include <stdexcept>
+#include <system_error>
 #include <vector>
 
 namespace chronic_stress {
@@ -261,6 +263,38 @@ std::optional<ArmState> latest_arm_state(const fs::path& out_dir, const StudySpe
     }
   }
   return std::nullopt;
+}
+
+namespace {
+
+// A name checkpoint_path gives (treatment.npz, cycle-CCC.npz), or that of a
+// temporary file of its atomic write (NAME.tmp-...) a killed run left.
+bool checkpoint_file_name(const std::string& name) {
+  const std::string base = name.substr(0, name.find(".tmp-"));
+  if (base == "treatment.npz") return true;
+  const std::string prefix = "cycle-", suffix = ".npz";
+  if (base.size() <= prefix.size() + suffix.size() || base.compare(0, prefix.size(), prefix) != 0 ||
+      base.compare(base.size() - suffix.size(), suffix.size(), suffix) != 0)
+    return false;
+  return std::all_of(base.begin() + std::ptrdiff_t(prefix.size()), base.end() - std::ptrdiff_t(suffix.size()),
+                     [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+void remove_seed_checkpoints(const fs::path& out_dir, const StudySpec& spec, std::uint64_t seed) {
+  const fs::path seed_dir = seed_checkpoint_dir(out_dir, seed);
+  std::error_code ec;
+  for (const auto& arm : spec.arms) {
+    const fs::path dir = seed_dir / arm.name;
+    ec.clear();
+    std::vector<fs::path> ours;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))  // none if no such directory
+      if (checkpoint_file_name(it->path().filename().string())) ours.push_back(it->path());
+    for (const auto& file : ours) fs::remove(file, ec);
+    fs::remove(dir, ec);  // only if that emptied it
+  }
+  fs::remove(seed_dir, ec);  // likewise
 }
 
 namespace {

@@ -45,6 +45,13 @@ std::optional<rewire::protocol::ArmState> latest_arm_state(const std::filesystem
                                                            const rewire::protocol::StudySpec& spec,
                                                            const ArmKey& key, std::string& notes);
 
+/// Removes the checkpoints of `seed` that the program writes (each arm's
+/// treatment.npz and cycle-CCC.npz, and temporary files of their writes),
+/// then each directory that leaves empty. Anything else (a file someone put
+/// there) stays, and with it the directories that hold it.
+void remove_seed_checkpoints(const std::filesystem::path& out_dir, const rewire::protocol::StudySpec& spec,
+                             std::uint64_t seed);
+
 /// A subject (e.g. the pre-treatment state of a seed) as the bytes of a
 /// checkpoint (the same .npz format, in memory), to send it to another
 /// process; the arms branch from it, so it round-trips bit for bit.

@@ -199,15 +199,13 @@ class Pool {
     std::optional<ArmState> resume = latest_arm_state(study.out, sp, key, notes);
     if (!notes.empty()) console_.warn(what + ": " + notes);
     if (resume) {
-      const int next = resume->next_cycle;
-      console_.info(what + ": resuming from its checkpoint " +
-                    (next == 0 ? std::string("after the treatment") : "after cycle " + std::to_string(next - 1)));
-      epochs_done_.fetch_add(epochs_before(sp, a, next));
+      console_.info(what + ": resuming from its checkpoint " + resume_point(sp.arms[a], resume->next_cycle));
+      epochs_done_.fetch_add(epochs_before(sp, a, resume->next_cycle));
     }
-    set_doing(id, what + " " + phase(sp, resume ? resume->next_cycle : -1));
+    set_doing(id, what + " " + phase(sp, a, resume ? resume->next_cycle : -1));
     const int every = plan_.settings.checkpoint_every;
     const ArmCheckpoint on_checkpoint = [&](const ArmState& state) {
-      set_doing(id, what + " " + phase(sp, state.next_cycle));
+      set_doing(id, what + " " + phase(sp, a, state.next_cycle));
       const int cycle = state.next_cycle - 1;  // the cycle just measured (-1: the treatment part)
       if (every > 0 && (cycle < 0 || cycle % every == 0 || cycle >= sp.longitudinal.cycles))
         save_arm_state(checkpoint_path(study.out, sp, key, state), sp, key, state);
@@ -215,10 +213,20 @@ class Pool {
     return run_arm(sp, a, *s.depressed, *s.data, on_epoch, on_checkpoint, std::move(resume));
   }
 
-  // What an arm whose next cycle is `next` is doing ("treatment", "cycle 3/8").
-  static std::string phase(const StudySpec& sp, int next) {
+  // What arm `a` is doing when its next cycle is `next` (ArmState::next_cycle):
+  // "treatment", "cycle 3/8", or "finishing" once nothing is left to run
+  // (after the last cycle; an arm without follow-up, after its panel).
+  static std::string phase(const StudySpec& sp, std::size_t a, int next) {
     if (next < 0) return "treatment";
+    if (!sp.arms[a].follow_up || next > sp.longitudinal.cycles) return "finishing";
     return "cycle " + std::to_string(std::max(next, 1)) + "/" + std::to_string(sp.longitudinal.cycles);
+  }
+
+  // Where a checkpoint with next cycle `next` left `arm`: an arm without
+  // follow-up has no cycles, whatever number marks it finished.
+  static std::string resume_point(const ArmSpec& arm, int next) {
+    if (!arm.follow_up) return "after the treatment (it has no follow-up: nothing is left to run)";
+    return next == 0 ? std::string("after the treatment") : "after cycle " + std::to_string(next - 1);
   }
 
   void finish_seed(SeedInFlight& s) {

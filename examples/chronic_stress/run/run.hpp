@@ -35,7 +35,7 @@ class RunOutputs {
 /// What a run did, one outcome per study of the plan.
 struct RunResult {
   std::vector<StudyOutcome> studies;
-  bool interrupted = false;  ///< Ctrl-C or SIGTERM: finished seeds are saved, no summary is written
+  bool interrupted = false;  ///< Ctrl-C or SIGTERM: finished seeds are saved; what is not written a rerun writes
   int stop_signal = 0;       ///< the signal that interrupted it (SIGINT, SIGTERM), else 0
   double wall_seconds = 0.0;
 };
@@ -45,6 +45,9 @@ struct RunResult {
 /// file atomically as its last arm ends, and arm checkpoints as
 /// settings.checkpoint_every asks), then writes what finish_run writes. A
 /// shard run (settings.shard) computes its share and writes no summary.
+/// SIGINT and SIGTERM are caught from the first task to the last file: the
+/// workers stop at their next epoch, and finish_run before its next file or
+/// figure (result.interrupted, result.stop_signal).
 /// Throws std::runtime_error naming the study, seed and arm of a failed task
 /// (other finished seeds stay saved).
 RunResult run(const RunPlan& plan, Console& console);
@@ -52,8 +55,11 @@ RunResult run(const RunPlan& plan, Console& console);
 /// Once every seed of every study is in `result` (nothing interrupted):
 /// removes the emptied checkpoints directories, writes each study's
 /// summary.json, results.csv and (if asked) report, and for a sweep
-/// sweep.json and sweep.md. `start` is when the run began (summary.json's
-/// wall_seconds counts from it).
+/// sweep.json and sweep.md. A report (or sweep.md) an earlier run left is
+/// removed first, with or without a new one. Under run's signal handlers, a
+/// stop signal ends it before its next file or figure, marking `result`
+/// interrupted. `start` is when the run began (summary.json's wall_seconds
+/// counts from it).
 void finish_run(const RunPlan& plan, RunResult& result, std::chrono::steady_clock::time_point start,
                 Console& console);
 

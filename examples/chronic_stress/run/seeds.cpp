@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <system_error>
 
 namespace chronic_stress {
 namespace {
@@ -105,10 +104,8 @@ SeedRecord save_seed(const RunPlan& plan, const SeedInFlight& seed, Console& con
     if (r.diverged)
       console.warn(seed.where(plan) + ", arm " + r.arm +
                    ": training met a non-finite loss (diverged); non-finite values are written as null");
-  if (!plan.settings.keep_checkpoints) {  // the seed file now holds everything a rerun needs
-    std::error_code ignored;
-    std::filesystem::remove_all(seed_checkpoint_dir(study.out, seed.seed), ignored);
-  }
+  if (!plan.settings.keep_checkpoints)  // the seed file now holds everything a rerun needs
+    remove_seed_checkpoints(study.out, study.spec(), seed.seed);
   return record;
 }
 

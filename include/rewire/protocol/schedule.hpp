@@ -41,26 +41,31 @@ struct CycleSelector {
   }
 
   /// Throws SpecError naming a bad value (keys "at[i]", "from", "to",
-  /// "every"; "range" for the pair from, to), or if no cycle of 1..cycles is
-  /// selected (the block would never run).
+  /// "every"; "range" for the pair from, to; "at" or "range" when there
+  /// are no cycles at all). Every listed cycle, `from` and a given `to` must
+  /// be one of 1..cycles: a block that names cycles the study does not have
+  /// is a mistake, whether it lists them or gives a range.
   void validate(int cycles) const {
     const bool ranged = from != 1 || to != std::numeric_limits<int>::max();
     if (!at.empty()) {
       detail::require_spec(!ranged, "range", "{} cannot be combined with {at}: a block lists its cycles, or gives a range (and a step)");
       detail::require_spec(every == 1, "every", "{} cannot be combined with {at}: a block lists its cycles, or gives a range (and a step)");
-      for (std::size_t i = 0; i < at.size(); ++i) {
-        const std::string key = "at[" + std::to_string(i) + "]";
-        detail::require_in(IntRange{1, std::max(cycles, 1)}, at[i], key);
-        detail::require_spec(i == 0 || at[i] > at[i - 1], key,
-                             "{} = " + std::to_string(at[i]) + ": list the cycles in increasing order, each once");
-      }
-      return;
+    } else {
+      detail::require_in(limits::kEvery, every, "every");
     }
-    detail::require_in(limits::kEvery, every, "every");
-    detail::require_in(IntRange{1, std::max(cycles, 1)}, from, "from");
-    if (to != std::numeric_limits<int>::max()) detail::require_in(IntRange{from, limits::kCycles.hi}, to, "to");
-    detail::require_spec(from <= cycles, "from",
-                         "{} = " + std::to_string(from) + " selects no cycle of 1.." + std::to_string(cycles));
+    // Without cycles no range exists to state ("an integer in [1, 0]").
+    detail::require_spec(cycles >= 1, at.empty() ? "range" : "at",
+                         "{} selects no cycle: there are no longitudinal cycles (0)");
+    const IntRange cycle{1, cycles};
+    for (std::size_t i = 0; i < at.size(); ++i) {
+      const std::string key = "at[" + std::to_string(i) + "]";
+      detail::require_in(cycle, at[i], key);
+      detail::require_spec(i == 0 || at[i] > at[i - 1], key,
+                           "{} = " + std::to_string(at[i]) + ": list the cycles in increasing order, each once");
+    }
+    if (!at.empty()) return;
+    detail::require_in(cycle, from, "from");
+    if (to != std::numeric_limits<int>::max()) detail::require_in(IntRange{from, cycles}, to, "to");
   }
 };
 

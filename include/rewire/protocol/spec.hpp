@@ -300,6 +300,19 @@ inline void validate_follow_up(const ArmSpec& arm) {
     require_spec(arm.follow_up || !given, key, "{} has no effect when {follow_up} = false; remove it");
 }
 
+/// Without cycles (longitudinal.cycles = 0) a schedule never runs. Said of
+/// the whole list: a plain list of steps is one block to the library, with
+/// no cycles of its own to name. The study's key is plain text, not {...}:
+/// the message is seen from the arm, which would prefix it.
+inline void validate_cycles_exist(const StudySpec& spec, const ArmSpec& arm) {
+  const std::pair<const char*, bool> schedules[] = {{"maintenance", !arm.maintenance.empty()},
+                                                    {"stress", !arm.stress.empty()}};
+  for (const auto& [key, given] : schedules)
+    require_spec(spec.longitudinal.cycles > 0 || !given, key,
+                 "{} never runs: the study has no longitudinal cycles (longitudinal.cycles = 0); remove it or give "
+                 "the study cycles");
+}
+
 /// A named population needs a network that has it (cell_types.hpp).
 inline void validate_population(const StudySpec& spec, const protocol::UnitChoice& units, const std::string& key) {
   if (!units.population) return;
@@ -319,6 +332,7 @@ inline void validate_unit_choices(const StudySpec& spec, const std::vector<Step>
 /// One arm: its name and steps, schedules, probes, and the metric names they give.
 inline void validate_arm(const StudySpec& spec, const ArmSpec& arm) {
   validate_follow_up(arm);
+  validate_cycles_exist(spec, arm);
   validate_steps(arm.treatment, "treatment");
   validate_unit_choices(spec, arm.treatment, "treatment");
   for (std::size_t b = 0; b < arm.maintenance.size(); ++b) {
