@@ -340,3 +340,13 @@ def test_a_python_training_loop_with_sgd_adamw_and_a_schedule(clusters):
     with pytest.raises(ValueError, match="nesterov momentum needs momentum > 0"):
         rewire.Sgd(nesterov=True)
     assert rewire.step_lr(0.1, 25, 10, 0.5) == pytest.approx(0.025)
+
+
+def test_non_finite_inputs_are_refused_by_row():
+    net = fresh()
+    X = np.zeros((3, 2), dtype=np.float32)
+    X[1, 0] = np.nan
+    with pytest.raises(ValueError, match="row 1"):
+        rewire.predict(net, X)
+    with pytest.raises(ValueError, match="NaN"):  # a Dataset refuses them already
+        rewire.Dataset(X, np.zeros(3, dtype=np.int64))

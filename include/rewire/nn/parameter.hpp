@@ -15,6 +15,7 @@ namespace rewire {
 template <typename T>
 class BasicMaskedLinear;
 class Adam;
+class Sgd;
 
 namespace detail {
 /// Sets v[k] = +0 wherever mask[k] == 0 and v[k] is not already zero (a -0
@@ -117,9 +118,10 @@ class BasicParamRef {
   std::uint64_t layout_version() const;
 
  private:
-  // Adam zeroes masked entries in its own update loop (one pass over the
-  // weights, not two), so it writes to the stored array without a scope.
+  // The optimisers zero masked entries in their own update loops (one pass
+  // over the weights, not two), so they write to the stored array without a scope.
   friend class Adam;
+  friend class Sgd;
   Eigen::Map<Array> stored_values() const;
   static void zero_masked(BasicMaskedLinear<T>* layer, const T* raw_mask, T* values, Index size);
 
