@@ -77,7 +77,7 @@ class SweepResult:
     sweep    dict equal to sweep.json (per point its swept values, hash, key metrics)
     keys     the swept keys, in the sweep's order
     points   list of StudyResult, one per point, in sweep.json's order
-    values   list of dicts, per point the swept key -> value (as numbers where TOML has them)
+    values   list of dicts, per point the swept key -> value, typed as the study file types it
     out      the output directory, or None when run_study used a temporary one
     """
 
@@ -93,7 +93,8 @@ class SweepResult:
             if point.config_hash != entry["config_hash"]:
                 raise ValueError(f"{os.path.join(out, entry['dir'])}: its config_hash {point.config_hash} is not "
                                  f"the one sweep.json lists ({entry['config_hash']})")
-        self.values = [{k: _toml_value(v) for k, v in p["values"].items()} for p in self.sweep["points"]]
+        self.values = [{k: _swept_value(self.sweep["schema"], v) for k, v in p["values"].items()}
+                       for p in self.sweep["points"]]
         self.computed, self.reused = computed, reused
         self.out = os.fspath(out) if _keep_out else None
 
@@ -115,19 +116,32 @@ class SweepResult:
         return f"SweepResult(points={len(self.points)}, keys={self.keys}, out={self.out!r})"
 
 
-def _toml_value(text):
-    """A swept value as sweep.json gives it (TOML text): a number, a bool or
-    the text itself."""
-    if isinstance(text, (int, float, bool)):
-        return text
-    if text in ("true", "false"):
-        return text == "true"
+def _swept_value(schema, value):
+    """A swept value as sweep.json gives it. From sweep/3 on it is typed
+    (a number, bool, string, list or dict; inf, nan and dates as their TOML
+    text); sweep/2 gave every value as its TOML text, which is read back here
+    (with tomllib any value; before Python 3.11 numbers, bools and strings)."""
+    if schema != "rewire.chronic_stress.sweep/2" or not isinstance(value, str):
+        return value
+    try:
+        import tomllib  # Python 3.11; before it, the common cases by hand
+    except ImportError:
+        tomllib = None
+    if tomllib is not None:
+        try:
+            return tomllib.loads("v = " + value)["v"]
+        except tomllib.TOMLDecodeError:
+            return value
+    if value in ("true", "false"):
+        return value == "true"
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        return json.loads(value)  # the program escaped its strings as JSON does (\uXXXX, never \U)
     for kind in (int, float):
         try:
-            return kind(text)
+            return kind(value)
         except ValueError:
             pass
-    return text
+    return value
 
 
 def _load_study(directory, out, computed=None, reused=None):

@@ -84,12 +84,32 @@ def test_a_sweep_runs_from_python_and_from_the_program_alike(chronic_stress_exe,
     loaded = rewire.load_sweep(tmp_path / "cpp")
     assert loaded.keys == ["longitudinal.remove_fraction"]
     assert loaded.values == [{"longitudinal.remove_fraction": 0.05}, {"longitudinal.remove_fraction": 0.2}]
+    # sweep.json types its values: json.load alone gives the numbers.
+    assert [p["values"]["longitudinal.remove_fraction"] for p in loaded.sweep["points"]] == [0.05, 0.2]
     frame = loaded.to_dataframe()
     assert list(frame.columns[:2]) == ["point", "longitudinal.remove_fraction"]
     assert sorted(set(frame["point"])) == ["point-00", "point-01"]
     same_frames(frame, made.to_dataframe())
     with pytest.raises(ValueError, match=r"holds a sweep \(sweep\.json\).*load_sweep"):
         rewire.load_results(tmp_path / "cpp")
+
+
+def test_a_sweep_json_of_schema_2_is_read_with_typed_values(chronic_stress_exe, tmp_path):
+    """sweep/2 stored each swept value as its TOML text; load_sweep still
+    reads such a file, with the values typed as sweep/3 stores them."""
+    out = tmp_path / "sweep"
+    program(chronic_stress_exe, "--config", str(TESTS / "tiny_sweep.toml"), "--seeds", "1",
+            "--out", str(out), "--no-report", "-q")
+    typed = rewire.load_sweep(out).values
+    old = json.loads((out / "sweep.json").read_text())
+    old["schema"] = "rewire.chronic_stress.sweep/2"
+    for point in old["points"]:
+        point["values"] = {k: repr(v) for k, v in point["values"].items()}  # 0.05 -> "0.05", as TOML spells it
+    (out / "sweep.json").write_text(json.dumps(old))
+    assert rewire.load_sweep(out).values == typed
+    for text, value in (("4", 4), ("0.25", 0.25), ("true", True), ('"global"', "global"), ("inf", float("inf"))):
+        assert rewire._swept_value("rewire.chronic_stress.sweep/2", text) == value
+    assert rewire._swept_value("rewire.chronic_stress.sweep/3", "4") == "4"  # a string value stays one
 
 
 def test_a_recurrent_study_runs_from_python_as_in_the_program(chronic_stress_exe, tmp_path):

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include <charconv>
+#include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <map>
@@ -64,6 +65,9 @@ struct PreparedStudy {
 /// naming the source and the key; creates nothing.
 PreparedStudy prepare_study(const std::string& toml_text, const std::string& source, double epoch_scale);
 
+/// The same for a spec parse_config (or a reader like it) made of `source`.
+PreparedStudy prepare_spec(rewire::protocol::StudySpec spec, const std::string& source, double epoch_scale);
+
 /// config.toml's text: a comment header (not hashed) over the canonical body.
 std::string config_file_text(const PreparedStudy& study);
 
@@ -88,25 +92,44 @@ Patient cohort_patient(const rewire::protocol::StudySpec& spec, std::uint64_t se
 // A `[sweep]` table names config keys by dotted path (e.g.
 // "longitudinal.remove_fraction", "arms[1].maintenance[0].every") and, for
 // each, a list of values. Every point of the grid (all combinations, the
-// first key varying slowest) is a configuration of its own.
+// first key varying slowest) is a configuration of its own: the study file
+// with the point's values set, read as the file itself is read, so its
+// messages quote the lines of the file (a swept value: its line in [sweep]).
 
-/// One point of a sweep: its values and its whole configuration text.
+/// One swept key's value at a point.
+struct SweepValue {
+  std::string key;               ///< the dotted path, as [sweep] spells it
+  std::size_t index = 0;         ///< which element of the key's value list
+  std::string text;              ///< the value as TOML text (labels, messages)
+  nlohmann::ordered_json value;  ///< the value typed (sweep.json): integer, float, boolean, string;
+                                 ///< arrays and tables as JSON; inf, nan and dates as their TOML text
+};
+
+/// One point of a sweep: its values, in key order.
 struct SweepPoint {
-  std::vector<std::pair<std::string, std::string>> values;  ///< key -> value as TOML text, in key order
-  std::string dir;                                          ///< "point-00", ...
-  std::string toml_text;                                    ///< the study file with the values set, no [sweep]
+  std::vector<SweepValue> values;
+  std::string dir;  ///< "point-00", ...
 };
 
 /// True if the study file has a [sweep] table (ConfigError if it is not TOML).
 bool has_sweep(const std::string& toml_text, const std::string& source);
 
 /// The points of the file's [sweep] (at most 256). Throws ConfigError naming
-/// `sweep."<key>"` for a key that names nothing or a value list that is not
-/// a non-empty array.
+/// `sweep."<key>"` for a key that names nothing, a value list that is not a
+/// non-empty array or that holds a value twice (4 and 4.0 count as one).
 std::vector<SweepPoint> expand_sweep(const std::string& toml_text, const std::string& source);
 
-/// How a sweep point is named in messages: "FILE (sweep point-01: key = value)".
-std::string sweep_point_source(const std::string& source, const SweepPoint& point);
+/// How messages name a point: "sweep point-01 (key = value, ...)".
+std::string sweep_point_label(const SweepPoint& point);
+
+/// Every point of `points` (expand_sweep of `input`) read, checked and
+/// prepared as prepare_study prepares a study. A refused point throws
+/// ConfigError "FILE[:LINE:COLUMN]: sweep point-NN (key = value): what is
+/// wrong", FILE being input.source and the line one of that file; two points
+/// that make the same study (the same config hash, e.g. two spellings of
+/// one key, or values that read as one 32-bit float) are refused by name.
+std::vector<PreparedStudy> prepare_sweep(const ConfigInput& input, const std::vector<SweepPoint>& points,
+                                         double epoch_scale);
 
 // ---- the canonical form ------------------------------------------------------
 

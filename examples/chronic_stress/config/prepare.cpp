@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <stdexcept>
+#include <utility>
 
 namespace chronic_stress {
 
@@ -21,13 +22,17 @@ ConfigInput read_config(const std::string& path) {
 }
 
 PreparedStudy prepare_study(const std::string& toml_text, const std::string& source, double epoch_scale) {
+  return prepare_spec(parse_config(toml_text, source), source, epoch_scale);
+}
+
+PreparedStudy prepare_spec(rewire::protocol::StudySpec spec, const std::string& source, double epoch_scale) {
   PreparedStudy study;
-  study.spec = parse_config(toml_text, source);
+  study.spec = std::move(spec);
   try {
     rewire::protocol::scale_epochs(study.spec, epoch_scale);
     study.spec.validate();
   } catch (const std::invalid_argument& e) {
-    throw ConfigError(source + ": " + e.what());
+    throw ConfigError(source, e.what());
   }
   study.canonical = canonical_toml(study.spec);
   study.hash = fnv1a64_hex(study.canonical);

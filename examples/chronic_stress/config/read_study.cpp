@@ -213,8 +213,7 @@ PruneRemaining read_removal(const Table& t, const PruneRemaining* paper) {
 namespace {
 
 // A whole study; `paper` as for the sections above.
-StudySpec read_study(std::string_view toml_text, const std::string& source, const StudySpec* paper) {
-  const toml::table root = parse_toml(toml_text, source);
+StudySpec read_study(const toml::table& root, const std::string& source, const StudySpec* paper) {
   Table top(root, "", source,
             {"data", "task", "network", "baseline", "evaluation", "relapse", "longitudinal", "numerics", "arms",
              "cohort"});
@@ -268,8 +267,8 @@ toml::table parse_toml(std::string_view toml_text, const std::string& source) {
     return toml::parse(toml_text, source);
   } catch (const toml::parse_error& e) {
     const auto& b = e.source().begin;
-    throw ConfigError(source + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) +
-                      ": malformed TOML: " + std::string(e.description()));
+    throw ConfigError(source + ":" + std::to_string(b.line) + ":" + std::to_string(b.column),
+                      "malformed TOML: " + std::string(e.description()));
   }
 }
 
@@ -278,9 +277,17 @@ toml::table parse_toml(std::string_view toml_text, const std::string& source) {
 using namespace rewire::protocol;
 using ojson = nlohmann::ordered_json;
 
+namespace detail {
+
+StudySpec read_config_tree(const toml::table& root, const std::string& source) {
+  static const StudySpec paper = read_study(parse_toml(paper_config(), kPaperConfigName), kPaperConfigName, nullptr);
+  return read_study(root, source, &paper);
+}
+
+}  // namespace detail
+
 StudySpec parse_config(std::string_view toml_text, const std::string& source) {
-  static const StudySpec paper = detail::read_study(paper_config(), kPaperConfigName, nullptr);
-  return detail::read_study(toml_text, source, &paper);
+  return detail::read_config_tree(detail::parse_toml(toml_text, source), source);
 }
 
 ojson step_to_json(const Step& step) {

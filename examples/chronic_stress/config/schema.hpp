@@ -20,6 +20,11 @@ namespace chronic_stress::detail {
 /// the problem (non-ASCII outside comments is refused first: toml_guard.hpp).
 toml::table parse_toml(std::string_view toml_text, const std::string& source);
 
+/// A whole study from a parsed file (parse_config after the parse): the
+/// nodes' positions are what messages quote, so a tree assembled from the
+/// nodes of one file (a sweep point) is refused at that file's lines.
+rewire::protocol::StudySpec read_config_tree(const toml::table& root, const std::string& source);
+
 /// The array of steps under `key` of `t` (empty if absent and not required).
 std::vector<rewire::protocol::Step> read_steps(const Table& t, std::string_view key, bool required);
 

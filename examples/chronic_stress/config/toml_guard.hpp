@@ -26,8 +26,8 @@ inline void require_ascii_outside_comments(std::string_view text, const std::str
   for (std::size_t i = 0; i < text.size(); ++i, ++column) {
     const char c = text[i];
     if (static_cast<unsigned char>(c) >= 0x80 && in != In::comment)
-      throw ConfigError(source + ":" + std::to_string(line) + ":" + std::to_string(column) +
-                        ": a non-ASCII character outside a comment (only comments may hold one)");
+      throw ConfigError(source + ":" + std::to_string(line) + ":" + std::to_string(column),
+                        "a non-ASCII character outside a comment (only comments may hold one)");
     if (c == '\n') {
       ++line;
       column = 0;

@@ -39,7 +39,7 @@ using rewire::Range;
   if (node && node->source().begin.line > 0)
     where += ":" + std::to_string(node->source().begin.line) + ":" +
              std::to_string(node->source().begin.column);
-  throw ConfigError(where + ": " + message);
+  throw ConfigError(where, message);
 }
 
 inline const char* type_name(const toml::node& n) {

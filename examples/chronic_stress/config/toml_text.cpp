@@ -1,6 +1,8 @@
 // config/toml_text.cpp - TOML text of a toml++ tree (toml_reader.hpp), for
-// the configuration texts of sweep points and cohort patients and for the
-// values quoted in messages.
+// the configuration texts of cohort patients and of Python's config dicts
+// and for the values quoted in messages. (A sweep point is read from the
+// study file's own nodes, not from a text: its messages quote the file's
+// lines, sweep_points.cpp.)
 //
 // toml++'s own formatter (3.3) estimates the width of every array before it
 // prints it with `size_t(log10(|x|))`, which is undefined behaviour for a

@@ -68,7 +68,7 @@ json stat_entry(const Stat& s) {
 
 std::string label(const SweepPoint& p) {
   std::string out;
-  for (const auto& [key, value] : p.values) out += (out.empty() ? "" : ", ") + key + " = " + value;
+  for (const auto& v : p.values) out += (out.empty() ? "" : ", ") + v.key + " = " + v.text;
   return out;
 }
 
@@ -77,11 +77,9 @@ std::vector<double> x_values(const std::vector<SweepPoint>& points, bool& numeri
   numeric = points.front().values.size() == 1;
   std::vector<double> x;
   for (std::size_t p = 0; p < points.size(); ++p) {
-    char* end = nullptr;
-    const std::string& v = points[p].values.front().second;
-    const double d = std::strtod(v.c_str(), &end);
-    numeric = numeric && end && *end == '\0' && !v.empty();
-    x.push_back(d);
+    const json& v = points[p].values.front().value;  // a number, or what is not one (inf, nan: text)
+    numeric = numeric && v.is_number();
+    x.push_back(v.is_number() ? v.get<double>() : 0.0);
   }
   if (!numeric)
     for (std::size_t p = 0; p < points.size(); ++p) x[p] = double(p);
@@ -115,7 +113,7 @@ bool write_figure(const fs::path& dir, const KeyMetric& m, const std::vector<Swe
                                                             ".dat, one block per arm: x mean ci95_lo ci95_hi point\n");
   // The key path as the x label, reduced to the characters a path has.
   std::string key;
-  for (char c : points.front().values.front().first)
+  for (char c : points.front().values.front().key)
     if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '[' || c == ']') key += c;
   gp += fmt::format("set title \"{}\"\nset xlabel \"{}\"\n", m.title,
                     numeric ? key : "sweep point (labels: the values of the point)");
@@ -185,15 +183,15 @@ std::vector<std::string> write_sweep_results(const std::vector<SweepPoint>& poin
                                              bool report) {
   std::vector<std::string> arms;
   for (const auto& arm : studies.front().spec.arms) arms.push_back(arm.name);
-  json doc = {{"schema", "rewire.chronic_stress.sweep/2"}, {"epoch_scale", studies.front().epoch_scale},
+  json doc = {{"schema", "rewire.chronic_stress.sweep/3"}, {"epoch_scale", studies.front().epoch_scale},
               {"seeds", summaries.front().seeds}};
   json keys = json::array();
-  for (const auto& [key, value] : points.front().values) keys.push_back(key);
+  for (const auto& v : points.front().values) keys.push_back(v.key);
   doc["keys"] = keys;
   json list = json::array();
   for (std::size_t p = 0; p < points.size(); ++p) {
     json values = json::object(), per_arm = json::object();
-    for (const auto& [key, value] : points[p].values) values[key] = value;
+    for (const auto& v : points[p].values) values[v.key] = v.value;  // typed: numbers stay numbers
     for (const auto& arm : arms) {
       json entry = json::object();
       for (const auto& m : kMetrics)

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 #include <unistd.h>
 
 namespace chronic_stress {
@@ -91,10 +92,12 @@ RunPlan make_plan(RunSettings settings) {
       throw std::invalid_argument("--shard runs one study; " + input.source +
                                   " is a sweep (run each point's config.toml as a shard)");
     plan.points = expand_sweep(input.text, input.source);
-    for (const auto& point : plan.points) {  // every point is checked before any runs
-      const std::string source = sweep_point_source(input.source, point);
-      plan.studies.push_back(PlannedStudy{prepare_study(point.toml_text, source, settings.epoch_scale),
-                                          settings.out / point.dir, point.dir, source, {}});
+    // Every point is checked (and no two may be one study) before any runs.
+    std::vector<PreparedStudy> prepared = prepare_sweep(input, plan.points, settings.epoch_scale);
+    for (std::size_t p = 0; p < plan.points.size(); ++p) {
+      const SweepPoint& point = plan.points[p];
+      plan.studies.push_back(PlannedStudy{std::move(prepared[p]), settings.out / point.dir, point.dir,
+                                          input.source + ": " + sweep_point_label(point), {}});
     }
   } else {
     plan.studies.push_back(

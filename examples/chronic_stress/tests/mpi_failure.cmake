@@ -32,7 +32,7 @@ file(READ "${CMAKE_CURRENT_LIST_DIR}/tiny_sweep.toml" sweep)
 string(REPLACE "[0.05, 0.2]" "[0.05, 2.0]" sweep "${sweep}")
 file(WRITE "${WORK}/sweep.toml" "${sweep}")
 expect_refused("bad sweep point" "${WORK}/sweep.toml" "config error"
-  "chronic_stress_mpi: config error: [^\n]*sweep\\.toml \\(sweep point-01: longitudinal\\.remove_fraction = 2\\.0\\)")
+  "chronic_stress_mpi: config error: [^\n]*sweep\\.toml:29:41: sweep point-01 \\(longitudinal\\.remove_fraction = 2\\.0\\): ")
 # A network no node can hold (two 65536-wide layers: over 100 GiB for one
 # task): refused by the memory estimate before any rank starts, as
 # chronic_stress refuses it.

@@ -1,7 +1,8 @@
 # sweep.cmake - a [sweep] of two points gives, point by point, exactly the
 # files of the two single runs of the same configurations (cmake -P):
 # summary.json, results.csv and every seed file, bit for bit (apart from
-# timing), each point under its own directory with its own config hash.
+# timing), each point under its own directory with its own config hash, its
+# swept value a number in sweep.json.
 # The study is tiny and uses a cycle-dependent schedule, an arm stressor,
 # train_with_noise and discontinue, so those run end to end here too.
 #   -DEXE=<chronic_stress> -DCHECK=<chronic_stress_check> -DWORK=<scratch dir>
@@ -72,7 +73,9 @@ endforeach()
 file(READ "${WORK}/sweep/sweep.json" json)
 string(JSON h0 GET "${json}" points 0 config_hash)
 string(JSON h1 GET "${json}" points 1 config_hash)
-string(JSON v1 GET "${json}" points 1 values "arms[0].maintenance[0].steps[0].lr")
-if(h0 STREQUAL h1 OR NOT v1 STREQUAL "0.005")
-  message(FATAL_ERROR "sweep.json: expected two hashes and the value 0.005 at point 1, got ${h0} ${h1} ${v1}")
+string(JSON t1 TYPE "${json}" points 1 values "arms[0].maintenance[0].steps[0].lr")
+# (string(JSON GET) would print the number with 17 digits: read the file's text.)
+if(h0 STREQUAL h1 OR NOT t1 STREQUAL "NUMBER"
+   OR NOT json MATCHES "\"arms\\[0\\]\\.maintenance\\[0\\]\\.steps\\[0\\]\\.lr\": 0\\.005\n")
+  message(FATAL_ERROR "sweep.json: expected two hashes and the number 0.005 at point 1, got ${h0} ${h1} (${t1})\n${json}")
 endif()

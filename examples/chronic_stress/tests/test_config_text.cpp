@@ -1,6 +1,6 @@
-// tests/test_config_text.cpp - the TOML text a sweep point or a cohort
-// patient runs from (config/toml_text.cpp): it reads back to the same tree,
-// whatever numbers, strings and keys the study file holds.
+// tests/test_config_text.cpp - the TOML text a cohort patient runs from
+// (config/toml_text.cpp): it reads back to the same tree, whatever numbers,
+// strings and keys the study file holds.
 #include "config/config.hpp"
 #include "config/schema.hpp"
 #include "config/toml_reader.hpp"
@@ -53,29 +53,4 @@ TEST_CASE("a value in a message is shown as typed and cut after 60 characters") 
   const toml::table t = parsed("a = [0.001, 1e-9]\nb = \"" + std::string(80, 'z') + "\"\n");
   CHECK(detail::show(*t.get("a")) == "[0.001, 1e-09]");
   CHECK(detail::show(*t.get("b")).size() == 60);
-}
-
-TEST_CASE("every sweep point's text reads back with its values set") {
-  const std::string study = R"(
-[data]
-train_size = 256
-[network]
-widths = [2, 16, 4]
-[baseline]
-steps = [ { op = "train", epochs = 2, lr = 1e-2 }, { op = "prune_to", target = 0.5 } ]
-[[arms]]
-name = "plain"
-maintenance = [ { op = "train", epochs = 1, lr = 1e-3 } ]
-[sweep]
-"arms[0].maintenance[0].lr" = [1e-4, 3e-5]
-)";
-  const auto points = expand_sweep(study, "sweep.toml");
-  REQUIRE(points.size() == 2);
-  const double lr[] = {1e-4, 3e-5};
-  for (std::size_t p = 0; p < 2; ++p) {
-    const toml::table t = parsed(points[p].toml_text);
-    CHECK(t.at_path("arms[0].maintenance[0].lr").value<double>() == lr[p]);
-    CHECK(t.at_path("baseline.steps[0].lr").value<double>() == 1e-2);
-    CHECK_FALSE(t.contains("sweep"));
-  }
 }

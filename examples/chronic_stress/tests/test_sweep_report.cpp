@@ -1,6 +1,7 @@
 // tests/test_sweep_report.cpp - the sweep comparison (sweep_report.hpp) on
 // hand-made point summaries: its bands and sweep.json's intervals are the
-// points' bootstrap ci95, not an interval computed from mean, SD and n.
+// points' bootstrap ci95, not an interval computed from mean, SD and n; the
+// swept values in sweep.json keep their TOML types.
 #include "report/report.hpp"
 #include "tests/tiny_study.hpp"
 
@@ -54,8 +55,8 @@ TEST_CASE("sweep bands and sweep.json intervals are the points' bootstrap ci95")
   auto& arms = study.spec.arms;  // the summaries below are of the arm "plain" alone
   arms.erase(std::remove_if(arms.begin(), arms.end(), [](const auto& a) { return a.name != "plain"; }), arms.end());
   std::vector<SweepPoint> points(2);
-  points[0] = {{{"longitudinal.remove_fraction", "0.1"}}, "point-00", ""};
-  points[1] = {{{"longitudinal.remove_fraction", "0.2"}}, "point-01", ""};
+  points[0] = {{{"longitudinal.remove_fraction", 0, "0.1", 0.1}}, "point-00"};
+  points[1] = {{{"longitudinal.remove_fraction", 1, "0.2", 0.2}}, "point-01"};
   const std::vector<Summary> summaries{point_summary("00000000000000aa", 50.0, 20.0, 60.0),
                                        point_summary("00000000000000bb", 70.0, 65.0, 71.0)};
   write_sweep_results(points, {study, study}, summaries, dir, true);
@@ -78,5 +79,47 @@ TEST_CASE("sweep bands and sweep.json intervals are the points' bootstrap ci95")
   const std::string md = rewire::io::read_file(dir / "sweep.md");
   CHECK_THAT(md, Catch::Matchers::Contains("50.0 ± 10.0 [20.0, 60.0]"));
   CHECK_THAT(md, Catch::Matchers::Contains("bootstrap 95% interval"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("sweep.json stores each swept value with its TOML type") {
+  const fs::path dir = fs::temp_directory_path() / ("rewire-sweep-types-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  // One arm, "plain", as point_summary has; a key of every type the schema has.
+  const ConfigInput input{"types.toml", R"([network]
+widths = [2, 16, 4]
+[baseline]
+steps = [ { op = "train", epochs = 2, lr = 1e-2 }, { op = "prune_to", target = 0.5 } ]
+[[arms]]
+name = "plain"
+maintenance = [ { op = "train", epochs = 1, lr = 1e-3 } ]
+[sweep]
+"longitudinal.cycles" = [2, 3]
+"longitudinal.remove_fraction" = [0.1]
+"longitudinal.scope" = ["global"]
+"network.widths" = [[2, 16, 4]]
+"numerics.flush_denormals" = [true]
+)"};
+  const auto points = expand_sweep(input.text, input.source);
+  const auto studies = prepare_sweep(input, points, 1.0);
+  const std::vector<Summary> summaries{point_summary("00000000000000aa", 50.0, 20.0, 60.0),
+                                       point_summary("00000000000000bb", 70.0, 65.0, 71.0)};
+  write_sweep_results(points, studies, summaries, dir, true);
+
+  const json doc = json::parse(rewire::io::read_file(dir / "sweep.json"));
+  CHECK(doc["schema"] == "rewire.chronic_stress.sweep/3");
+  const json& values = doc["points"][1]["values"];
+  CHECK(values["longitudinal.cycles"].is_number_integer());
+  CHECK(values["longitudinal.cycles"] == 3);
+  CHECK(values["longitudinal.remove_fraction"].is_number_float());
+  CHECK(values["longitudinal.remove_fraction"] == 0.1);
+  CHECK(values["longitudinal.scope"] == "global");  // the string, not its TOML text "\"global\""
+  CHECK(values["network.widths"] == json({2, 16, 4}));
+  CHECK(values["numerics.flush_denormals"] == true);
+  // sweep.md names the points as the study file spells their values.
+  CHECK_THAT(rewire::io::read_file(dir / "sweep.md"),
+             Catch::Matchers::Contains("`longitudinal.cycles = 3, longitudinal.remove_fraction = 0.1, "
+                                       "longitudinal.scope = \"global\", network.widths = [2, 16, 4], "
+                                       "numerics.flush_denormals = true`"));
   fs::remove_all(dir);
 }
