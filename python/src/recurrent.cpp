@@ -302,47 +302,12 @@ void bind_rnn(py::module_& m) {
   bind_rnn_modulation(c);
 }
 
-std::string fspath(const py::object& path) {
-  return py::str(py::module_::import("os").attr("fspath")(path));
-}
-
-void bind_rnn_checkpoint(py::module_& m) {
-  m.def(
-      "save",
-      [](const py::object& path, const Rnn& net) {
-        const std::string file = fspath(path);
-        require_idle(net);  // a checkpoint taken mid-step would mix two steps' weights
-        io::RnnCheckpoint c;
-        c.net = net;
-        py::gil_scoped_release nogil;
-        io::save(file, c);
-      },
-      py::arg("path"), py::arg("net"),
-      "Writes a recurrent network (weights, masks, alpha, Dale's law, modulation) to a .npz checkpoint\n"
-      "atomically: the bytes of the C++ io::save for the same network (docs/checkpoints.md).");
-  m.def(
-      "load_rnn",
-      [](const py::object& path) {
-        const std::string file = fspath(path);
-        py::gil_scoped_release nogil;
-        try {
-          return io::load_rnn(file).net;
-        } catch (const io::FormatError& e) {  // a bad file is a bad argument
-          throw std::invalid_argument(std::string("path: ") + e.what());
-        }
-      },
-      py::arg("path"),
-      "Reads a recurrent network's checkpoint (from save or the C++ io::save); a bad file, a feed-forward\n"
-      "network's included, raises ValueError naming the file and the problem.");
-}
-
 }  // namespace
 
 void bind_recurrent(py::module_& m) {
   bind_trials(m);
   bind_tasks(m);
   bind_rnn(m);
-  bind_rnn_checkpoint(m);
   bind_recurrent_calls(m);
   bind_batch_gradients(m);
 }

@@ -350,3 +350,27 @@ def test_non_finite_inputs_are_refused_by_row():
         rewire.predict(net, X)
     with pytest.raises(ValueError, match="NaN"):  # a Dataset refuses them already
         rewire.Dataset(X, np.zeros(3, dtype=np.int64))
+
+
+def test_an_mlp_checkpoint_round_trips_and_bad_files_are_named(clusters, tmp_path):
+    train_set, test_set = clusters
+    net = fresh(widths=(2, 32, 32, 4))
+    rewire.train(net, train_set, rewire.Rng(0, rewire.Purpose.shuffle), epochs=2, lr=1e-2)
+    rewire.prune_to(net, 0.7)
+    net.damping = 0.7
+    path = tmp_path / "net.npz"
+    rewire.save(path, net)
+    back = rewire.load(path)
+    assert back.widths == net.widths and back.damping == np.float32(0.7) and back.sparsity == net.sparsity
+    for a, b in zip(net.layers, back.layers):
+        assert np.array_equal(a.weight, b.weight) and np.array_equal(a.mask, b.mask)
+    assert np.array_equal(rewire.logits(net, test_set.inputs), rewire.logits(back, test_set.inputs))
+    with np.load(path) as arrays:  # numpy reads the same file
+        assert {"layer1.weight", "layer1.mask", "layer3.bias"} <= set(arrays.files)
+    rnn = rewire.Rnn(2, 8, 4)
+    rewire.save(tmp_path / "rnn.npz", rnn)
+    with pytest.raises(ValueError, match="rnn.npz"):
+        rewire.load(tmp_path / "rnn.npz")
+    (tmp_path / "bad.npz").write_bytes(b"not a zip file")
+    with pytest.raises(ValueError, match="bad.npz"):
+        rewire.load(tmp_path / "bad.npz")
