@@ -15,7 +15,7 @@ namespace {
 
 using detail::fail;
 using detail::parse_toml;
-using json = nlohmann::ordered_json;
+using OrderedJson = nlohmann::ordered_json;  // not `json`: results/ spells nlohmann::json so (one unity batch in the fuzzers)
 
 constexpr std::size_t kMaxPoints = 256;
 
@@ -91,22 +91,22 @@ void set_at(toml::table& root, const std::string& path, toml::node&& value, cons
 // A swept value as sweep.json stores it: the JSON value of its TOML type, so
 // a reader gets numbers as numbers. JSON has no inf or nan and no dates:
 // those stay their TOML text.
-json typed(const toml::node& n) {
+OrderedJson typed(const toml::node& n) {
   switch (n.type()) {
     case toml::node_type::integer: return n.as_integer()->get();
     case toml::node_type::floating_point: {
       const double v = n.as_floating_point()->get();
-      return std::isfinite(v) ? json(v) : json(detail::toml_inline(n));
+      return std::isfinite(v) ? OrderedJson(v) : OrderedJson(detail::toml_inline(n));
     }
     case toml::node_type::boolean: return n.as_boolean()->get();
     case toml::node_type::string: return n.as_string()->get();
     case toml::node_type::array: {
-      json out = json::array();
+      OrderedJson out = OrderedJson::array();
       for (const toml::node& element : *n.as_array()) out.push_back(typed(element));
       return out;
     }
     case toml::node_type::table: {
-      json out = json::object();
+      OrderedJson out = OrderedJson::object();
       for (auto&& [k, v] : *n.as_table()) out[std::string(k.str())] = typed(v);
       return out;
     }
