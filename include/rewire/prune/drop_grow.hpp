@@ -58,10 +58,9 @@ struct DropGrowOptions {
 
 namespace detail {
 
-/// The flat indices of `layer`'s k active weights of smallest |W| (ties to
-/// the lower index), in increasing index order.
-inline std::vector<Index> weakest_active(const MaskedLinear& layer, std::size_t k) {
-  const Matrix W = layer.weight();
+/// The flat indices of the k active entries (mask != 0) of `W` with the
+/// smallest |W| (ties to the lower index), in increasing index order.
+inline std::vector<Index> weakest_active(const Matrix& W, const Matrix& mask, std::size_t k) {
   require(W.allFinite(), "the layer has NaN or infinite weights (a diverged network?): cannot drop by magnitude");
   struct Weight {
     float magnitude;
@@ -69,7 +68,7 @@ inline std::vector<Index> weakest_active(const MaskedLinear& layer, std::size_t 
   };
   std::vector<Weight> active;
   for (Index i = 0; i < W.size(); ++i)
-    if (layer.mask().data()[i] != 0.0f) active.push_back({std::fabs(W.data()[i]), i});
+    if (mask.data()[i] != 0.0f) active.push_back({std::fabs(W.data()[i]), i});
   auto weaker = [](const Weight& a, const Weight& b) {
     return a.magnitude != b.magnitude ? a.magnitude < b.magnitude : a.index < b.index;
   };
@@ -118,15 +117,15 @@ inline Index drop_and_grow_layer(MaskedLinear& layer, double fraction, GrowBy gr
   }
   const auto k = std::size_t(std::floor(fraction * double(layer.active_weights())));
   if (k == 0) return 0;
-  const std::vector<Index> dropped = detail::weakest_active(layer, k);
+  Matrix W = layer.weight();  // one dense copy, read for the drop and written for the grow
   Matrix mask = layer.mask();
+  const std::vector<Index> dropped = detail::weakest_active(W, mask, k);
   for (Index i : dropped) mask.data()[i] = 0.0f;
   std::vector<Index> inactive;
   for (Index i = 0; i < mask.size(); ++i)
     if (mask.data()[i] == 0.0f) inactive.push_back(i);
   const std::vector<Index> grown = detail::grow_choice(std::move(inactive), k, grow, scores, rng);
 
-  Matrix W = layer.weight();
   for (Index i : grown) {
     mask.data()[i] = 1.0f;
     if (!std::binary_search(dropped.begin(), dropped.end(), i)) W.data()[i] = 0.0f;
