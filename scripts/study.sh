@@ -17,5 +17,5 @@ bash scripts/install-deps.sh
 cmake -S . -B build/study -DCMAKE_BUILD_TYPE=Release \
   -DREWIRE_BUILD_TESTS=OFF -DREWIRE_BUILD_BENCH=OFF -DREWIRE_BUILD_EXAMPLES=ON >/dev/null
 cmake --build build/study -j2 --target chronic_stress
-./build/study/examples/chronic_stress/chronic_stress "$@"
+./build/study/examples/chronic_stress/app/chronic_stress "$@"
 # (chronic_stress prints where the results went: --out, default results/chronic_stress)
