@@ -21,33 +21,65 @@ namespace fs = std::filesystem;
 
 namespace {
 
-volatile std::sig_atomic_t g_interrupted = 0;
+// The stop signal (SIGINT or SIGTERM) that arrived while gnuplot ran, else 0.
+volatile std::sig_atomic_t g_stop_signal = 0;
 // extern "C" names share one namespace across the program: a unique name.
-extern "C" void chronic_stress_gnuplot_on_sigint(int) { g_interrupted = 1; }
+extern "C" void chronic_stress_gnuplot_on_stop(int sig) { g_stop_signal = sig; }
+
+constexpr int kStopSignals[] = {SIGINT, SIGTERM};
 
 struct Exit {
   int status = -1;  ///< exit status, or 128 + signal number
-  bool interrupted = false;
+  int stop_signal = 0;  ///< SIGINT or SIGTERM if one interrupted the run, else 0
 };
 
-// Waits for `pid`. SIGINT meanwhile is forwarded to the child (it may not be
-// in our terminal's process group, or the signal was sent to us alone).
-Exit wait_forwarding_sigint(pid_t pid, bool catch_sigint) {
+// Waits for `pid`. A stop signal meanwhile is forwarded to the child (it may
+// not be in our terminal's process group, or the signal was sent to us
+// alone, as a batch system's SIGTERM is).
+Exit wait_forwarding_stop(pid_t pid, bool forward) {
   Exit e;
   int status = 0;
   for (;;) {
     const pid_t r = waitpid(pid, &status, 0);
     if (r == pid) break;
     if (r == -1 && errno != EINTR) return e;
-    if (catch_sigint && g_interrupted && !e.interrupted) {
-      e.interrupted = true;
-      kill(pid, SIGINT);
+    if (forward && g_stop_signal != 0 && e.stop_signal == 0) {
+      e.stop_signal = g_stop_signal;
+      kill(pid, e.stop_signal);
     }
   }
-  e.interrupted = e.interrupted || g_interrupted;
+  if (e.stop_signal == 0) e.stop_signal = g_stop_signal;
   e.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return e;
 }
+
+// Catches SIGINT and SIGTERM for the lifetime of a child, and restores the
+// handlers the caller had. A signal the caller ignores stays ignored.
+class StopSignalsCaught {
+ public:
+  StopSignalsCaught() {
+    struct sigaction ours {};
+    ours.sa_handler = chronic_stress_gnuplot_on_stop;  // no SA_RESTART: waitpid returns EINTR
+    sigemptyset(&ours.sa_mask);
+    g_stop_signal = 0;
+    for (int i = 0; i < 2; ++i) {
+      sigaction(kStopSignals[i], nullptr, &previous_[i]);
+      caught_[i] = previous_[i].sa_handler != SIG_IGN;
+      if (caught_[i]) sigaction(kStopSignals[i], &ours, nullptr);
+    }
+  }
+  ~StopSignalsCaught() {
+    for (int i = 0; i < 2; ++i)
+      if (caught_[i]) sigaction(kStopSignals[i], &previous_[i], nullptr);
+  }
+  StopSignalsCaught(const StopSignalsCaught&) = delete;
+  StopSignalsCaught& operator=(const StopSignalsCaught&) = delete;
+  bool any() const { return caught_[0] || caught_[1]; }
+
+ private:
+  struct sigaction previous_[2] {};
+  bool caught_[2] = {false, false};
+};
 
 // Runs argv[0] (a path) with `argv` in `cwd`: stdin and stdout /dev/null,
 // stderr to `err_file`. No shell is involved.
@@ -63,13 +95,7 @@ Exit run(const std::vector<std::string>& argv, const fs::path& cwd, const fs::pa
     if (err_fd >= 0) close(err_fd);
     throw std::runtime_error("cannot open /dev/null or '" + err_file.string() + "'");
   }
-  struct sigaction ours {}, previous {};
-  sigaction(SIGINT, nullptr, &previous);
-  const bool catch_sigint = previous.sa_handler != SIG_IGN;  // an ignored SIGINT stays ignored
-  ours.sa_handler = chronic_stress_gnuplot_on_sigint;  // no SA_RESTART: waitpid returns EINTR
-  sigemptyset(&ours.sa_mask);
-  g_interrupted = 0;
-  if (catch_sigint) sigaction(SIGINT, &ours, nullptr);
+  const StopSignalsCaught caught;
   const pid_t pid = fork();
   if (pid == 0) {  // the child: only async-signal-safe calls until exec
     if (chdir(dir.c_str()) != 0) _exit(126);
@@ -82,16 +108,15 @@ Exit run(const std::vector<std::string>& argv, const fs::path& cwd, const fs::pa
   close(null_fd);
   close(err_fd);
   Exit e;
-  if (pid > 0) e = wait_forwarding_sigint(pid, catch_sigint);
-  if (catch_sigint) sigaction(SIGINT, &previous, nullptr);
+  if (pid > 0) e = wait_forwarding_stop(pid, caught.any());
   if (pid < 0) throw std::runtime_error("cannot start gnuplot (fork failed)");
   return e;
 }
 
-// After an interrupted gnuplot: SIGINT again, now with the caller's handler
-// (by default: the process ends, as Ctrl-C asks).
-[[noreturn]] void raise_interrupt() {
-  std::raise(SIGINT);
+// After an interrupted gnuplot: the same signal again, now with the
+// caller's handler (by default: the process ends, as Ctrl-C or kill asks).
+[[noreturn]] void raise_interrupt(int sig) {
+  std::raise(sig);
   throw std::runtime_error("interrupted while rendering figures");
 }
 
@@ -136,7 +161,7 @@ Gnuplot find_gnuplot() {
     return g;
   }
   const Exit e = run({path, "--version"}, fs::current_path(), "/dev/null");
-  if (e.interrupted) raise_interrupt();
+  if (e.stop_signal != 0) raise_interrupt(e.stop_signal);
   if (e.status != 0) g.problem = missing;
   else g.path = path;
   return g;
@@ -158,9 +183,9 @@ FigureResult render_figure(const fs::path& dir, const std::string& name, const G
   const Exit e = run({gnuplot.path, "-e", "outfile='" + tmp.filename().string() + "'", name + ".gp"}, dir, err_file);
   const std::string err = read_trimmed(err_file);
   fs::remove(err_file, ignored);
-  if (e.interrupted) {
+  if (e.stop_signal != 0) {
     fs::remove(tmp, ignored);
-    raise_interrupt();
+    raise_interrupt(e.stop_signal);
   }
   std::string why;
   if (e.status != 0 || !png_complete(tmp, why)) {

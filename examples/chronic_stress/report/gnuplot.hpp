@@ -5,8 +5,9 @@
 // no name read from a result file (labels travel in the .dat files, which
 // gnuplot never executes). gnuplot's exit status is not trusted on its own
 // (it exits 0 on a full disk): the PNG must be complete (signature, chunks,
-// IEND at the end) before it replaces the old figure. Ctrl-C while gnuplot
-// runs stops gnuplot, removes the temporary files and raises SIGINT again.
+// IEND at the end) before it replaces the old figure. Ctrl-C (SIGINT) or
+// SIGTERM while gnuplot runs is forwarded to gnuplot; the temporary files go
+// and the same signal is raised again.
 #pragma once
 
 #include <filesystem>

@@ -27,9 +27,9 @@ namespace chronic_stress {
 ReportInputs load_report_inputs(const std::filesystem::path& out_dir);
 
 /// Writes out_dir/report.md and out_dir/figures/*. Returns warnings to print
-/// (e.g. gnuplot missing). An interrupt (SIGINT) while gnuplot runs is not
-/// swallowed: gnuplot is stopped, temporary files are removed and SIGINT is
-/// raised again. Once `stopped` (if given) returns true, checked before
+/// (e.g. gnuplot missing). A stop signal (SIGINT, SIGTERM) while gnuplot
+/// runs is not swallowed: gnuplot gets it too, temporary files are removed
+/// and the same signal is raised again. Once `stopped` (if given) returns true, checked before
 /// each figure is rendered, it renders no more and writes no report.md (the
 /// caller knows why it stopped).
 std::vector<std::string> write_report(const std::filesystem::path& out_dir, const ReportInputs& inputs,

@@ -95,7 +95,7 @@ bool write_study_report(const PlannedStudy& study, const Summary& summary, const
     const ReportInputs inputs{study.spec(), summary, outcome.seeds};
     for (const auto& w : write_report(study.out, inputs, [] { return g_interrupted.load(); })) console.warn(w);
   } catch (const std::exception&) {
-    if (stop_requested(result)) return false;  // Ctrl-C while gnuplot ran: it raised SIGINT again, then threw
+    if (stop_requested(result)) return false;  // a stop signal while gnuplot ran: raised again, then thrown
     throw;
   }
   return !stop_requested(result);
