@@ -124,6 +124,9 @@ inline void require_count(const IntRange& range, std::size_t count, const std::s
   throw SpecError(key, "{} has " + std::to_string(count) + " entries: expected " + expected);
 }
 
+/// The key of entry `i` of the list at `key`: indexed("arms", 1) == "arms[1]".
+inline std::string indexed(const std::string& key, std::size_t i) { return key + "[" + std::to_string(i) + "]"; }
+
 /// Runs `check`; a SpecError it throws is seen from `prefix` (SpecError::within),
 /// and any other std::invalid_argument becomes a SpecError at `prefix`.
 template <class Check>

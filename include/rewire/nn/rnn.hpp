@@ -32,6 +32,7 @@
 
 #include <rewire/core/error.hpp>
 #include <rewire/core/types.hpp>
+#include <rewire/core/with_flags.hpp>
 #include <rewire/kernels/activation.hpp>
 #include <rewire/kernels/modulation.hpp>
 #include <rewire/nn/masked_linear.hpp>
@@ -43,30 +44,9 @@
 #include <array>
 #include <cmath>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 namespace rewire {
-
-namespace detail {
-/// f(std::bool_constant<a>{}, ...): runtime flags made compile-time, so that
-/// a hot loop is compiled once per combination, without branches inside.
-template <class F>
-void with_flags(bool a, F&& f) {
-  if (a)
-    f(std::true_type{});
-  else
-    f(std::false_type{});
-}
-template <class F>
-void with_flags(bool a, bool b, F&& f) {
-  with_flags(a, [&](auto x) { with_flags(b, [&](auto y) { f(x, y); }); });
-}
-template <class F>
-void with_flags(bool a, bool b, bool c, F&& f) {
-  with_flags(a, [&](auto x) { with_flags(b, c, [&](auto y, auto z) { f(x, y, z); }); });
-}
-}  // namespace detail
 
 /// The recurrent network's weight matrices, in the order of layer(l).
 enum class RnnLayer : std::size_t { input = 0, recurrent = 1, output = 2 };
