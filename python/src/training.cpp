@@ -54,7 +54,9 @@ void bind_prune_regrow(py::module_& m) {
       "drops the k = floor(fraction * active) active weights of smallest |W| (ties: lower flat index), then\n"
       "grows k inactive positions (including those just dropped) at weight 0, by the full |dL/dW| summed\n"
       "over `batches` mini-batches drawn with `shuffle`, or uniformly at random from `rng`; a position\n"
-      "dropped and grown again keeps its weight. Returns k per layer.");
+      "dropped and grown again keeps its weight. scope=\"global\": one k = floor(fraction * the network's\n"
+      "active) over all layers together (ties: lower layer, then lower index), so layers may trade weights.\n"
+      "Returns the number dropped per layer (per layer: also the number grown).");
   calls::def_gradient_scores<Mlp, Dataset>(m,
       "Per layer, the sum of the full |dL/dW| over `batches` mini-batches (what regrowth ranks by).");
 }
