@@ -48,7 +48,8 @@ void bind_prune_regrow(py::module_& m) {
   calls::def_regrow_by_gradient<Mlp, Dataset>(m,
       "Scores pruned positions by |dL/dW| summed over `batches` mini-batches, then reopens the best\n"
       "`fraction` of each layer's pruned positions with N(0, init_sd^2) weights; ties (equal scores) are\n"
-      "ordered at random (ties=\"random\") or by position (\"lowest_index\"). Returns the count per layer.");
+      "ordered at random (ties=\"random\") or by position (\"lowest_index\"). scope=\"global\": the best\n"
+      "`fraction` of all layers' pruned positions ranked together. Returns the count per layer.");
   calls::def_drop_and_grow<Mlp, Dataset>(m,
       "One drop-and-grow step per layer at constant density (RigL: grow=\"gradient\"; SET: \"random\"):\n"
       "drops the k = floor(fraction * active) active weights of smallest |W| (ties: lower flat index), then\n"
