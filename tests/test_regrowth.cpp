@@ -417,3 +417,105 @@ TEST_CASE("regrow_by_gradient: the positions and values chosen by hand from doub
   // Not vacuous: some picks were decided by the tie keys (score exactly 0).
   CHECK(zero_scored_picks > 0);
 }
+
+// Global regrowth (RegrowOptions::scope = PruneScope::global): one count
+// over all layers' pruned positions, ranked together.
+TEST_CASE("global regrowth ranks the pruned positions of all layers together", "[regrowth][global]") {
+  constexpr RegrowTies kLowest = RegrowTies::lowest_index;
+  const std::uint64_t key = stream_key(3, Purpose::regrow);
+  SECTION("by score: a layer regrows as many as its scores earn") {
+    MaskedLinear a = hand_layer(), b = hand_layer();
+    // 12 pruned, floor(0.5 * 12) = 6: B1 0.95, A2 0.9, A5 0.8, A6 0.7, A1 0.5,
+    // A3 0.2 -> A reopens 1, 2, 3, 5, 6 (5 of its 6), B only 1. Per layer it
+    // would be 3 each.
+    const Matrix Sa = scores_from({100, 0.5f, 0.9f, 0.2f, 100, 0.8f, 0.7f, 0.1f, 100});
+    const Matrix Sb = scores_from({100, 0.95f, 0.05f, 0.04f, 100, 0.03f, 0.02f, 0.01f, 100});
+    Rng values(key);
+    const auto counts = detail::regrow_layers({&a, &b}, {&Sa, &Sb}, 0.5, 0.03f, values, kLowest, 0.0);
+    CHECK(counts == std::vector<Index>{5, 1});
+    CHECK(open_positions(a.mask()) == std::vector<Index>{0, 1, 2, 3, 4, 5, 6, 8});
+    CHECK(open_positions(b.mask()) == std::vector<Index>{0, 1, 4, 8});
+    // Values drawn in (layer, index) order: A1, A2, A3, A5, A6, then B1.
+    Rng ref(key);
+    for (const Index k : {1, 2, 3, 5, 6}) CHECK(a.weight().data()[k] == 0.03f * ref.normal());
+    CHECK(b.weight().data()[1] == 0.03f * ref.normal());
+    CHECK(b.weight().data()[2] == 0.0f);
+    // The same scores per layer: 3 and 3.
+    MaskedLinear c = hand_layer(), d = hand_layer();
+    Rng values2(key);
+    CHECK(regrow_layer(c, Sa, 0.5, 0.03f, values2, kLowest) == 3);
+    CHECK(regrow_layer(d, Sb, 0.5, 0.03f, values2, kLowest) == 3);
+  }
+  SECTION("equal scores go to the lower layer, then the lower index") {
+    MaskedLinear a = hand_layer(), b = hand_layer();
+    const Matrix S = scores_from({1, 1, 1, 1, 1, 1, 1, 1, 1});
+    Rng values(key);
+    // floor(0.75 * 12) = 9: all six of A, then B1, B2, B3.
+    CHECK(detail::regrow_layers({&a, &b}, {&S, &S}, 0.75, 0.03f, values, kLowest, 0.0) == std::vector<Index>{6, 3});
+    CHECK(open_positions(a.mask()) == std::vector<Index>{0, 1, 2, 3, 4, 5, 6, 7, 8});
+    CHECK(open_positions(b.mask()) == std::vector<Index>{0, 1, 2, 3, 4, 8});
+  }
+  SECTION("over one layer it is regrow_layer, bit for bit, random ties and sprouting included") {
+    for (int trial = 0; trial < 10; ++trial) {
+      CAPTURE(trial);
+      Rng draw(stream_key(std::uint64_t(trial), Purpose::init));
+      MaskedLinear one(9, 7), two(9, 7);  // (in, out): W is 7 x 9
+      one.init_uniform(draw);
+      Matrix mask(7, 9);
+      for (Index k = 0; k < mask.size(); ++k) mask.data()[k] = draw.uniform() < 0.3 ? 1.0f : 0.0f;
+      one.set_mask(mask);
+      two.set_weight(one.weight());
+      two.set_mask(one.mask());
+      Matrix S(7, 9);
+      for (Index k = 0; k < S.size(); ++k) S.data()[k] = float(draw.below(4));  // many ties
+      Rng v1(key), v2(key);
+      const Index n = regrow_layer(one, S, 0.4, 0.03f, v1, RegrowTies::random, 0.25);
+      CHECK(detail::regrow_layers({&two}, {&S}, 0.4, 0.03f, v2, RegrowTies::random, 0.25) == std::vector<Index>{n});
+      CHECK(bitwise_equal(one.weight(), two.weight()));
+      CHECK(bitwise_equal(one.mask(), two.mask()));
+      CHECK(v1.next_u64() == v2.next_u64());
+    }
+  }
+}
+
+TEST_CASE("regrow_by_gradient with a global scope: the network's count, the same bits for one layer",
+          "[regrowth][global]") {
+  Rng data_rng(stream_key(1, Purpose::data));
+  const Dataset data = make_gaussian_clusters(256, 0.8f, data_rng);
+  auto pruned_net = [](std::vector<Index> widths) {
+    Mlp net(std::move(widths));
+    Rng init(stream_key(1, Purpose::init));
+    net.init(init);
+    prune_to(net, 0.9);
+    return net;
+  };
+  RegrowOptions o;
+  o.batches = 2;
+  o.fraction = 0.3;
+  o.batch_size = 64;
+  SECTION("the count is max(1, floor(fraction * the network's pruned positions))") {
+    Mlp net = pruned_net({2, 16, 8, 4});
+    Index pruned = 0;
+    for (std::size_t l = 0; l < net.num_layers(); ++l) pruned += Index((net.layer(l).mask().array() == 0.0f).count());
+    o.scope = PruneScope::global;
+    Rng shuffle(stream_key(1, Purpose::shuffle)), values(stream_key(1, Purpose::regrow));
+    const std::vector<Index> counts = regrow_by_gradient(net, data, o, shuffle, values);
+    Index total = 0;
+    for (const Index c : counts) total += c;
+    CHECK(total == Index(std::floor(0.3 * double(pruned))));
+    Index still = 0;
+    for (std::size_t l = 0; l < net.num_layers(); ++l) still += Index((net.layer(l).mask().array() == 0.0f).count());
+    CHECK(still == pruned - total);
+  }
+  SECTION("one layer: global equals per layer") {
+    Mlp a = pruned_net({2, 4}), b = pruned_net({2, 4});
+    Rng s1(stream_key(1, Purpose::shuffle)), v1(stream_key(1, Purpose::regrow));
+    Rng s2(stream_key(1, Purpose::shuffle)), v2(stream_key(1, Purpose::regrow));
+    o.fraction = 0.6;
+    const auto per_layer = regrow_by_gradient(a, data, o, s1, v1);
+    o.scope = PruneScope::global;
+    CHECK(regrow_by_gradient(b, data, o, s2, v2) == per_layer);
+    CHECK(bitwise_equal(a.layer(0).weight(), b.layer(0).weight()));
+    CHECK(bitwise_equal(a.layer(0).mask(), b.layer(0).mask()));
+  }
+}

@@ -1,14 +1,16 @@
 // rigl.cpp - dynamic sparse training at constant density with rewire: RigL
 // (grow by gradient) or SET (grow at random) on the study's cluster task.
 //
-//   rigl --sparsity 0.9 --rounds 10 --epochs 2 --grow gradient
+//   rigl --sparsity 0.9 --rounds 10 --epochs 2 --grow gradient [--start erk] [--scope global]
 //
-// The network is pruned by magnitude right after initialisation, then each
-// round trains `epochs` epochs (Adam, fresh moments: a mask change invalidates
-// them) and moves `fraction` of each layer's active weights with
-// drop_and_grow, the fraction decaying over the rounds as RigL's cosine
-// schedule; a last `epochs` epochs train the final mask. It prints one JSON
-// object: the active weights per layer (the same after every round), the test
+// The network is pruned by magnitude right after initialisation (or, with
+// --start erk, given random masks of Erdos-Renyi per-layer densities), then
+// each round trains `epochs` epochs (Adam, fresh moments: a mask change
+// invalidates them) and moves `fraction` of each layer's active weights (of
+// the network's, with --scope global) with drop_and_grow, the fraction
+// decaying over the rounds as RigL's cosine schedule; a last `epochs` epochs
+// train the final mask. It prints one JSON object: the active weights per
+// layer at the end (per layer: the same after every round), the test
 // accuracy, the FNV-1a 64 of the final weights (column-major float32 bytes,
 // layer by layer) and the wall time. python/tests/test_rigl_example.py runs
 // the same loop through the Python module and checks it gets these numbers.
@@ -35,6 +37,8 @@ struct Settings {
   int rounds = 10, epochs = 2;
   double fraction = 0.3;
   std::string grow = "gradient";
+  std::string start = "magnitude";  // or "erk"
+  std::string scope = "per_layer";  // or "global"
   float lr = 1e-3f;
 };
 
@@ -55,9 +59,17 @@ int run(const Settings& s) {
   const Dataset test_set = make_gaussian_clusters(s.test_size, s.sigma, data_rng);
   Mlp net(s.widths);
   net.init(init);
-  prune_to(net, s.sparsity);
+  if (s.start == "erk") {
+    Rng masks(stream_key(s.seed, Purpose::init, 1));
+    apply_erk(net, 1.0 - s.sparsity, masks);
+  } else {
+    detail::require(s.start == "magnitude", "start '" + s.start + "' is unknown (allowed: magnitude, erk)");
+    prune_to(net, s.sparsity);
+  }
   DropGrowOptions step;
   step.grow = parse_grow_by(s.grow);
+  step.scope = parse_prune_scope(s.scope);
+  const Index total = net.num_active_weights();
   TrainOptions train_options;
   train_options.epochs = s.epochs;
   train_options.lr = s.lr;
@@ -68,11 +80,16 @@ int run(const Settings& s) {
     step.fraction = cosine_lr(float(s.fraction), round, s.rounds);  // RigL's cosine decay of the drop fraction
     drop_and_grow(net, train_set, step, shuffle, regrow);
     for (std::size_t l = 0; l < net.num_layers(); ++l)
-      if (net.layer(l).active_weights() != active[l]) {
+      if (step.scope == PruneScope::per_layer && net.layer(l).active_weights() != active[l]) {
         std::fprintf(stderr, "rigl: layer %zu changed its active count\n", l + 1);
         return 1;
       }
+    if (net.num_active_weights() != total) {
+      std::fprintf(stderr, "rigl: the network changed its active count\n");
+      return 1;
+    }
   }
+  for (std::size_t l = 0; l < net.num_layers(); ++l) active[l] = net.layer(l).active_weights();
   train(net, train_set, train_options, shuffle);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("{\"active\": [");
@@ -91,12 +108,17 @@ int main(int argc, char** argv) {
   app.add_option("--widths", s.widths, "Layer widths, inputs first")->capture_default_str()->delimiter(',');
   app.add_option("--train-size", s.train_size, "Training points")->capture_default_str()->check(CLI::Range(1, 10000000));
   app.add_option("--test-size", s.test_size, "Test points")->capture_default_str()->check(CLI::Range(1, 10000000));
-  app.add_option("--sparsity", s.sparsity, "Density kept: 1 - sparsity of every layer")->capture_default_str();
+  app.add_option("--sparsity", s.sparsity, "Sparsity: 1 - the density kept (of every layer with magnitude)")
+      ->capture_default_str();
   app.add_option("--rounds", s.rounds, "Drop-and-grow rounds")->capture_default_str()->check(CLI::Range(0, 100000));
   app.add_option("--epochs", s.epochs, "Epochs before each round and after the last")
       ->capture_default_str()->check(CLI::Range(1, 100000));
   app.add_option("--fraction", s.fraction, "Drop fraction at the first round (cosine decay)")->capture_default_str();
   app.add_option("--grow", s.grow, "gradient (RigL) or random (SET)")->capture_default_str();
+  app.add_option("--start", s.start, "Initial mask: magnitude (prune_to) or erk (Erdos-Renyi densities)")
+      ->capture_default_str();
+  app.add_option("--scope", s.scope, "per_layer (each layer its own k) or global (one k over all layers)")
+      ->capture_default_str();
   app.add_option("--lr", s.lr, "Adam learning rate")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   try {

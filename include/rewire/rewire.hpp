@@ -48,6 +48,7 @@
 #include <rewire/prune/magnitude.hpp>
 #include <rewire/prune/regrow.hpp>
 #include <rewire/prune/drop_grow.hpp>
+#include <rewire/prune/layer_densities.hpp>
 
 #include <rewire/protocol/cell_types.hpp>
 #include <rewire/protocol/circuit.hpp>

@@ -3,7 +3,8 @@
 Network level (numpy in, numpy out; see help(rewire.Mlp)):
     Mlp, MaskedLinear, Dataset, make_gaussian_clusters, Rng, NoiseSource, Purpose,
     train, train_with_stress, prune_to, prune_layer_to, regrow_by_gradient,
-    drop_and_grow (RigL / SET steps at constant density), gradient_scores,
+    drop_and_grow (RigL / SET steps at constant density, per layer or global),
+    erk_densities, apply_erk (Erdos-Renyi initial masks), gradient_scores,
     accuracy, predict, logits.
 Study level:
     run_study(config, seeds=10, ...) runs a chronic_stress study (or sweep) and returns a

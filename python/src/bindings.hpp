@@ -28,6 +28,7 @@ void bind_recurrent(py::module_& m);
 void bind_study(py::module_& m);
 void bind_optimizers(py::module_& m);
 void bind_checkpoints(py::module_& m);
+void bind_layer_densities(py::module_& m);
 
 /// A read-only numpy view of `rows` x `cols` column-major floats at `data`,
 /// kept alive by `owner`; cols = 0 gives a 1-D view of `rows` entries.

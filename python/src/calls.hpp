@@ -86,15 +86,16 @@ void def_regrow_by_gradient(py::module_& m, const char* doc) {
   m.def(
       "regrow_by_gradient",
       [](Net& net, const Data& data, rewire::Rng& shuffle, rewire::Rng& values, int batches, double fraction,
-         float init_sd, rewire::Index batch_size, const std::string& ties) {
-        const rewire::RegrowOptions o{batches, fraction, init_sd, batch_size, rewire::parse_regrow_ties(ties)};
+         float init_sd, rewire::Index batch_size, const std::string& ties, const std::string& scope) {
+        rewire::RegrowOptions o{batches, fraction, init_sd, batch_size, rewire::parse_regrow_ties(ties)};
+        o.scope = rewire::parse_prune_scope(scope);
         const Computing nogil(net);  // releases the GIL, refuses a network in use elsewhere
         return regrow_by_gradient(net, data, o, shuffle, values);
       },
       py::arg("net"), py::arg("data"), py::arg("shuffle"), py::arg("values"), py::kw_only(),
       py::arg("batches") = kRegrow.batches, py::arg("fraction") = kRegrow.fraction,
       py::arg("init_sd") = kRegrow.init_sd, py::arg("batch_size") = kRegrow.batch_size,
-      py::arg("ties") = rewire::to_string(kRegrow.ties), doc);
+      py::arg("ties") = rewire::to_string(kRegrow.ties), py::arg("scope") = rewire::to_string(kRegrow.scope), doc);
 }
 
 inline const rewire::DropGrowOptions kDropGrow{};
@@ -104,14 +105,16 @@ void def_drop_and_grow(py::module_& m, const char* doc) {
   m.def(
       "drop_and_grow",
       [](Net& net, const Data& data, rewire::Rng& shuffle, rewire::Rng& rng, double fraction, const std::string& grow,
-         int batches, rewire::Index batch_size) {
-        const rewire::DropGrowOptions o{fraction, rewire::parse_grow_by(grow), batches, batch_size};
+         int batches, rewire::Index batch_size, const std::string& scope) {
+        const rewire::DropGrowOptions o{fraction, rewire::parse_grow_by(grow), batches, batch_size,
+                                        rewire::parse_prune_scope(scope)};
         const Computing nogil(net);  // releases the GIL, refuses a network in use elsewhere
         return drop_and_grow(net, data, o, shuffle, rng);
       },
       py::arg("net"), py::arg("data"), py::arg("shuffle"), py::arg("rng"), py::kw_only(),
       py::arg("fraction") = kDropGrow.fraction, py::arg("grow") = rewire::to_string(kDropGrow.grow),
-      py::arg("batches") = kDropGrow.batches, py::arg("batch_size") = kDropGrow.batch_size, doc);
+      py::arg("batches") = kDropGrow.batches, py::arg("batch_size") = kDropGrow.batch_size,
+      py::arg("scope") = rewire::to_string(kDropGrow.scope), doc);
 }
 
 template <class Net, class Data>

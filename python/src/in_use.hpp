@@ -18,7 +18,7 @@
 
 #include <algorithm>
 #include <iterator>
-#include <optional>
+#include <memory>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -75,7 +75,7 @@ class Computing {
   explicit Computing(const Net& net) : key_(&net) {
     require_idle(net);
     busy::entries().push_back({busy::parts_of(net), std::this_thread::get_id()});
-    nogil_.emplace();
+    nogil_ = std::make_unique<py::gil_scoped_release>();
   }
   Computing(const Computing&) = delete;
   Computing& operator=(const Computing&) = delete;
@@ -93,7 +93,11 @@ class Computing {
 
  private:
   const void* key_;
-  std::optional<py::gil_scoped_release> nogil_;
+  // On the heap rather than in a std::optional: GCC 12 at -O3 warns that the
+  // optional's gil_scoped_release "may be used uninitialized" in its
+  // destructor (-Wmaybe-uninitialized, a false positive that -Werror made a
+  // build error of training.cpp).
+  std::unique_ptr<py::gil_scoped_release> nogil_;
 };
 
 }  // namespace rewire_python

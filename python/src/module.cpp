@@ -27,6 +27,7 @@ PYBIND11_MODULE(_rewire, m) {
   rewire_python::bind_training(m);
   rewire_python::bind_recurrent(m);
   rewire_python::bind_checkpoints(m);  // after bind_recurrent: its signatures name Rnn
+  rewire_python::bind_layer_densities(m);  // after bind_recurrent: its signatures name Rnn
   rewire_python::bind_optimizers(m);
   rewire_python::bind_study(m);
 }

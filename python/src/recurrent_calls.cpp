@@ -34,7 +34,8 @@ void bind_rnn_prune_regrow(py::module_& m) {
       "output). Under Dale's law a regrown weight takes its presynaptic unit's sign.");
   calls::def_drop_and_grow<Rnn, TrialSet>(m,
       "Rnn: one drop-and-grow step per matrix (input, recurrent, output), by |W| (the stored weight under\n"
-      "Dale's law) and |dL/dW| of backprop through time or at random; returns k per matrix.");
+      "Dale's law) and |dL/dW| of backprop through time or at random, or over the three together with\n"
+      "scope=\"global\"; returns the number dropped per matrix.");
   calls::def_gradient_scores<Rnn, TrialSet>(m,
       "Rnn: per matrix, the full |dL/dW| (summed over the steps) summed over `batches` batches of trials.");
 }

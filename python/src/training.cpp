@@ -48,13 +48,16 @@ void bind_prune_regrow(py::module_& m) {
   calls::def_regrow_by_gradient<Mlp, Dataset>(m,
       "Scores pruned positions by |dL/dW| summed over `batches` mini-batches, then reopens the best\n"
       "`fraction` of each layer's pruned positions with N(0, init_sd^2) weights; ties (equal scores) are\n"
-      "ordered at random (ties=\"random\") or by position (\"lowest_index\"). Returns the count per layer.");
+      "ordered at random (ties=\"random\") or by position (\"lowest_index\"). scope=\"global\": the best\n"
+      "`fraction` of all layers' pruned positions ranked together. Returns the count per layer.");
   calls::def_drop_and_grow<Mlp, Dataset>(m,
       "One drop-and-grow step per layer at constant density (RigL: grow=\"gradient\"; SET: \"random\"):\n"
       "drops the k = floor(fraction * active) active weights of smallest |W| (ties: lower flat index), then\n"
       "grows k inactive positions (including those just dropped) at weight 0, by the full |dL/dW| summed\n"
       "over `batches` mini-batches drawn with `shuffle`, or uniformly at random from `rng`; a position\n"
-      "dropped and grown again keeps its weight. Returns k per layer.");
+      "dropped and grown again keeps its weight. scope=\"global\": one k = floor(fraction * the network's\n"
+      "active) over all layers together (ties: lower layer, then lower index), so layers may trade weights.\n"
+      "Returns the number dropped per layer (per layer: also the number grown).");
   calls::def_gradient_scores<Mlp, Dataset>(m,
       "Per layer, the sum of the full |dL/dW| over `batches` mini-batches (what regrowth ranks by).");
 }

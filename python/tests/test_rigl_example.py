@@ -25,36 +25,44 @@ def fnv1a64(data: bytes) -> int:
     return h
 
 
-def python_loop(grow, seed, widths, train_size, test_size, sparsity, rounds, epochs, fraction, lr):
+def python_loop(grow, start, scope, seed, widths, train_size, test_size, sparsity, rounds, epochs, fraction, lr):
     P = rewire.Purpose
     data_rng = rewire.Rng(seed, P.data)
     train_set = rewire.make_gaussian_clusters(train_size, 0.8, data_rng)
     test_set = rewire.make_gaussian_clusters(test_size, 0.8, data_rng)
     net = rewire.Mlp(widths)
     net.init(rewire.Rng(seed, P.init))
-    rewire.prune_to(net, sparsity)
+    if start == "erk":
+        rewire.apply_erk(net, 1.0 - sparsity, rewire.Rng(seed, P.init, 1))
+    else:
+        rewire.prune_to(net, sparsity)
     shuffle, regrow = rewire.Rng(seed, P.shuffle), rewire.Rng(seed, P.regrow)
     active = [layer.active_weights for layer in net.layers]
+    total = sum(active)
     for r in range(rounds):
         rewire.train(net, train_set, shuffle, epochs=epochs, lr=lr)
         rewire.drop_and_grow(net, train_set, shuffle, regrow, fraction=rewire.cosine_lr(fraction, r, rounds),
-                             grow=grow)
-        assert [layer.active_weights for layer in net.layers] == active
+                             grow=grow, scope=scope)
+        assert sum(layer.active_weights for layer in net.layers) == total
+        assert scope == "global" or [layer.active_weights for layer in net.layers] == active
     rewire.train(net, train_set, shuffle, epochs=epochs, lr=lr)
+    active = [layer.active_weights for layer in net.layers]
     weights = b"".join(np.asarray(layer.weight, dtype=np.float32).tobytes(order="F") for layer in net.layers)
     return dict(active=active, sparsity=net.sparsity, test_accuracy=rewire.accuracy(net, test_set),
                 weights_fnv1a=f"{fnv1a64(weights):016x}")
 
 
-@pytest.mark.parametrize("grow", ["gradient", "random"])
-def test_the_rigl_example_and_the_python_loop_agree(grow):
+@pytest.mark.parametrize("grow,start,scope", [("gradient", "magnitude", "per_layer"),
+                                              ("random", "magnitude", "per_layer"),
+                                              ("gradient", "erk", "global")])
+def test_the_rigl_example_and_the_python_loop_agree(grow, start, scope):
     exe = build_dir() / "examples" / "rigl"
     if not os.path.isfile(exe):
         pytest.fail(f"the rigl example is needed for this test and was not found at {exe}")
-    args = [str(exe), "--grow", grow, "--widths", ",".join(map(str, ARGS["widths"]))]
+    args = [str(exe), "--grow", grow, "--start", start, "--scope", scope, "--widths", ",".join(map(str, ARGS["widths"]))]
     for key in ("seed", "train_size", "test_size", "sparsity", "rounds", "epochs", "fraction", "lr"):
         args += ["--" + key.replace("_", "-"), repr(ARGS[key])]
     out = json.loads(subprocess.run(args, check=True, capture_output=True, text=True).stdout)
-    mine = python_loop(grow, **ARGS)
+    mine = python_loop(grow, start, scope, **ARGS)
     assert {k: out[k] for k in mine} == mine
     assert out["sparsity"] == pytest.approx(0.9, abs=0.01)

@@ -87,7 +87,9 @@ struct Codec<Discontinue> {
 
 template <>
 struct Codec<Regrow> {
-  static std::vector<std::string> keys() { return {"op", "batches", "fraction", "sd", "ties", "random_share"}; }
+  static std::vector<std::string> keys() {
+    return {"op", "batches", "fraction", "sd", "ties", "random_share", "scope"};
+  }
   static Regrow read(const Table& t) {
     Regrow r;
     r.options.batches = int(t.integer("batches", kEpochs));
@@ -95,6 +97,7 @@ struct Codec<Regrow> {
     r.options.init_sd = t.real_f("sd", kNonNegative);
     r.options.ties = t.ties();
     r.options.random_share = t.real("random_share", kFraction, 0.0);
+    r.options.scope = t.scope();
     return r;
   }
   static void write(const Regrow& s, ojson& j) {
@@ -103,6 +106,7 @@ struct Codec<Regrow> {
     j["sd"] = short_float(s.options.init_sd);
     j["ties"] = to_string(s.options.ties);
     if (s.options.random_share != 0.0) j["random_share"] = s.options.random_share;  // absent: all by gradient
+    if (s.options.scope != PruneScope::per_layer) j["scope"] = to_string(s.options.scope);  // absent: per layer
   }
 };
 

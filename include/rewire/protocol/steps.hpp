@@ -178,7 +178,8 @@ struct Regrow {
     return std::string(name) + "(" + std::to_string(options.batches) + " batches, fraction " +
            detail::short_number(options.fraction) + ", sd " + detail::short_number(options.init_sd) +
            ", ties " + to_string(options.ties) +
-           (options.random_share > 0 ? ", random_share " + detail::short_number(options.random_share) : "") + ")";
+           (options.random_share > 0 ? ", random_share " + detail::short_number(options.random_share) : "") +
+           (options.scope == PruneScope::global ? ", global" : "") + ")";
   }
   TrainStatus apply(Subject& subject, const StepInputs& in) const {
     RegrowOptions o = options;

@@ -4,7 +4,9 @@
 // mini-batches (noise off, no optimiser step), then reopen, layer by layer,
 // the highest-scoring fraction of its pruned positions with fresh
 // N(0, sd^2) weights. Biases are untouched. Tied scores (the common case,
-// see RegrowTies) are ordered at random by default.
+// see RegrowTies) are ordered at random by default. With PruneScope::global
+// the fraction is of the network's pruned positions, ranked together: a
+// layer then regrows as many as its scores earn.
 #pragma once
 
 #include <rewire/core/error.hpp>
@@ -13,6 +15,7 @@
 #include <rewire/data/trials.hpp>
 #include <rewire/nn/mlp.hpp>
 #include <rewire/nn/rnn.hpp>
+#include <rewire/prune/magnitude.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -62,6 +65,10 @@ struct RegrowOptions {
   /// pruned ones instead of by gradient ("maladaptive sprouting"); the count
   /// reopened is the same. 0: all by gradient.
   double random_share = 0.0;
+  /// per_layer: `fraction` of each layer's pruned positions, ranked within
+  /// the layer (the study's rule); global: `fraction` of all layers' pruned
+  /// positions, ranked together (scores compared across layers as they are).
+  PruneScope scope = PruneScope::per_layer;
 
   void validate() const {
     detail::require(batches >= 1, "regrow batches must be >= 1");
@@ -134,6 +141,81 @@ inline std::vector<Matrix> gradient_scores(Rnn& net, const TrialSet& data, int b
   });
 }
 
+namespace detail {
+/// regrow_layer over several layers ranked together (one layer: exactly
+/// regrow_layer). Candidates are the pruned positions in (layer, flat
+/// index) order; ties after the key go to the lower (layer, index). Returns
+/// the count regrown per layer.
+inline std::vector<Index> regrow_layers(const std::vector<MaskedLinear*>& layers,
+                                        const std::vector<const Matrix*>& scores, double fraction, float sd,
+                                        Rng& values, RegrowTies ties, double random_share) {
+  require_in_range(fraction, 0.0, 1.0, "regrow fraction");
+  require_in_range(random_share, 0.0, 1.0, "regrow random_share");
+  require(layers.size() == scores.size(), "regrowth: one score matrix per layer");
+  // Pruned positions with their scores and (with random ties) a key drawn
+  // in (layer, index) order. Ordered by score descending, then key, then
+  // (layer, index): a strict total order, so the choice is deterministic.
+  struct Candidate {
+    float score;
+    std::uint64_t tie_key;
+    std::size_t layer;
+    Index index;
+    bool before(const Candidate& o) const { return layer != o.layer ? layer < o.layer : index < o.index; }
+  };
+  std::vector<Candidate> pruned;
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    const MaskedLinear& layer = *layers[l];
+    const Matrix& s = *scores[l];
+    require_shape(s.rows(), s.cols(), layer.out_features(), layer.in_features(), "regrowth scores");
+    require(s.allFinite(), "regrowth scores contain NaN or inf (a diverged network?)");
+    for (Index k = 0; k < layer.mask().size(); ++k)
+      if (layer.mask().data()[k] == 0.0f) pruned.push_back({s.data()[k], 0, l, k});
+  }
+  std::vector<Index> regrown(layers.size(), 0);
+  if (pruned.empty() || fraction == 0.0) return regrown;
+  const auto count = std::max<std::size_t>(1, std::size_t(std::floor(fraction * double(pruned.size()))));
+  if (ties == RegrowTies::random)
+    for (auto& c : pruned) c.tie_key = values.next_u64();
+  auto better = [](const Candidate& a, const Candidate& b) {
+    if (a.score != b.score) return a.score > b.score;
+    if (a.tie_key != b.tie_key) return a.tie_key < b.tie_key;
+    return a.before(b);
+  };
+  auto in_order = [](const Candidate& a, const Candidate& b) { return a.before(b); };
+  const auto at_random = std::size_t(std::llround(random_share * double(count)));
+  const std::size_t by_gradient = count - at_random;
+  if (by_gradient > 0)
+    std::nth_element(pruned.begin(), pruned.begin() + std::ptrdiff_t(by_gradient - 1), pruned.end(), better);
+  if (at_random > 0) {
+    // The rest in (layer, index) order (not nth_element's arrangement, which
+    // differs between standard libraries), then its first at_random
+    // entries drawn without replacement.
+    std::sort(pruned.begin() + std::ptrdiff_t(by_gradient), pruned.end(), in_order);
+    const std::size_t n = pruned.size() - by_gradient;
+    require(n <= std::size_t(UINT32_MAX), "regrow: too many pruned positions for random sprouting");
+    for (std::size_t i = 0; i < at_random; ++i)
+      std::swap(pruned[by_gradient + i], pruned[by_gradient + i + values.below(std::uint32_t(n - i))]);
+  }
+  pruned.resize(count);
+  std::sort(pruned.begin(), pruned.end(), in_order);
+  // New weights in (layer, index) order; each layer's mask and weights set once.
+  for (std::size_t l = 0, c = 0; l < layers.size(); ++l) {
+    MaskedLinear& layer = *layers[l];
+    Matrix mask = layer.mask();
+    Matrix W = layer.weight();
+    for (; c < pruned.size() && pruned[c].layer == l; ++c) {
+      mask.data()[pruned[c].index] = 1.0f;
+      W.data()[pruned[c].index] = sd * values.normal();
+      ++regrown[l];
+    }
+    if (regrown[l] == 0) continue;
+    layer.set_mask(mask);
+    layer.set_weight(W);
+  }
+  return regrown;
+}
+}  // namespace detail
+
 /// Reopens count = max(1, floor(fraction * n)) pruned positions of `layer`
 /// (n = its pruned count; none if n = 0 or fraction = 0): the count - r with
 /// the largest `scores`, ties ordered as `ties` says, and r =
@@ -146,58 +228,7 @@ inline std::vector<Matrix> gradient_scores(Rnn& net, const TrialSet& data, int b
 /// flat-index order. Returns how many were regrown.
 inline Index regrow_layer(MaskedLinear& layer, const Matrix& scores, double fraction, float sd,
                           Rng& values, RegrowTies ties = RegrowTies::random, double random_share = 0.0) {
-  detail::require_in_range(fraction, 0.0, 1.0, "regrow fraction");
-  detail::require_in_range(random_share, 0.0, 1.0, "regrow random_share");
-  detail::require_shape(scores.rows(), scores.cols(), layer.out_features(), layer.in_features(),
-                        "regrowth scores");
-  detail::require(scores.allFinite(), "regrowth scores contain NaN or inf (a diverged network?)");
-  // Pruned positions in increasing flat index, each with its score and (with
-  // random ties) a key drawn in that order. Ordered by score descending, then
-  // key, then index: a strict total order, so the choice is deterministic.
-  struct Candidate {
-    float score;
-    std::uint64_t tie_key;
-    Index index;
-  };
-  std::vector<Candidate> pruned;
-  for (Index k = 0; k < layer.mask().size(); ++k)
-    if (layer.mask().data()[k] == 0.0f) pruned.push_back({scores.data()[k], 0, k});
-  if (pruned.empty() || fraction == 0.0) return 0;
-  const auto count = std::max<std::size_t>(1, std::size_t(std::floor(fraction * double(pruned.size()))));
-  if (ties == RegrowTies::random)
-    for (auto& c : pruned) c.tie_key = values.next_u64();
-  auto better = [](const Candidate& a, const Candidate& b) {
-    if (a.score != b.score) return a.score > b.score;
-    if (a.tie_key != b.tie_key) return a.tie_key < b.tie_key;
-    return a.index < b.index;
-  };
-  const auto at_random = std::size_t(std::llround(random_share * double(count)));
-  const std::size_t by_gradient = count - at_random;
-  if (by_gradient > 0)
-    std::nth_element(pruned.begin(), pruned.begin() + std::ptrdiff_t(by_gradient - 1), pruned.end(), better);
-  if (at_random > 0) {
-    // The rest in flat-index order (not nth_element's arrangement, which
-    // differs between standard libraries), then its first at_random
-    // entries drawn without replacement.
-    const auto rest = pruned.begin() + std::ptrdiff_t(by_gradient);
-    std::sort(rest, pruned.end(), [](const Candidate& a, const Candidate& b) { return a.index < b.index; });
-    const std::size_t n = pruned.size() - by_gradient;
-    detail::require(n <= std::size_t(UINT32_MAX), "regrow: too many pruned positions for random sprouting");
-    for (std::size_t i = 0; i < at_random; ++i)
-      std::swap(pruned[by_gradient + i], pruned[by_gradient + i + values.below(std::uint32_t(n - i))]);
-  }
-  pruned.resize(count);
-  std::sort(pruned.begin(), pruned.end(), [](const Candidate& a, const Candidate& b) { return a.index < b.index; });
-
-  Matrix mask = layer.mask();
-  Matrix W = layer.weight();
-  for (const Candidate& c : pruned) {
-    mask.data()[c.index] = 1.0f;
-    W.data()[c.index] = sd * values.normal();
-  }
-  layer.set_mask(mask);
-  layer.set_weight(W);
-  return Index(count);
+  return detail::regrow_layers({&layer}, {&scores}, fraction, sd, values, ties, random_share).front();
 }
 
 namespace detail {
@@ -207,17 +238,27 @@ std::vector<Index> regrow_network(Net& net, const Data& data, const RegrowOption
                                   Rng& values) {
   options.validate();
   const std::vector<Matrix> scores = gradient_scores(net, data, options.batches, options.batch_size, shuffle);
+  std::vector<MaskedLinear*> layers;
+  std::vector<const Matrix*> layer_scores;
+  for (std::size_t l = 0; l < net.num_layers(); ++l) {
+    layers.push_back(&net.layer(l));
+    layer_scores.push_back(&scores[l]);
+  }
+  if (options.scope == PruneScope::global)
+    return regrow_layers(layers, layer_scores, options.fraction, options.init_sd, values, options.ties,
+                         options.random_share);
   std::vector<Index> regrown;
-  for (std::size_t l = 0; l < net.num_layers(); ++l)
-    regrown.push_back(
-        regrow_layer(net.layer(l), scores[l], options.fraction, options.init_sd, values, options.ties,
-                     options.random_share));
+  for (std::size_t l = 0; l < layers.size(); ++l)
+    regrown.push_back(regrow_layers({layers[l]}, {layer_scores[l]}, options.fraction, options.init_sd, values,
+                                    options.ties, options.random_share)
+                          .front());
   return regrown;
 }
 }  // namespace detail
 
 /// Scores pruned positions (gradient_scores), then regrows every layer
-/// (regrow_layer). Returns the number regrown per layer.
+/// (regrow_layer), or all layers ranked together with options.scope =
+/// PruneScope::global. Returns the number regrown per layer.
 inline std::vector<Index> regrow_by_gradient(Mlp& net, const Dataset& data, const RegrowOptions& options,
                                              Rng& shuffle, Rng& values) {
   return detail::regrow_network(net, data, options, shuffle, values);
