@@ -1,0 +1,112 @@
+// rewire/kernels/fixed_gemm_avx2.hpp - the AVX2+FMA version of the
+// fixed-order product (kernels/fixed_gemm_core.hpp states the order).
+//
+// A tile is up to 16 rows (2 vectors of 8 lanes) by kGemmPanel columns of C,
+// held in 12 of the 16 registers. Each step p loads the rows' A(r, p) (one
+// contiguous column of A), broadcasts each column's B(p, j) from the packed
+// panel and does one explicit FMA per accumulator: lanes run across rows,
+// never across p, so each lane's sum has the scalar version's order.
+// Compiled with a target attribute, so a build without -march flags
+// contains it; call it only where the CPU has AVX2 and FMA (kernels/isa.hpp).
+#pragma once
+
+#include <rewire/kernels/fixed_gemm_core.hpp>
+#include <rewire/kernels/isa.hpp>
+
+#if REWIRE_X86_KERNELS
+#include <immintrin.h>
+
+#include <algorithm>
+#include <vector>
+
+#define REWIRE_TARGET_AVX2 __attribute__((target("avx2,fma")))
+
+namespace rewire::detail {
+
+/// The first `left` lanes of one 8-lane vector (all of them for left >= 8),
+/// as the all-ones lanes of an integer mask.
+REWIRE_TARGET_AVX2 inline __m256i avx2_lanes(Index left) {
+  const int n = int(std::clamp<Index>(left, 0, 8));
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/// A vector of 8 floats from `p`; Masked: only the lanes of `mk` are read
+/// (the others are 0), so a tile may end anywhere.
+template <bool Masked>
+REWIRE_TARGET_AVX2 inline __m256 avx2_load(const float* p, __m256i mk) {
+  if constexpr (Masked) return _mm256_maskload_ps(p, mk);
+  (void)mk;
+  return _mm256_loadu_ps(p);
+}
+
+template <bool Masked>
+REWIRE_TARGET_AVX2 inline void avx2_store(float* p, __m256i mk, __m256 v) {
+  if constexpr (Masked) _mm256_maskstore_ps(p, mk, v);
+  else _mm256_storeu_ps(p, v);
+  (void)mk;
+}
+
+/// One tile: rows [r0, r0 + 8*NV) (fewer if Masked) x columns [j0, j0 + NO).
+template <int NV, int NO, bool Masked>
+REWIRE_TARGET_AVX2 inline void avx2_tile(const GemmArgs<float>& g, Index r0, Index j0, const float* panel) {
+  __m256i mk[NV];
+  for (int v = 0; v < NV; ++v) mk[v] = avx2_lanes(g.m - r0 - 8 * v);
+  float* c = g.c + r0 + j0 * g.ldc;
+  __m256 acc[NV][NO];
+  for (int j = 0; j < NO; ++j)
+    for (int v = 0; v < NV; ++v) {
+      if (g.init == GemmInit::zero) acc[v][j] = _mm256_setzero_ps();
+      else if (g.init == GemmInit::column_value) acc[v][j] = _mm256_set1_ps(g.init_col[j0 + j]);
+      else acc[v][j] = avx2_load<Masked>(c + j * g.ldc + 8 * v, mk[v]);
+    }
+  const float* a = g.a + r0;
+  for (Index p = 0; p < g.k; ++p) {
+    const float* ap = a + p * g.lda;
+    __m256 av[NV];
+    for (int v = 0; v < NV; ++v) av[v] = avx2_load<Masked>(ap + 8 * v, mk[v]);
+    const float* bp = panel + p * NO;
+    for (int j = 0; j < NO; ++j) {
+      const __m256 bj = _mm256_set1_ps(bp[j]);
+      for (int v = 0; v < NV; ++v) acc[v][j] = _mm256_fmadd_ps(av[v], bj, acc[v][j]);
+    }
+  }
+  for (int j = 0; j < NO; ++j)
+    for (int v = 0; v < NV; ++v) avx2_store<Masked>(c + j * g.ldc + 8 * v, mk[v], acc[v][j]);
+}
+
+/// All rows of columns [j0, j0 + NO): full 16-row tiles, then one masked
+/// tile of as many vectors as the rest needs.
+template <int NO>
+REWIRE_TARGET_AVX2 inline void avx2_columns(const GemmArgs<float>& g, Index j0, const float* panel) {
+  Index r0 = 0;
+  for (; r0 + 16 <= g.m; r0 += 16) avx2_tile<2, NO, false>(g, r0, j0, panel);
+  switch ((g.m - r0 + 7) / 8) {
+    case 1: avx2_tile<1, NO, true>(g, r0, j0, panel); break;
+    case 2: avx2_tile<2, NO, true>(g, r0, j0, panel); break;
+    default: break;  // no rows left
+  }
+}
+
+/// C = init + A B (fixed_gemm_core.hpp), AVX2 and FMA. `panel`: the caller's
+/// scratch for one packed panel of B.
+REWIRE_TARGET_AVX2 inline void gemm_avx2(const GemmArgs<float>& g, std::vector<float>& panel) {
+  panel.resize(std::size_t(std::max<Index>(g.k, 1) * kGemmPanel));
+  for (Index j0 = 0; j0 < g.n; j0 += kGemmPanel) {
+    const Index nb = std::min(kGemmPanel, g.n - j0);
+    pack_gemm_panel(g, j0, nb, panel.data());
+    switch (nb) {
+      case 1: avx2_columns<1>(g, j0, panel.data()); break;
+      case 2: avx2_columns<2>(g, j0, panel.data()); break;
+      case 3: avx2_columns<3>(g, j0, panel.data()); break;
+      case 4: avx2_columns<4>(g, j0, panel.data()); break;
+      case 5: avx2_columns<5>(g, j0, panel.data()); break;
+      default: avx2_columns<6>(g, j0, panel.data()); break;
+    }
+  }
+}
+
+}  // namespace rewire::detail
+
+#undef REWIRE_TARGET_AVX2
+
+#endif  // REWIRE_X86_KERNELS
