@@ -69,18 +69,27 @@ inline void run_fixed_gemm(const GemmArgs<T>& g, FixedGemmWorkspace<T>& ws, Isa 
   gemm_scalar(g);
 }
 
-/// out (cols x rows, column-major) = the transpose of the (rows x cols) matrix m.
-/// In strips of 16 columns of m, so that each write fills one cache line:
-/// column by column, the writes would be `cols` floats apart (2 KiB for 512)
-/// and all fall into the same few cache sets.
+/// out (cols x rows, column-major) = the transpose of the (rows x cols)
+/// matrix m, and, with `sums`, sums[c] = sums[c] + m(0,c) + m(1,c) + ... in
+/// row order (the bias gradient, read on the way). In strips of 16 columns
+/// of m, so that each write fills one cache line: column by column, the
+/// writes would be `cols` floats apart (2 KiB for 512) and all fall into the
+/// same few cache sets.
 template <typename T>
-inline void transpose_into(std::vector<T>& out, const T* m, Index rows, Index cols) {
+inline void transpose_into(std::vector<T>& out, const T* m, Index rows, Index cols, T* sums = nullptr) {
   out.resize(std::size_t(rows * cols));
   constexpr Index kStrip = 16;
   for (Index c0 = 0; c0 < cols; c0 += kStrip) {
-    const Index c1 = std::min(cols, c0 + kStrip);
+    const Index width = std::min(cols - c0, kStrip);
+    T acc[kStrip] = {};
+    if (sums != nullptr) std::copy(sums + c0, sums + c0 + width, acc);
     for (Index r = 0; r < rows; ++r)
-      for (Index c = c0; c < c1; ++c) out[std::size_t(c + r * cols)] = m[r + c * rows];
+      for (Index c = 0; c < width; ++c) {
+        const T v = m[r + (c0 + c) * rows];
+        out[std::size_t(c0 + c + r * cols)] = v;
+        acc[c] = acc[c] + v;
+      }
+    if (sums != nullptr) std::copy(acc, acc + width, sums + c0);
   }
 }
 
@@ -106,23 +115,26 @@ inline void fixed_column_sums(VectorT<T>& db, const MatrixT<T>& dY, bool add) {
   }
 }
 
-/// dW (+)= dY^T X (the weight gradient's product). Lanes run over outputs
-/// o (A = dY transposed) or, for a narrow layer (few outputs, more inputs),
+/// dW (+)= dY^T X and db (+)= column sums of dY (dW, db of the right
+/// shape). Lanes run over outputs o (A = dY transposed, db summed during
+/// the transposition) or, for a narrow layer (few outputs, more inputs),
 /// over inputs i (dW^T = X^T dY, then transposed back): the same sums.
 template <typename T>
-inline void fixed_weight_product(MatrixT<T>& dW, const MatrixT<T>& dY, const MatrixT<T>& X, bool add,
-                                 FixedGemmWorkspace<T>& ws, Isa isa) {
+inline void fixed_weight_product(MatrixT<T>& dW, VectorT<T>& db, const MatrixT<T>& dY, const MatrixT<T>& X,
+                                 bool add, FixedGemmWorkspace<T>& ws, Isa isa) {
   const Index n = dY.rows(), outs = dY.cols(), ins = X.cols();
+  if (!add) db.setZero(outs);
   GemmArgs<T> g;
   g.k = n;
   g.init = add ? GemmInit::existing : GemmInit::zero;
   if (outs >= 64 || outs >= ins) {
-    transpose_into(ws.transposed, dY.data(), n, outs);  // A(o, n) = dY(n, o)
+    transpose_into(ws.transposed, dY.data(), n, outs, db.data());  // A(o, n) = dY(n, o)
     g.m = outs, g.n = ins, g.a = ws.transposed.data(), g.lda = outs;
     g.b = X.data(), g.b_k = 1, g.b_j = n;  // B(n, i) = X(n, i)
     g.c = dW.data(), g.ldc = outs;
     return run_fixed_gemm(g, ws, isa);
   }
+  fixed_column_sums(db, dY, true);
   std::vector<T>& wt = ws.staging;  // dW^T
   if (add) transpose_into(wt, dW.data(), outs, ins);
   else wt.resize(std::size_t(ins * outs));
@@ -184,9 +196,8 @@ inline void fixed_linear_backward_params(MatrixT<T>& dW, VectorT<T>& db, const M
     detail::require_shape(mask->rows(), mask->cols(), dY.cols(), X.cols(), "fixed_linear_backward_params: mask");
   require_isa(isa, "fixed_linear_backward_params");
   dW.resize(dY.cols(), X.cols());
-  detail::fixed_weight_product(dW, dY, X, false, ws, isa);
+  detail::fixed_weight_product(dW, db, dY, X, false, ws, isa);
   if (mask != nullptr) dW.array() *= mask->array();
-  detail::fixed_column_sums(db, dY, false);
 }
 
 /// dW += dY^T X, db += column sums of dY: each dW(o,i) continues its chain
@@ -199,8 +210,7 @@ inline void fixed_linear_backward_params_add(MatrixT<T>& dW, VectorT<T>& db, con
   detail::require_shape(dW.rows(), dW.cols(), dY.cols(), X.cols(), "fixed_linear_backward_params_add: dW");
   detail::require(db.size() == dY.cols(), "fixed_linear_backward_params_add: db has the wrong size");
   require_isa(isa, "fixed_linear_backward_params_add");
-  detail::fixed_weight_product(dW, dY, X, true, ws, isa);
-  detail::fixed_column_sums(db, dY, true);
+  detail::fixed_weight_product(dW, db, dY, X, true, ws, isa);
 }
 
 // ---- the contract as plain loops (what every version must equal, bit for bit) ----

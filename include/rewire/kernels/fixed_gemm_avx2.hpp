@@ -47,61 +47,78 @@ REWIRE_TARGET_AVX2 inline void avx2_store(float* p, __m256i mk, __m256 v) {
 }
 
 /// One tile: rows [r0, r0 + 8*NV) (fewer if Masked) x columns [j0, j0 + NO).
-template <int NV, int NO, bool Masked>
+/// Init is a template argument, so that the set-up of the accumulators has
+/// no branches (with them GCC kept the accumulators in memory).
+template <int NV, int NO, bool Masked, GemmInit Init>
 REWIRE_TARGET_AVX2 inline void avx2_tile(const GemmArgs<float>& g, Index r0, Index j0, const float* panel) {
   __m256i mk[NV];
+  REWIRE_UNROLL
   for (int v = 0; v < NV; ++v) mk[v] = avx2_lanes(g.m - r0 - 8 * v);
   float* c = g.c + r0 + j0 * g.ldc;
   __m256 acc[NV][NO];
+  REWIRE_UNROLL
   for (int j = 0; j < NO; ++j)
+    REWIRE_UNROLL
     for (int v = 0; v < NV; ++v) {
-      if (g.init == GemmInit::zero) acc[v][j] = _mm256_setzero_ps();
-      else if (g.init == GemmInit::column_value) acc[v][j] = _mm256_set1_ps(g.init_col[j0 + j]);
+      if constexpr (Init == GemmInit::zero) acc[v][j] = _mm256_setzero_ps();
+      else if constexpr (Init == GemmInit::column_value) acc[v][j] = _mm256_set1_ps(g.init_col[j0 + j]);
       else acc[v][j] = avx2_load<Masked>(c + j * g.ldc + 8 * v, mk[v]);
     }
   const float* a = g.a + r0;
   for (Index p = 0; p < g.k; ++p) {
     const float* ap = a + p * g.lda;
     __m256 av[NV];
+    REWIRE_UNROLL
     for (int v = 0; v < NV; ++v) av[v] = avx2_load<Masked>(ap + 8 * v, mk[v]);
     const float* bp = panel + p * NO;
+    REWIRE_UNROLL
     for (int j = 0; j < NO; ++j) {
       const __m256 bj = _mm256_set1_ps(bp[j]);
+      REWIRE_UNROLL
       for (int v = 0; v < NV; ++v) acc[v][j] = _mm256_fmadd_ps(av[v], bj, acc[v][j]);
     }
   }
+  REWIRE_UNROLL
   for (int j = 0; j < NO; ++j)
+    REWIRE_UNROLL
     for (int v = 0; v < NV; ++v) avx2_store<Masked>(c + j * g.ldc + 8 * v, mk[v], acc[v][j]);
 }
 
 /// All rows of columns [j0, j0 + NO): full 16-row tiles, then one masked
-/// tile of as many vectors as the rest needs.
-template <int NO>
+/// tile (one vector for up to 8 rows left, else two).
+template <int NO, GemmInit Init>
 REWIRE_TARGET_AVX2 inline void avx2_columns(const GemmArgs<float>& g, Index j0, const float* panel) {
   Index r0 = 0;
-  for (; r0 + 16 <= g.m; r0 += 16) avx2_tile<2, NO, false>(g, r0, j0, panel);
-  switch ((g.m - r0 + 7) / 8) {
-    case 1: avx2_tile<1, NO, true>(g, r0, j0, panel); break;
-    case 2: avx2_tile<2, NO, true>(g, r0, j0, panel); break;
-    default: break;  // no rows left
+  for (; r0 + 16 <= g.m; r0 += 16) avx2_tile<2, NO, false, Init>(g, r0, j0, panel);
+  if (r0 == g.m) return;
+  if (g.m - r0 <= 8) avx2_tile<1, NO, true, Init>(g, r0, j0, panel);
+  else avx2_tile<2, NO, true, Init>(g, r0, j0, panel);
+}
+
+template <GemmInit Init>
+REWIRE_TARGET_AVX2 inline void avx2_panels(const GemmArgs<float>& g, std::vector<float>& panel) {
+  for (Index j0 = 0; j0 < g.n; j0 += kGemmPanel) {
+    const Index nb = std::min(kGemmPanel, g.n - j0);
+    pack_gemm_panel(g, j0, nb, panel.data());
+    switch (nb) {
+      case 1: avx2_columns<1, Init>(g, j0, panel.data()); break;
+      case 2: avx2_columns<2, Init>(g, j0, panel.data()); break;
+      case 3: avx2_columns<3, Init>(g, j0, panel.data()); break;
+      case 4: avx2_columns<4, Init>(g, j0, panel.data()); break;
+      case 5: avx2_columns<5, Init>(g, j0, panel.data()); break;
+      default: avx2_columns<6, Init>(g, j0, panel.data()); break;
+    }
   }
 }
 
 /// C = init + A B (fixed_gemm_core.hpp), AVX2 and FMA. `panel`: the caller's
 /// scratch for one packed panel of B.
-REWIRE_TARGET_AVX2 inline void gemm_avx2(const GemmArgs<float>& g, std::vector<float>& panel) {
+inline void gemm_avx2(const GemmArgs<float>& g, std::vector<float>& panel) {
   panel.resize(std::size_t(std::max<Index>(g.k, 1) * kGemmPanel));
-  for (Index j0 = 0; j0 < g.n; j0 += kGemmPanel) {
-    const Index nb = std::min(kGemmPanel, g.n - j0);
-    pack_gemm_panel(g, j0, nb, panel.data());
-    switch (nb) {
-      case 1: avx2_columns<1>(g, j0, panel.data()); break;
-      case 2: avx2_columns<2>(g, j0, panel.data()); break;
-      case 3: avx2_columns<3>(g, j0, panel.data()); break;
-      case 4: avx2_columns<4>(g, j0, panel.data()); break;
-      case 5: avx2_columns<5>(g, j0, panel.data()); break;
-      default: avx2_columns<6>(g, j0, panel.data()); break;
-    }
+  switch (g.init) {
+    case GemmInit::zero: return avx2_panels<GemmInit::zero>(g, panel);
+    case GemmInit::column_value: return avx2_panels<GemmInit::column_value>(g, panel);
+    case GemmInit::existing: return avx2_panels<GemmInit::existing>(g, panel);
   }
 }
 

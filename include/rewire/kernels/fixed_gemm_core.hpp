@@ -20,6 +20,18 @@
 #include <cmath>
 #include <vector>
 
+// Fully unrolls a loop over a tile's registers (bounds are template
+// arguments). Without it GCC 12 kept a tile's accumulator array in memory
+// for the set-up and the final stores (zeroed by a rep stos), which cost
+// more than the products when the sum is short (a 4-output layer).
+#if defined(__clang__)
+#define REWIRE_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__)
+#define REWIRE_UNROLL _Pragma("GCC unroll 16")
+#else
+#define REWIRE_UNROLL
+#endif
+
 namespace rewire::detail {
 
 /// Where each accumulator starts.
