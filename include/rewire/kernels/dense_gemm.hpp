@@ -76,8 +76,16 @@ inline void run_fixed_gemm(const GemmArgs<T>& g, FixedGemmWorkspace<T>& ws, Isa 
 /// writes would be `cols` floats apart (2 KiB for 512) and all fall into the
 /// same few cache sets.
 template <typename T>
-inline void transpose_into(std::vector<T>& out, const T* m, Index rows, Index cols, T* sums = nullptr) {
-  out.resize(std::size_t(rows * cols));
+inline void transpose_into(std::vector<T>& out, const T* m, Index rows, Index cols, T* sums, Isa isa, Index ldo = -1) {
+  if (ldo < 0) ldo = cols;
+  out.resize(std::size_t(rows * ldo));
+  if constexpr (std::is_same_v<T, float>) {
+#if REWIRE_X86_KERNELS
+    // Every AVX-512 CPU the dispatch accepts has AVX2 (kernels/isa.hpp).
+    if (isa != Isa::scalar) return avx2_transpose(out.data(), ldo, m, rows, cols, sums);
+#endif
+  }
+  (void)isa;
   constexpr Index kStrip = 16;
   for (Index c0 = 0; c0 < cols; c0 += kStrip) {
     const Index width = std::min(cols - c0, kStrip);
@@ -86,7 +94,7 @@ inline void transpose_into(std::vector<T>& out, const T* m, Index rows, Index co
     for (Index r = 0; r < rows; ++r)
       for (Index c = 0; c < width; ++c) {
         const T v = m[r + (c0 + c) * rows];
-        out[std::size_t(c0 + c + r * cols)] = v;
+        out[std::size_t(c0 + c + r * ldo)] = v;
         acc[c] = acc[c] + v;
       }
     if (sums != nullptr) std::copy(acc, acc + width, sums + c0);
@@ -115,6 +123,11 @@ inline void fixed_column_sums(VectorT<T>& db, const MatrixT<T>& dY, bool add) {
   }
 }
 
+/// The leading dimension of a transposed copy with `rows` rows: one cache
+/// line more than a multiple of 256 floats (1 KiB), so that the kernel's
+/// walk along a row does not land on the same few cache sets.
+inline Index padded_stride(Index rows) { return rows % 256 == 0 ? rows + 16 : rows; }
+
 /// dW (+)= dY^T X and db (+)= column sums of dY (dW, db of the right
 /// shape). Lanes run over outputs o (A = dY transposed, db summed during
 /// the transposition) or, for a narrow layer (few outputs, more inputs),
@@ -128,18 +141,20 @@ inline void fixed_weight_product(MatrixT<T>& dW, VectorT<T>& db, const MatrixT<T
   g.k = n;
   g.init = add ? GemmInit::existing : GemmInit::zero;
   if (outs >= 64 || outs >= ins) {
-    transpose_into(ws.transposed, dY.data(), n, outs, db.data());  // A(o, n) = dY(n, o)
-    g.m = outs, g.n = ins, g.a = ws.transposed.data(), g.lda = outs;
+    const Index ld = padded_stride(outs);
+    transpose_into(ws.transposed, dY.data(), n, outs, db.data(), isa, ld);  // A(o, n) = dY(n, o)
+    g.m = outs, g.n = ins, g.a = ws.transposed.data(), g.lda = ld;
     g.b = X.data(), g.b_k = 1, g.b_j = n;  // B(n, i) = X(n, i)
     g.c = dW.data(), g.ldc = outs;
     return run_fixed_gemm(g, ws, isa);
   }
   fixed_column_sums(db, dY, true);
   std::vector<T>& wt = ws.staging;  // dW^T
-  if (add) transpose_into(wt, dW.data(), outs, ins);
+  if (add) transpose_into(wt, dW.data(), outs, ins, static_cast<T*>(nullptr), isa);
   else wt.resize(std::size_t(ins * outs));
-  transpose_into(ws.transposed, X.data(), n, ins);  // A(i, n) = X(n, i)
-  g.m = ins, g.n = outs, g.a = ws.transposed.data(), g.lda = ins;
+  const Index ld = padded_stride(ins);
+  transpose_into(ws.transposed, X.data(), n, ins, static_cast<T*>(nullptr), isa, ld);  // A(i, n) = X(n, i)
+  g.m = ins, g.n = outs, g.a = ws.transposed.data(), g.lda = ld;
   g.b = dY.data(), g.b_k = 1, g.b_j = n;  // B(n, o) = dY(n, o)
   g.c = wt.data(), g.ldc = ins;
   run_fixed_gemm(g, ws, isa);

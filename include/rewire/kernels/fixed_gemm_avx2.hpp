@@ -84,6 +84,56 @@ REWIRE_TARGET_AVX2 inline void avx2_tile(const GemmArgs<float>& g, Index r0, Ind
     for (int v = 0; v < NV; ++v) avx2_store<Masked>(c + j * g.ldc + 8 * v, mk[v], acc[v][j]);
 }
 
+/// Rows r0..r0+7 of columns c0..c0+7 of the column-major m (leading
+/// dimension ld), transposed in registers: t[r] = row r0+r of those columns.
+REWIRE_TARGET_AVX2 inline void avx2_transpose_8x8(const float* m, Index ld, __m256 t[8]) {
+  __m256 v[8];
+  for (int c = 0; c < 8; ++c) v[c] = _mm256_loadu_ps(m + c * ld);
+  for (int c = 0; c < 8; c += 2) {
+    t[c] = _mm256_unpacklo_ps(v[c], v[c + 1]);
+    t[c + 1] = _mm256_unpackhi_ps(v[c], v[c + 1]);
+  }
+  for (int c = 0; c < 8; c += 4) {
+    v[c] = _mm256_shuffle_ps(t[c], t[c + 2], 0x44);
+    v[c + 1] = _mm256_shuffle_ps(t[c], t[c + 2], 0xEE);
+    v[c + 2] = _mm256_shuffle_ps(t[c + 1], t[c + 3], 0x44);
+    v[c + 3] = _mm256_shuffle_ps(t[c + 1], t[c + 3], 0xEE);
+  }
+  // v[k] (k < 4) now holds row k of columns 0..3 in its low half and row
+  // k+4 in its high half; v[k+4] the same of columns 4..7.
+  for (int k = 0; k < 4; ++k) {
+    t[k] = _mm256_permute2f128_ps(v[k], v[k + 4], 0x20);
+    t[k + 4] = _mm256_permute2f128_ps(v[k], v[k + 4], 0x31);
+  }
+}
+
+/// out (cols x rows, column-major) = the transpose of the (rows x cols)
+/// matrix m, with sums[c] = sums[c] + m(0,c) + m(1,c) + ... in row order
+/// when `sums` is given: the same result as transpose_into in
+/// dense_gemm.hpp (moves are exact; each column's sum is one chain in row
+/// order, eight columns side by side). Row blocks outside, so that blocks
+/// of different columns are independent chains the CPU overlaps, and each
+/// row of `out` is written in order.
+REWIRE_TARGET_AVX2 inline void avx2_transpose(float* out, Index ldo, const float* m, Index rows, Index cols, float* sums) {
+  const Index rows8 = rows - rows % 8, cols8 = cols - cols % 8;
+  for (Index r0 = 0; r0 < rows8; r0 += 8)
+    for (Index c0 = 0; c0 < cols8; c0 += 8) {
+      __m256 t[8];
+      avx2_transpose_8x8(m + r0 + c0 * rows, rows, t);
+      for (int r = 0; r < 8; ++r) _mm256_storeu_ps(out + c0 + (r0 + r) * ldo, t[r]);
+      if (sums == nullptr) continue;
+      __m256 acc = _mm256_loadu_ps(sums + c0);
+      for (int r = 0; r < 8; ++r) acc = _mm256_add_ps(acc, t[r]);
+      _mm256_storeu_ps(sums + c0, acc);
+    }
+  // The edges element by element, each column's remaining rows in order.
+  for (Index c = 0; c < cols; ++c)
+    for (Index r = c < cols8 ? rows8 : 0; r < rows; ++r) {
+      out[c + r * ldo] = m[r + c * rows];
+      if (sums != nullptr) sums[c] = sums[c] + m[r + c * rows];
+    }
+}
+
 /// All rows of columns [j0, j0 + NO): full 16-row tiles, then one masked
 /// tile (one vector for up to 8 rows left, else two).
 template <int NO, GemmInit Init>
