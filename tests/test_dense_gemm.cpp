@@ -3,10 +3,12 @@
 // reference (the summation contract written out), on the study's shapes and
 // odd ones, with masks of every density and inputs over many magnitudes
 // with signed zeros; the reference agrees with the double-accumulating
-// naive kernels of linear.hpp; REWIRE_ISA is parsed and refused by name.
+// naive kernels of linear.hpp; REWIRE_ISA is parsed and refused by name; a
+// layer's dense path calls the kernels REWIRE_DETERMINISTIC_KERNELS selects.
 #include <catch2/catch.hpp>
 #include <rewire/kernels/dense_gemm.hpp>
 #include <rewire/kernels/linear.hpp>
+#include <rewire/nn/masked_linear.hpp>
 
 #include "test_helpers.hpp"
 
@@ -222,4 +224,37 @@ TEST_CASE("REWIRE_ISA picks an instruction set the CPU has, or is refused by nam
       CHECK_THROWS_WITH(fixed_linear_forward(Y, Matrix(2, 2), Matrix(2, 2), Vector(2), ws, isa),
                         Catch::Contains("instruction set") && Catch::Contains(to_string(isa)));
     }
+}
+
+TEST_CASE("a layer's dense path computes with the kernels REWIRE_DETERMINISTIC_KERNELS selects",
+          "[kernels][dense_gemm][layer]") {
+  Rng rng(5);
+  const Index batch = 21, in = 33, out = 19;
+  MaskedLinear layer(in, out);
+  layer.set_kernel_path(KernelPath::dense);
+  const Matrix W = wide_matrix<float>(out, in, rng), X = wide_matrix<float>(batch, in, rng);
+  const Matrix dY = wide_matrix<float>(batch, out, rng);
+  layer.set_weight(W);
+  layer.bias() = wide_matrix<float>(out, 1, rng);
+  Matrix Y, dX;
+  layer.forward(Y, X);
+  layer.backward(&dX, dY, X, GradientMode::full);
+
+  Matrix Yw, dXw, dWw;
+  Vector dbw;
+  if (REWIRE_DETERMINISTIC_KERNELS) {
+    FixedGemmWorkspace<float> ws;
+    fixed_linear_forward(Yw, X, W, layer.bias(), ws);
+    fixed_linear_backward_input(dXw, dY, W, ws);
+    fixed_linear_backward_params(dWw, dbw, dY, X, ws);
+  } else {
+    linear_forward(Yw, X, W, layer.bias());
+    linear_backward_input(dXw, dY, W);
+    linear_backward_params(dWw, dbw, dY, X);
+  }
+  CAPTURE(REWIRE_DETERMINISTIC_KERNELS);
+  CHECK(same_bits(Y, Yw));
+  CHECK(same_bits(dX, dXw));
+  CHECK(same_bits(layer.weight_grad(), dWw));
+  CHECK(same_bits(Matrix(layer.bias_grad()), Matrix(dbw)));
 }
