@@ -12,6 +12,7 @@
 // an error). Counter "FLOP": 2 * batch * in * out per call, per second.
 // Before timing, every fixed-order version is compared bit for bit with the
 // scalar one (the same contract), and Eigen within float rounding.
+// BM_FmaPeak/<avx2|avx512>: the core's rate of packed FMAs alone (the peak).
 
 // GCC 12 reports a false -Wmaybe-uninitialized inside Eigen's AVX-512 GEMM
 // packing with -march=native (GCC bug 105593); see bench_kernels.cpp.
@@ -25,6 +26,11 @@
 
 #include <benchmark/benchmark.h>
 
+#if REWIRE_X86_KERNELS
+#include <immintrin.h>
+#endif
+
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -115,6 +121,48 @@ void BM_Gemm(benchmark::State& st, Product p, Index in, Index out, int version) 
   st.counters["FLOP"] =
       benchmark::Counter(2.0 * double(kBatch * in * out), benchmark::Counter::kIsIterationInvariantRate);
 }
+
+// ---- the FMA peak of this core, for the fraction of it the kernels reach ----
+// 12 independent chains of packed FMAs (more than latency x pipes), nothing
+// else: the rate of vfmadd231ps the core sustains, in FLOP/s.
+
+#if REWIRE_X86_KERNELS
+__attribute__((target("avx2,fma"))) float fma_chains_avx2(std::int64_t steps) {
+  __m256 a[12];
+  for (int i = 0; i < 12; ++i) a[i] = _mm256_set1_ps(float(i));
+  const __m256 x = _mm256_set1_ps(0.999999f), y = _mm256_set1_ps(1e-7f);
+  for (std::int64_t k = 0; k < steps; ++k)
+    for (int i = 0; i < 12; ++i) a[i] = _mm256_fmadd_ps(a[i], x, y);
+  __m256 s = a[0];
+  for (int i = 1; i < 12; ++i) s = _mm256_add_ps(s, a[i]);
+  return _mm256_cvtss_f32(s);
+}
+
+__attribute__((target("avx512f"))) float fma_chains_avx512(std::int64_t steps) {
+  __m512 a[12];
+  for (int i = 0; i < 12; ++i) a[i] = _mm512_set1_ps(float(i));
+  const __m512 x = _mm512_set1_ps(0.999999f), y = _mm512_set1_ps(1e-7f);
+  for (std::int64_t k = 0; k < steps; ++k)
+    for (int i = 0; i < 12; ++i) a[i] = _mm512_fmadd_ps(a[i], x, y);
+  __m512 s = a[0];
+  for (int i = 1; i < 12; ++i) s = _mm512_add_ps(s, a[i]);
+  return _mm512_cvtss_f32(s);
+}
+
+void BM_FmaPeak(benchmark::State& st, Isa isa) {
+  if (!rewire::detect_cpu_isas().has(isa)) return st.SkipWithError("this CPU lacks the instruction set");
+  constexpr std::int64_t kSteps = 100000;
+  for (auto _ : st) {
+    std::int64_t steps = kSteps;
+    benchmark::DoNotOptimize(steps);  // else the call, pure, is hoisted out of the loop
+    benchmark::DoNotOptimize(isa == Isa::avx512 ? fma_chains_avx512(steps) : fma_chains_avx2(steps));
+  }
+  const double lanes = isa == Isa::avx512 ? 16 : 8;
+  st.counters["FLOP"] = benchmark::Counter(2.0 * lanes * 12 * double(kSteps), benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK_CAPTURE(BM_FmaPeak, avx2, Isa::avx2);
+BENCHMARK_CAPTURE(BM_FmaPeak, avx512, Isa::avx512);
+#endif
 
 [[maybe_unused]] const bool kRegistered = [] {
   const Index layers[][2] = {{2, 512}, {512, 512}, {512, 256}, {256, 4}};
