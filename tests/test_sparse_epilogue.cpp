@@ -219,7 +219,10 @@ TEST_CASE("MaskedLinear dense and sparse paths agree with the ReLU epilogues", "
       sparse.forward(Ys0, L.X);
       CHECK(bitwise_equal(Yd, Yd0));
       CHECK(bitwise_equal(Ys, Ys0));
-      rewire::linear_forward(Yk, L.X, L.W, L.b);
+      // The dense path's kernel: Eigen's, or the fixed-order one under
+      // REWIRE_DETERMINISTIC_KERNELS (nn/layer_storage.hpp).
+      rewire::LayerScratch<float> dense_scratch;
+      rewire::layer_dense_forward(Yk, L.X, L.W, L.b, dense_scratch);
       CHECK(bitwise_equal(Yd0, Yk));
       const SparsePattern p = rewire::make_sparse_pattern(L.M);
       const std::vector<float> v = rewire::gather_csc(L.W, p);
@@ -246,7 +249,7 @@ TEST_CASE("MaskedLinear dense and sparse paths agree with the ReLU epilogues", "
         sparse.backward(&dXs, L.dY, L.X, mode, &Z);
         CHECK(bitwise_equal(dense.weight_grad(), dWd0));
         CHECK(bitwise_equal(sparse.weight_grad(), dWs0));
-        rewire::linear_backward_input(dXk, L.dY, L.W);
+        rewire::layer_dense_backward_input(dXk, L.dY, L.W, dense_scratch);
         CHECK(bitwise_equal(dXd0, dXk));
         rewire::sparse_linear_backward_input(dXk, L.dY, p, v, scratch);
         CHECK(bitwise_equal(dXs0, dXk));

@@ -15,6 +15,12 @@
 // by construction; writing goes through set_weight() / set_mask(). Const
 // methods change nothing, so a const layer can be read from several threads.
 //
+// With REWIRE_DETERMINISTIC_KERNELS defined to 1 (CMake option of the same
+// name, off by default) the dense path calls the fixed-order kernels of
+// kernels/dense_gemm.hpp instead of Eigen's products (layer_dense_* in
+// nn/layer_storage.hpp): the same bits at every vector width, other bits
+// than Eigen's.
+//
 // Optionally the sign of every weight is fixed by its input unit (Dale's
 // law, set_input_signs): the layer then computes with W_eff = |W| .* s
 // (kernels/sign_constraint.hpp) on both kernel paths, while W stays the
@@ -104,7 +110,7 @@ class BasicMaskedLinear {
       sparse_linear_forward(Y, X, c->pattern, compact_values(*c, scratch), bias_, scratch.sparse, relu_out);
       return;
     }
-    linear_forward(Y, X, dense_values(*dense(), scratch), bias_);
+    layer_dense_forward(Y, X, dense_values(*dense(), scratch), bias_, scratch);
     if (relu_out != nullptr) relu_forward(*relu_out, Y);
   }
   void forward(MatrixType& Y, const MatrixType& X, MatrixType* relu_out = nullptr) {
@@ -141,7 +147,7 @@ class BasicMaskedLinear {
     // first: 0 + x is x, so one term gives the bits of a plain product); a
     // sign-constrained layer then chains it through |.| once.
     bias_grad_.setZero(out_features());
-    auto bias_only = [&](std::size_t k) { bias_grad_ += dYs[k]->colwise().sum().transpose(); };
+    auto bias_only = [&](std::size_t k) { layer_dense_bias_add(bias_grad_, *dYs[k]); };
     Compact* c = compact();
     if (c != nullptr && mode == GradientMode::masked) {
       c->grad.assign(std::size_t(c->pattern.nnz()), T(0));
@@ -161,7 +167,7 @@ class BasicMaskedLinear {
       if (Xs[k] == nullptr)
         bias_only(k);
       else
-        linear_backward_params_add(G, bias_grad_, *dYs[k], *Xs[k]);
+        layer_dense_backward_params_add(G, bias_grad_, *dYs[k], *Xs[k], scratch_);
     }
     if (c != nullptr) {  // the full gradient of compact storage; `grad` gathered from it
       if (sign_constrained()) signed_weight_backward(G, scatter_csc(c->value, c->pattern), input_signs_);
@@ -184,7 +190,7 @@ class BasicMaskedLinear {
       sparse_linear_backward_input(dX, dY, c->pattern, compact_values(*c, scratch), scratch.sparse, relu_gate);
       return;
     }
-    linear_backward_input(dX, dY, dense_values(*dense(), scratch));
+    layer_dense_backward_input(dX, dY, dense_values(*dense(), scratch), scratch);
     if (relu_gate != nullptr) relu_backward(dX, dX, *relu_gate);
   }
 
