@@ -64,8 +64,11 @@ endif()
 #                       same machine code on every x86-64 CPU that can run
 #                       it, so the study's numbers are bit-identical on all
 #                       of them (with Eigen's GEMM blocking pinned, see
-#                       rewire/core/gemm_blocking.hpp). Other architectures
-#                       get the compiler's default target.
+#                       rewire/core/gemm_blocking.hpp). On aarch64
+#                       (cross build, docs/cross.md): -march=armv8-a,
+#                       the baseline every 64-bit ARM CPU runs (NEON,
+#                       4-float vectors, FMA instructions). Other
+#                       architectures get the compiler's default target.
 #   native (REWIRE_NATIVE=ON, opt-in for speed)  -march=native: may use
 #                       AVX-512, whose wider vectors change the order of
 #                       Eigen's reductions and products: same numbers only
@@ -75,7 +78,8 @@ endif()
 # (-ffp-contract=off; GCC's default in GNU mode is "fast", i.e. wherever the
 # optimiser likes, which may differ between compiler versions). The only
 # fused multiply-adds are the ones Eigen writes explicitly in its vector
-# kernels (pmadd), which x86-64-v3 guarantees.
+# kernels (pmadd), which x86-64-v3 guarantees (and armv8-a: on aarch64 GCC
+# would otherwise fuse a*b+c too).
 # -fno-math-errno lets std::sqrt/exp etc. vectorise; rewire never reads errno.
 add_library(rewire_native INTERFACE)
 target_link_libraries(rewire_native INTERFACE rewire_sanitize)
@@ -93,6 +97,9 @@ if(REWIRE_NATIVE)
 elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
   set(REWIRE_CODEGEN "x86-64-v3")
   target_compile_options(rewire_native INTERFACE "$<${_rewire_gcc_like}:-march=x86-64-v3>")
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
+  set(REWIRE_CODEGEN "armv8-a")
+  target_compile_options(rewire_native INTERFACE "$<${_rewire_gcc_like}:-march=armv8-a>")
 else()
   set(REWIRE_CODEGEN "default")
 endif()
@@ -107,6 +114,13 @@ add_library(rewire_test_flags INTERFACE)
 target_link_libraries(rewire_test_flags INTERFACE rewire_sanitize)
 target_compile_options(rewire_test_flags INTERFACE
   "$<${_rewire_gcc_like}:-fno-math-errno>")
+# Baseline x86-64 has no FMA instruction, so there the compiler cannot fuse
+# and the tests need no flag. Other targets (armv8-a) have FMA in their
+# baseline: without -ffp-contract=off GCC would fuse a*b+c in a test's plain
+# reference but perhaps not in the kernel it checks bit for bit.
+if(NOT CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
+  target_compile_options(rewire_test_flags INTERFACE "$<${_rewire_gcc_like}:-ffp-contract=off>")
+endif()
 
 unset(_rewire_gcc_like)
 unset(_rewire_msvc)

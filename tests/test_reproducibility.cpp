@@ -16,6 +16,11 @@
 #ifndef REWIRE_REPRO_PROBE
 #error "REWIRE_REPRO_PROBE (path of the repro_probe program) must be defined by the build"
 #endif
+// The emulator a cross build runs its programs with ("" natively): popen's
+// shell cannot start a program built for another architecture by itself.
+#ifndef REWIRE_TARGET_EMULATOR
+#define REWIRE_TARGET_EMULATOR ""
+#endif
 
 using rewire_test::ReproResult;
 using rewire_test::run_repro_sequence;
@@ -24,7 +29,9 @@ namespace {
 
 /// Runs `repro_probe <seed>` and returns its standard output.
 std::string run_probe(std::uint64_t seed) {
-  const std::string cmd = std::string("\"") + REWIRE_REPRO_PROBE + "\" " + std::to_string(seed);
+  const std::string emulator = REWIRE_TARGET_EMULATOR;
+  const std::string cmd = (emulator.empty() ? "" : emulator + " ") + "\"" + REWIRE_REPRO_PROBE + "\" " +
+                          std::to_string(seed);
   FILE* pipe = popen(cmd.c_str(), "r");
   REQUIRE(pipe != nullptr);
   std::string out;

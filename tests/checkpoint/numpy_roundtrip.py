@@ -2,7 +2,9 @@
 
 Run by ctest: numpy_roundtrip.py CHECKPOINT_TOOL WORK_DIR (Debian's python3
 with python3-numpy). Expected values come from numpy's own reading of the
-file, never from the C++ side's output.
+file, never from the C++ side's output. REWIRE_TARGET_EMULATOR (a cross
+build's emulator command, docs/cross.md) runs CHECKPOINT_TOOL when it was
+built for another architecture.
 """
 import json
 import os
@@ -12,14 +14,15 @@ import sys
 import numpy as np
 
 tool, work = sys.argv[1], sys.argv[2]
+run_tool = os.environ.get("REWIRE_TARGET_EMULATOR", "").split() + [tool]
 os.makedirs(work, exist_ok=True)
 written = os.path.join(work, "from_cpp.npz")
-subprocess.run([tool, "write", written], check=True)
+subprocess.run(run_tool + ["write", written], check=True)
 
 
 def cpp_load(path):
     """The arrays as C++ loaded them: {name: array}, or the error text."""
-    r = subprocess.run([tool, "print", path], capture_output=True, text=True)
+    r = subprocess.run(run_tool + ["print", path], capture_output=True, text=True)
     if r.returncode != 0:
         return r.stderr
     out = {}

@@ -4,6 +4,8 @@
 # and the committed reference COMMITTED with it. The CTest test
 # stats_r_oracle. Exits 77, which CTest reports as a skipped test (its
 # SKIP_RETURN_CODE), when Rscript or R's survival package is missing.
+# REWIRE_TARGET_EMULATOR (a cross build's emulator command, docs/cross.md)
+# runs CHECKER, a program built for another architecture.
 set -u
 checker=$1
 fresh=$2
@@ -18,4 +20,6 @@ if ! Rscript -e 'quit(status = if (requireNamespace("survival", quietly = TRUE))
   exit 77
 fi
 Rscript "$here/oracle.R" "$fresh" || exit 1
-exec "$checker" "$fresh" "$committed"
+# Unquoted on purpose: the emulator is a command with its arguments.
+# shellcheck disable=SC2086
+exec ${REWIRE_TARGET_EMULATOR:-} "$checker" "$fresh" "$committed"
