@@ -6,6 +6,7 @@
 # Two shards (seeds 0 and 1 of `--seeds 2`) merged in reverse order must give
 # exactly the single-process output (chronic_stress_check same: summary.json
 # apart from timing, every seed file apart from its seconds, results.csv).
+# A finished shard leaves no checkpoints/ directory.
 # Then the refusals: a missing shard, a damaged seed, a shard of another
 # configuration and of another library version; each exits with status 2,
 # names the problem and creates no output directory.
@@ -38,6 +39,9 @@ foreach(pair "s0;seed-000.json;seed-001.json" "s1;seed-001.json;seed-000.json")
   list(GET pair 2 other)
   if(NOT EXISTS "${WORK}/${dir}/seeds/${own}" OR EXISTS "${WORK}/${dir}/seeds/${other}")
     message(FATAL_ERROR "shard ${dir} did not compute exactly its own seed (${own})")
+  endif()
+  if(EXISTS "${WORK}/${dir}/checkpoints")  # its seeds finished: nothing to resume from
+    message(FATAL_ERROR "shard ${dir} finished but left a checkpoints/ directory behind")
   endif()
 endforeach()
 run(0 "" "${EXE}" merge --out "${WORK}/merged" "${WORK}/s1" "${WORK}/s0" --threads 2 -q)
