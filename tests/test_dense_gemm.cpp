@@ -36,8 +36,9 @@ MatrixT<T> wide_matrix(Index rows, Index cols, Rng& rng) {
 
 template <typename T>
 bool same_bits(const MatrixT<T>& a, const MatrixT<T>& b) {
+  // An empty matrix has no data pointer, which memcmp must not be given.
   return a.rows() == b.rows() && a.cols() == b.cols() &&
-         std::memcmp(a.data(), b.data(), sizeof(T) * std::size_t(a.size())) == 0;
+         (a.size() == 0 || std::memcmp(a.data(), b.data(), sizeof(T) * std::size_t(a.size())) == 0);
 }
 
 /// The instruction sets to check for T: all three for float (those the CPU
