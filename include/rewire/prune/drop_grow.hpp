@@ -150,14 +150,6 @@ inline Index drop_and_grow_layer(MaskedLinear& layer, double fraction, GrowBy gr
 
 namespace detail {
 
-/// A weight position of a list of layers. Ordered by (layer, index): the
-/// tie-break of the global step.
-struct LayerPosition {
-  std::size_t layer;
-  Index index;
-  bool operator<(const LayerPosition& o) const { return layer != o.layer ? layer < o.layer : index < o.index; }
-};
-
 /// A position with the value that ranks it (|W| to drop, a score to grow).
 struct RankedPosition {
   float value;

@@ -142,6 +142,15 @@ inline std::vector<Matrix> gradient_scores(Rnn& net, const TrialSet& data, int b
 }
 
 namespace detail {
+/// A weight position of a list of layers. Ordered by (layer, index): the
+/// tie-break of the global steps (regrowth here, drop-and-grow in
+/// drop_grow.hpp).
+struct LayerPosition {
+  std::size_t layer;
+  Index index;
+  bool operator<(const LayerPosition& o) const { return layer != o.layer ? layer < o.layer : index < o.index; }
+};
+
 /// regrow_layer over several layers ranked together (one layer: exactly
 /// regrow_layer). Candidates are the pruned positions in (layer, flat
 /// index) order; ties after the key go to the lower (layer, index). Returns
@@ -158,9 +167,7 @@ inline std::vector<Index> regrow_layers(const std::vector<MaskedLinear*>& layers
   struct Candidate {
     float score;
     std::uint64_t tie_key;
-    std::size_t layer;
-    Index index;
-    bool before(const Candidate& o) const { return layer != o.layer ? layer < o.layer : index < o.index; }
+    LayerPosition at;
   };
   std::vector<Candidate> pruned;
   for (std::size_t l = 0; l < layers.size(); ++l) {
@@ -169,7 +176,7 @@ inline std::vector<Index> regrow_layers(const std::vector<MaskedLinear*>& layers
     require_shape(s.rows(), s.cols(), layer.out_features(), layer.in_features(), "regrowth scores");
     require(s.allFinite(), "regrowth scores contain NaN or inf (a diverged network?)");
     for (Index k = 0; k < layer.mask().size(); ++k)
-      if (layer.mask().data()[k] == 0.0f) pruned.push_back({s.data()[k], 0, l, k});
+      if (layer.mask().data()[k] == 0.0f) pruned.push_back({s.data()[k], 0, {l, k}});
   }
   std::vector<Index> regrown(layers.size(), 0);
   if (pruned.empty() || fraction == 0.0) return regrown;
@@ -179,9 +186,9 @@ inline std::vector<Index> regrow_layers(const std::vector<MaskedLinear*>& layers
   auto better = [](const Candidate& a, const Candidate& b) {
     if (a.score != b.score) return a.score > b.score;
     if (a.tie_key != b.tie_key) return a.tie_key < b.tie_key;
-    return a.before(b);
+    return a.at < b.at;
   };
-  auto in_order = [](const Candidate& a, const Candidate& b) { return a.before(b); };
+  auto in_order = [](const Candidate& a, const Candidate& b) { return a.at < b.at; };
   const auto at_random = std::size_t(std::llround(random_share * double(count)));
   const std::size_t by_gradient = count - at_random;
   if (by_gradient > 0)
@@ -203,9 +210,9 @@ inline std::vector<Index> regrow_layers(const std::vector<MaskedLinear*>& layers
     MaskedLinear& layer = *layers[l];
     Matrix mask = layer.mask();
     Matrix W = layer.weight();
-    for (; c < pruned.size() && pruned[c].layer == l; ++c) {
-      mask.data()[pruned[c].index] = 1.0f;
-      W.data()[pruned[c].index] = sd * values.normal();
+    for (; c < pruned.size() && pruned[c].at.layer == l; ++c) {
+      mask.data()[pruned[c].at.index] = 1.0f;
+      W.data()[pruned[c].at.index] = sd * values.normal();
       ++regrown[l];
     }
     if (regrown[l] == 0) continue;
