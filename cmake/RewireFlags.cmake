@@ -84,7 +84,7 @@ endif()
 add_library(rewire_native INTERFACE)
 target_link_libraries(rewire_native INTERFACE rewire_sanitize)
 target_compile_options(rewire_native INTERFACE
-  "$<${_rewire_gcc_like}:-fno-math-errno;-ffp-contract=off>")
+  "$<${_rewire_gcc_like}:-fno-math-errno>")
 if(REWIRE_NATIVE)
   set(REWIRE_CODEGEN "native")
   target_compile_options(rewire_native INTERFACE "$<${_rewire_gcc_like}:-march=native>")
@@ -114,13 +114,6 @@ add_library(rewire_test_flags INTERFACE)
 target_link_libraries(rewire_test_flags INTERFACE rewire_sanitize)
 target_compile_options(rewire_test_flags INTERFACE
   "$<${_rewire_gcc_like}:-fno-math-errno>")
-# Baseline x86-64 has no FMA instruction, so there the compiler cannot fuse
-# and the tests need no flag. Other targets (armv8-a) have FMA in their
-# baseline: without -ffp-contract=off GCC would fuse a*b+c in a test's plain
-# reference but perhaps not in the kernel it checks bit for bit.
-if(NOT CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
-  target_compile_options(rewire_test_flags INTERFACE "$<${_rewire_gcc_like}:-ffp-contract=off>")
-endif()
 
 unset(_rewire_gcc_like)
 unset(_rewire_msvc)

@@ -37,7 +37,7 @@ done
 
 build=build/cross-aarch64
 sysroot=/usr/aarch64-linux-gnu   # the cross compiler's C/C++ runtime
-committed=examples/chronic_stress/testdata/golden/x86-64-v3.txt
+committed=examples/chronic_stress/testdata/golden/digests.txt
 
 # Runs a step and prints its wall time (a failing step ends the script).
 timed() {

@@ -80,11 +80,20 @@ done
 # little above the largest seed (a checkpoint of the corpus, paper.toml, the
 # paper protocol's summary.json), so the time goes into mutating inputs of
 # the size the program meets rather than ever longer ones.
+#
+# The same clang++ tree also builds the golden-digest program with
+# -march=native (REWIRE_NATIVE): another compiler and, on an AVX-512 CPU,
+# other vector widths than the release preset's GCC x86-64-v3 build, and
+# the same committed digests (examples/chronic_stress/tests/golden.cmake).
 echo
-echo "=== test.sh: fuzzers (clang++) ==="
+echo "=== test.sh: fuzzers and golden digests (clang++, -march=native) ==="
 cmake -S . -B build/fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Release -DREWIRE_BUILD_FUZZERS=ON -DCMAKE_UNITY_BUILD=ON \
-  -DREWIRE_BUILD_TESTS=OFF -DREWIRE_BUILD_EXAMPLES=OFF -DREWIRE_BUILD_BENCH=OFF -DREWIRE_INSTALL=OFF
-timed "build fuzzers" cmake --build build/fuzz --target fuzz_checkpoint fuzz_config fuzz_results -j2
+  -DREWIRE_BUILD_TESTS=OFF -DREWIRE_BUILD_EXAMPLES=ON -DREWIRE_NATIVE=ON -DREWIRE_BUILD_BENCH=OFF -DREWIRE_INSTALL=OFF
+timed "build fuzzers and golden (clang)" cmake --build build/fuzz \
+  --target fuzz_checkpoint fuzz_config fuzz_results chronic_stress_golden -j2
+timed "golden digests (clang, native)" cmake -DGOLDEN=build/fuzz/examples/chronic_stress/tests/chronic_stress_golden \
+  -DSMOKE=examples/chronic_stress/smoke.toml -DEXPECTED=examples/chronic_stress/testdata/golden/digests.txt \
+  -DWORK=build/fuzz/golden -P examples/chronic_stress/tests/golden.cmake
 mkdir -p build/fuzz/findings
 for run in checkpoint:8192 config:4096 results:20000; do
   target=${run%%:*}

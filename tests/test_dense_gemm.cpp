@@ -4,7 +4,7 @@
 // odd ones, with masks of every density and inputs over many magnitudes
 // with signed zeros; the reference agrees with the double-accumulating
 // naive kernels of linear.hpp; REWIRE_ISA is parsed and refused by name; a
-// layer's dense path calls the kernels REWIRE_DETERMINISTIC_KERNELS selects.
+// layer's dense path calls these kernels.
 #include <catch2/catch.hpp>
 #include <rewire/kernels/dense_gemm.hpp>
 #include <rewire/kernels/linear.hpp>
@@ -227,8 +227,7 @@ TEST_CASE("REWIRE_ISA picks an instruction set the CPU has, or is refused by nam
     }
 }
 
-TEST_CASE("a layer's dense path computes with the kernels REWIRE_DETERMINISTIC_KERNELS selects",
-          "[kernels][dense_gemm][layer]") {
+TEST_CASE("a layer's dense path computes with the fixed-order kernels", "[kernels][dense_gemm][layer]") {
   Rng rng(5);
   const Index batch = 21, in = 33, out = 19;
   MaskedLinear layer(in, out);
@@ -243,17 +242,10 @@ TEST_CASE("a layer's dense path computes with the kernels REWIRE_DETERMINISTIC_K
 
   Matrix Yw, dXw, dWw;
   Vector dbw;
-  if (REWIRE_DETERMINISTIC_KERNELS) {
-    FixedGemmWorkspace<float> ws;
-    fixed_linear_forward(Yw, X, W, layer.bias(), ws);
-    fixed_linear_backward_input(dXw, dY, W, ws);
-    fixed_linear_backward_params(dWw, dbw, dY, X, ws);
-  } else {
-    linear_forward(Yw, X, W, layer.bias());
-    linear_backward_input(dXw, dY, W);
-    linear_backward_params(dWw, dbw, dY, X);
-  }
-  CAPTURE(REWIRE_DETERMINISTIC_KERNELS);
+  FixedGemmWorkspace<float> ws;
+  fixed_linear_forward(Yw, X, W, layer.bias(), ws);
+  fixed_linear_backward_input(dXw, dY, W, ws);
+  fixed_linear_backward_params(dWw, dbw, dY, X, ws);
   CHECK(same_bits(Y, Yw));
   CHECK(same_bits(dX, dXw));
   CHECK(same_bits(layer.weight_grad(), dWw));

@@ -219,8 +219,7 @@ TEST_CASE("MaskedLinear dense and sparse paths agree with the ReLU epilogues", "
       sparse.forward(Ys0, L.X);
       CHECK(bitwise_equal(Yd, Yd0));
       CHECK(bitwise_equal(Ys, Ys0));
-      // The dense path's kernel: Eigen's, or the fixed-order one under
-      // REWIRE_DETERMINISTIC_KERNELS (nn/layer_storage.hpp).
+      // The dense path's kernel (nn/layer_storage.hpp).
       rewire::LayerScratch<float> dense_scratch;
       rewire::layer_dense_forward(Yk, L.X, L.W, L.b, dense_scratch);
       CHECK(bitwise_equal(Yd0, Yk));

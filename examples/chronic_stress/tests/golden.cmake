@@ -2,13 +2,18 @@
 # 2 seeds, epochs x0.05) must equal the committed ones bit for bit.
 #
 #   cmake -DGOLDEN=<chronic_stress_golden> -DSMOKE=<smoke.toml> -DEXPECTED=<file>
-#         -DWORK=<dir> -P golden.cmake
+#         -DWORK=<dir> [-DISA=scalar|avx2|avx512] -P golden.cmake
 #
-# The committed file holds the digests of the portable (x86-64-v3) build;
-# they are the same on every CPU with AVX2 and FMA. A difference means the
-# numbers of the study changed: if that was intended (a change of protocol
-# or numerics), regenerate the file with the command in its first line and
-# say why in the commit.
+# The committed file holds the digests every build computes, on every CPU
+# (x86-64 and aarch64, GCC and Clang, any -march). With ISA, the kernels run
+# on that instruction set (REWIRE_ISA); a CPU without it prints
+# "golden: skipped" (the test's SKIP_REGULAR_EXPRESSION). A difference means
+# the numbers of the study changed: if that was intended (a change of
+# protocol or numerics), regenerate the file with the command in its first
+# lines and say why in the commit.
+if(DEFINED ISA)
+  set(ENV{REWIRE_ISA} "${ISA}")
+endif()
 file(STRINGS "${EXPECTED}" expected_lines REGEX "^seed ")
 file(STRINGS "${EXPECTED}" header REGEX "^# args: ")
 string(REGEX REPLACE "^# args: " "" args "${header}")
@@ -18,6 +23,10 @@ file(MAKE_DIRECTORY "${WORK}")
 execute_process(COMMAND "${GOLDEN}" "${SMOKE}" ${args}
   OUTPUT_FILE "${WORK}/digests.txt" ERROR_VARIABLE err RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
+  if(DEFINED ISA AND err MATCHES "REWIRE_ISA.*lacks")
+    message(STATUS "golden: skipped: this CPU lacks ${ISA} (${err})")
+    return()
+  endif()
   message(FATAL_ERROR "chronic_stress_golden failed (${rc}): ${err}")
 endif()
 file(STRINGS "${WORK}/digests.txt" actual_lines)
@@ -38,4 +47,8 @@ if(NOT n_expected EQUAL n_actual OR NOT diffs STREQUAL "")
   message(FATAL_ERROR "the study's numbers differ from the golden digests "
     "(${n_actual} lines, ${n_expected} expected); missing:${diffs}\ngot:\n  ${got}")
 endif()
-message(STATUS "golden digests match (${n_expected} lines)")
+if(DEFINED ISA)
+  message(STATUS "golden digests match (${n_expected} lines, REWIRE_ISA=${ISA})")
+else()
+  message(STATUS "golden digests match (${n_expected} lines)")
+endif()

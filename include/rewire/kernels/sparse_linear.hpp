@@ -18,9 +18,12 @@
 // (an order of magnitude slower: docs/performance.md, P12).
 //
 // No threads inside: rewire parallelises over independent simulations, and
-// every result here is a fixed function of its inputs (the summation order
-// depends on nothing but the batch size and the compile flags). The caller
-// owns the one scratch buffer (SparseScratch): no hidden state.
+// every result here is a fixed function of its inputs: the summation order
+// is written in the code (kernels/sparse_tiles.hpp states it), so vector
+// width, tile size and compiler flags do not change a bit. The *_reference
+// functions (kernels/sparse_reference.hpp) spell the same order out as plain
+// loops. The caller owns the one scratch buffer (SparseScratch): no hidden
+// state.
 //
 // Each public kernel is its batch-block loop; the tile loops it calls
 // (detail::axpy_lines, detail::sddmm_lines in kernels/sparse_tiles.hpp) hold
@@ -29,7 +32,9 @@
 
 #include <rewire/core/error.hpp>
 #include <rewire/core/types.hpp>
+#include <rewire/kernels/isa.hpp>
 #include <rewire/kernels/sparse_pattern.hpp>
+#include <rewire/kernels/sparse_sddmm.hpp>
 #include <rewire/kernels/sparse_tiles.hpp>
 
 #include <algorithm>
@@ -91,13 +96,13 @@ void sparse_axpy(T* out, const T* src, Index ld, Index src_cols, Index lines, co
   for (Index b0 = 0; b0 < ld; b0 += kSparseTile) {
     const Index len = std::min<Index>(kSparseTile, ld - b0);
     const Block<T> s = pack_block(src, ld, b0, len, src_cols, Index(ptr[lines]), scratch.block);
-    for_each_tile(len, [&](auto tile, Index n0, int t) {
+    for_each_tile(len, [&](auto tile, Index n0, int) {
       constexpr int kT = decltype(tile)::value;
       const Epilogue<T> tile_e = e.shifted(b0 + n0);
       if (perm != nullptr)  // two calls: the flag is a template argument, no branch in the hot loop
-        axpy_lines<kT, true>(out + b0 + n0, ld, t, s.data + n0, s.ld, lines, ptr, idx, val, perm, init, tile_e);
+        axpy_lines<kT, true>(out + b0 + n0, ld, s.data + n0, s.ld, lines, ptr, idx, val, perm, init, tile_e);
       else
-        axpy_lines<kT, false>(out + b0 + n0, ld, t, s.data + n0, s.ld, lines, ptr, idx, val, perm, init, tile_e);
+        axpy_lines<kT, false>(out + b0 + n0, ld, s.data + n0, s.ld, lines, ptr, idx, val, perm, init, tile_e);
     });
   }
 }
@@ -158,17 +163,19 @@ void sparse_linear_backward_input(MatrixT<T>& dX, const MatrixT<T>& dY, const Sp
 /// The weight gradient at the active positions only (a sampled dense-dense
 /// product, SDDMM) in CSC order, dw_csc[k] = dL/dW at CSC entry k (resized to
 /// p.nnz()), and db = column sums of dY. dY (batch x p.rows), X (batch x p.cols).
-/// Column by column (CSC), so dw_csc is written contiguously; blocked like
-/// the forward: each packed block of dY serves all columns. With several
-/// tiles the per-tile partial sums are added to the stored value, so the
-/// summation order depends only on the batch size. With `add`, the results
+/// Column by column (CSC), so dw_csc is written contiguously; in blocks of
+/// detail::kReduceBlock samples, each packed block of dY serving all
+/// columns; a block's sums are added to the stored value (the order is
+/// stated in kernels/sparse_tiles.hpp and depends only on the batch size). With `add`, the results
 /// are added to dw_csc and db as they are (which must have their sizes
 /// already): the sum over several batches, e.g. the steps of a sequence.
+/// The products run on `isa` (kernels/isa.hpp): the same bits on each.
 template <typename T>
 void sparse_linear_backward_params(std::vector<T>& dw_csc, VectorT<T>& db, const MatrixT<T>& dY,
                                    const MatrixT<T>& X, const SparsePattern& p, SparseScratch<T>& scratch,
-                                   bool add = false) {
+                                   bool add = false, Isa isa = active_isa()) {
   detail::require_pattern(p, "sparse_linear_backward_params");
+  require_isa(isa, "sparse_linear_backward_params");
   detail::require(dY.rows() == X.rows(), "sparse_linear_backward_params: dY and X have different batch sizes");
   detail::require_shape(dY.cols(), X.cols(), p.rows, p.cols, "sparse_linear_backward_params: (dY, X) columns");
   if (add) {
@@ -185,19 +192,17 @@ void sparse_linear_backward_params(std::vector<T>& dw_csc, VectorT<T>& db, const
     std::fill(dw_csc.begin(), dw_csc.end(), T(0));
     return;
   }
-  for (Index b0 = 0; b0 < N; b0 += detail::kSparseTile) {
-    const Index len = std::min<Index>(detail::kSparseTile, N - b0);
+  for (Index b0 = 0; b0 < N; b0 += detail::kReduceBlock) {
+    const Index len = std::min<Index>(detail::kReduceBlock, N - b0);
     const detail::Block<T> d = detail::pack_block(dY.data(), N, b0, len, p.rows, p.nnz(), scratch.block);
-    detail::for_each_tile(len, [&](auto tile, Index n0, int t) {
-      constexpr int kT = decltype(tile)::value;
-      const bool accumulate = add || b0 + n0 > 0;
-      for (Index o = 0; o < p.rows; ++o) {
-        const T s = detail::sum_tile<kT>(d.data + o * d.ld + n0, t);
-        db[o] = accumulate ? db[o] + s : s;
-      }
-      detail::sddmm_lines<kT>(dw_csc.data(), accumulate, X.data() + b0 + n0, N, t, d.data + n0, d.ld, p.cols,
-                              p.col_ptr.data(), p.row_index.data());
-    });
+    const bool accumulate = add || b0 > 0;
+    for (Index o = 0; o < p.rows; ++o) {
+      const T s = detail::lane_sum(d.data + o * d.ld, len);
+      db[o] = accumulate ? db[o] + s : s;
+    }
+    detail::sddmm_block(detail::SddmmBlock<T>{dw_csc.data(), accumulate, X.data() + b0, N, len, d.data, d.ld, p.cols,
+                                              p.col_ptr.data(), p.row_index.data()},
+                        isa);
   }
 }
 

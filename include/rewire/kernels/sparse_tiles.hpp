@@ -1,12 +1,14 @@
-// rewire/kernels/sparse_tiles.hpp - the inner loops of the sparse kernels
-// (kernels/sparse_linear.hpp): one batch tile of products at a time, with
-// compile-time tile sizes so that every accumulator lives in registers.
+// rewire/kernels/sparse_tiles.hpp - the inner loops of the sparse forward and
+// input gradient (kernels/sparse_linear.hpp): one batch tile of products at a
+// time, with compile-time tile sizes so that every accumulator lives in
+// registers.
 // Internal (namespace detail): call the public kernels instead.
 #pragma once
 
 #include <rewire/core/error.hpp>
 #include <rewire/core/types.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <type_traits>
 
@@ -30,8 +32,8 @@ using TileSize = std::integral_constant<int, T>;
 /// Splits [0, len) into tiles with compile-time sizes, so that every hot loop has
 /// a constant trip count and a register-resident accumulator: full kSparseTile
 /// tiles, then at most one tile each of 64, 32, 16 and 8 (binary decomposition),
-/// then f(TileSize<0>, n0, t) for the last t < 8 samples (runtime length).
-/// Calls f(TileSize<T>, n0, t) with t == T for the fixed-size tiles.
+/// then one tile of the last t < 8 samples. Calls f(TileSize<T>, n0, t) with
+/// t == T.
 template <class F>
 inline void for_each_tile(Index len, F&& f) {
   Index n0 = 0;
@@ -56,116 +58,44 @@ inline void for_each_tile(Index len, F&& f) {
     f(TileSize<8>{}, n0, 8);
     n0 += 8;
   }
-  if (n0 < len) f(TileSize<0>{}, n0, int(len - n0));
-}
-
-// Two GCC-specific choices for the tile kernels below (other compilers skip the
-// pragmas and compile the same plain loops, with the same results up to rounding):
-//
-// 1. no-loop-unroll-and-jam. GCC's -O3 unroll-and-jam pass unrolls each k loop
-//    by 2 and fuses the two copies of the inner j loop; the fused loop is then
-//    left scalar and only the odd remainder nonzero runs vectorised (visible in
-//    the generated assembly of GCC 12; docs/performance.md, P12).
-//    `#pragma GCC unroll 1` on the k loop does not stop it.
-//
-// 2. associative-math (dot products and sums only, not the axpy kernel). With
-//    strict IEEE order a dot product is one serial chain of dependent adds, and
-//    a hand-split sum (lanes of partial sums folded pairwise) is turned by GCC
-//    into ~30 scalar shuffles+adds per nonzero instead of vector adds. With
-//    associative-math GCC keeps vector partial sums and
-//    ends with a 4-step vector horizontal add. The order is still fixed at
-//    compile time (same inputs and flags, same bits); only the rounding differs
-//    from a serial sum. no-signed-zeros and no-trapping-math are required for
-//    associative-math to take effect.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC push_options
-#pragma GCC optimize("no-loop-unroll-and-jam", "associative-math", "no-signed-zeros", \
-                     "no-trapping-math")
-#endif
-
-/// sum_{k in [begin,end)} val[k'] * src[idx[k]*ld] (k' = perm[k] if
-/// Permuted, else k): one sample of a sparse product, for batch tails of
-/// fewer than 8 samples (batch 1 mostly). Reassociated, it runs as vector
-/// gathers: 1.4x (95% sparse) to 2.5x (dense) faster than the serial sum.
-template <bool Permuted, typename Scalar>
-inline Scalar gather_dot(const Scalar* val, const std::int32_t* perm, const Scalar* src, Index ld,
-                        const std::int32_t* idx, std::int32_t begin, std::int32_t end) {
-  Scalar sum = 0;
-  for (std::int32_t k = begin; k < end; ++k) sum += (Permuted ? val[perm[k]] : val[k]) * src[Index(idx[k]) * ld];
-  return sum;
-}
-
-/// SDDMM on one batch tile of t samples (t == T if T > 0), line by line: for
-/// every line q < lines and k in [ptr[q], ptr[q+1]),
-///   w[k] (+)= sum_j a[q*lda + j] * b[idx[k]*ld + j]
-/// (w: the compact CSC-order gradient).
-/// The loop over lines is inside so that the short per-line loops of very
-/// sparse layers do not pay a call each.
-template <int T, typename Scalar>
-inline void sddmm_lines(Scalar* w, bool accumulate, const Scalar* a, Index lda, int t,
-                        const Scalar* b, Index ld, Index lines,
-                        const std::int32_t* ptr, const std::int32_t* idx) {
-  for (Index q = 0; q < lines; ++q) {
-    const Scalar* aq = a + q * lda;
-    if constexpr (T > 0) {
-      // The shared operand as a local copy: GCC then keeps it in T/VL registers
-      // instead of reloading it for every nonzero (loads, not FMAs, are the
-      // limit: 16 vector loads per nonzero without the copy, 8 with it).
-      Scalar at[T];
-      for (int j = 0; j < T; ++j) at[j] = aq[j];
-      int nonzero = 0;
-      for (int j = 0; j < T; ++j) nonzero |= (at[j] != Scalar(0));
-      if (nonzero == 0) {
-        // The shared operand is a column of exact zeros: the input of a ReLU
-        // unit that is off for the whole tile. Without internal noise that is
-        // common (25-63% of the hidden units per layer of the paper's network
-        // after 95% pruning or the ketamine-like regrowth): every product is
-        // zero, so the dot products are skipped. Exact up to the sign of zero
-        // for finite partner values (an infinite or NaN one would have given
-        // NaN there instead of 0).
-        if (!accumulate)
-          for (std::int32_t k = ptr[q]; k < ptr[q + 1]; ++k) w[k] = Scalar(0);
-        continue;
-      }
-      for (std::int32_t k = ptr[q]; k < ptr[q + 1]; ++k) {
-        const Scalar* s = b + Index(idx[k]) * ld;
-        Scalar sum = 0;
-        for (int j = 0; j < T; ++j) sum += at[j] * s[j];
-        Scalar& dst = w[k];
-        dst = accumulate ? dst + sum : sum;
-      }
-    } else {
-      // < 8 samples: one pass per sample, so the inner loop is a plain
-      // gather-multiply-store without a short runtime-length reduction.
-      for (int j = 0; j < t; ++j) {
-        const bool add = accumulate || j > 0;
-        for (std::int32_t k = ptr[q]; k < ptr[q + 1]; ++k) {
-          const Scalar prod = aq[j] * b[Index(idx[k]) * ld + j];
-          Scalar& dst = w[k];
-          dst = add ? dst + prod : prod;
-        }
-      }
-    }
+  switch (len - n0) {  // the last t < 8 samples: compile-time sizes too
+    case 1: f(TileSize<1>{}, n0, 1); break;
+    case 2: f(TileSize<2>{}, n0, 2); break;
+    case 3: f(TileSize<3>{}, n0, 3); break;
+    case 4: f(TileSize<4>{}, n0, 4); break;
+    case 5: f(TileSize<5>{}, n0, 5); break;
+    case 6: f(TileSize<6>{}, n0, 6); break;
+    case 7: f(TileSize<7>{}, n0, 7); break;
+    default: break;
   }
 }
 
-/// sum_{j < t} d[j] (t == T if T > 0), reassociated like sddmm_lines.
-template <int T, typename Scalar>
-inline Scalar sum_tile(const Scalar* d, int t) {
-  const int n = T > 0 ? T : t;
-  Scalar sum = 0;
-  for (int j = 0; j < n; ++j) sum += d[j];
-  return sum;
-}
-
+// The summation contract of the sparse kernels: the same bits at every
+// vector width and with any compiler flags, because every multiply-add is an
+// explicit std::fma (one rounding; no contraction left for a compiler to
+// choose) and every sum has an order written here, not chosen by a
+// vectoriser:
+//
+//  - axpy (forward, input gradient): each output value is one chain
+//        acc = init[q] (or 0);  for k in the line's order: acc = fma(w_k, x_k, acc)
+//    Vectors run across samples, which are independent outputs, so the tile
+//    size (kSparseTile, by vector width) changes nothing but the speed. In
+//    the pattern's order (increasing input index in a CSR row, increasing
+//    output index in a CSC column) this is the chain of the fixed-order
+//    dense kernels (kernels/dense_gemm.hpp): a sparse layer computes the
+//    bits of the dense one with its masked weights.
+//  - reductions over samples (weight gradient, bias gradient) have their
+//    own order, stated in kernels/sparse_sddmm.hpp.
+//
+// GCC only: no-loop-unroll-and-jam. GCC's -O3 unroll-and-jam pass unrolls
+// each k loop by 2 and fuses the two copies of the inner j loop; the fused
+// loop is then left scalar and only the odd remainder nonzero runs vectorised
+// (visible in the generated assembly of GCC 12; docs/performance.md, P12).
+// `#pragma GCC unroll 1` on the k loop does not stop it.
 #if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC pop_options
 #pragma GCC push_options
-#pragma GCC optimize("no-loop-unroll-and-jam")  // see above
+#pragma GCC optimize("no-loop-unroll-and-jam")
 #endif
-
-/// Largest batch tail handled sample by sample (tiles below 8 samples).
-inline constexpr int kMaxTail = 8;
 
 /// What the axpy kernels do with each finished output value as it leaves the
 /// registers. Fusing these saves a whole pass over an activation matrix per
@@ -181,10 +111,10 @@ struct Epilogue {
   Scalar* relu = nullptr;
   const Scalar* gate = nullptr;
 
-  /// Stores line q of a tile (t == T values if T > 0) at out + q*ldo.
+  /// Stores line q of a tile (T values) at out + q*ldo.
   template <int T>
-  void store(Scalar* out, Index ldo, Index q, const Scalar* acc, int t) const {
-    const int n = T > 0 ? T : t;
+  void store(Scalar* out, Index ldo, Index q, const Scalar* acc) const {
+    constexpr int n = T;
     Scalar* o = out + q * ldo;
     if (gate != nullptr) {
       const Scalar* g = gate + q * ldo;
@@ -199,15 +129,15 @@ struct Epilogue {
   }
 
   /// True when a gate is set and closed (<= 0, or NaN) for all samples of the
-  /// line at `offset` (t == T samples if T > 0): the stored line is then all
+  /// line at `offset` (T samples): the stored line is then all
   /// zeros whatever the products, so the kernel skips them. After heavy
   /// pruning many ReLU units are off for a whole batch (25-63% per hidden
   /// layer of the paper's network), so this is frequent, and the check reads
   /// only what the store reads anyway.
   template <int T>
-  bool gate_closed(Index offset, int t) const {
+  bool gate_closed(Index offset) const {
     if (gate == nullptr) return false;
-    const int n = T > 0 ? T : t;
+    constexpr int n = T;
     const Scalar* g = gate + offset;
     int open = 0;
     for (int j = 0; j < n; ++j) open |= (g[j] > Scalar(0));
@@ -220,34 +150,31 @@ struct Epilogue {
   }
 };
 
-/// One batch tile of t samples (t == T if T > 0), line by line: for every line
-/// q < lines, out[q*ldo + j] = init[q] + sum_{k in [ptr[q], ptr[q+1])}
-/// val[k'] * src[idx[k]*ld + j], with k' = perm[k] if Permuted, else k; the
-/// epilogue `e` then post-processes each value as it leaves the registers.
-/// For T > 0 `acc` becomes T/VL vector registers; T == 0 (t < 8 samples) runs
-/// one gather_dot per sample.
+/// One batch tile of T samples, line by line: for every line q < lines,
+/// out[q*ldo + j] = the chain init[q] (or 0), then
+/// fma(val[k'], src[idx[k]*ld + j], .) for k in [ptr[q], ptr[q+1]) in order,
+/// with k' = perm[k] if Permuted, else k; the epilogue `e` then
+/// post-processes each value as it leaves the registers. `acc` becomes
+/// T/VL vector registers.
 template <int T, bool Permuted, typename Scalar>
-inline void axpy_lines(Scalar* out, Index ldo, int t, const Scalar* src, Index ld, Index lines,
-                       const std::int32_t* ptr, const std::int32_t* idx, const Scalar* val,
-                       const std::int32_t* perm, const Scalar* init, const Epilogue<Scalar>& e) {
-  REWIRE_ASSERT(T > 0 || (t > 0 && t <= kMaxTail));  // a tail fits the accumulator below
+inline void axpy_lines(Scalar* out, Index ldo, const Scalar* src, Index ld, Index lines, const std::int32_t* ptr,
+                       const std::int32_t* idx, const Scalar* val, const std::int32_t* perm, const Scalar* init,
+                       const Epilogue<Scalar>& e) {
+  static_assert(T > 0, "a tile has a compile-time size (for_each_tile)");
   for (Index q = 0; q < lines; ++q) {
     const Scalar b = init ? init[q] : Scalar(0);
-    Scalar acc[T > 0 ? T : kMaxTail];
-    if (e.template gate_closed<T>(q * ldo, t)) {
-      for (int j = 0; j < (T > 0 ? T : t); ++j) acc[j] = Scalar(0);  // stored as zeros anyway
-    } else if constexpr (T > 0) {
+    Scalar acc[T];
+    if (e.template gate_closed<T>(q * ldo)) {
+      for (int j = 0; j < T; ++j) acc[j] = Scalar(0);  // stored as zeros anyway
+    } else {
       for (int j = 0; j < T; ++j) acc[j] = b;
       for (std::int32_t k = ptr[q]; k < ptr[q + 1]; ++k) {
         const Scalar v = Permuted ? val[perm[k]] : val[k];
         const Scalar* s = src + Index(idx[k]) * ld;
-        for (int j = 0; j < T; ++j) acc[j] += v * s[j];
+        for (int j = 0; j < T; ++j) acc[j] = std::fma(v, s[j], acc[j]);
       }
-    } else {
-      for (int j = 0; j < t; ++j)
-        acc[j] = b + gather_dot<Permuted>(val, perm, src + j, ld, idx, ptr[q], ptr[q + 1]);
     }
-    e.template store<T>(out, ldo, q, acc, t);
+    e.template store<T>(out, ldo, q, acc);
   }
 }
 

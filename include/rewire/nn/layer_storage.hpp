@@ -5,7 +5,6 @@
 
 #include <rewire/core/types.hpp>
 #include <rewire/kernels/dense_gemm.hpp>
-#include <rewire/kernels/linear.hpp>
 #include <rewire/kernels/sparse_linear.hpp>
 #include <rewire/kernels/sparse_pattern.hpp>
 
@@ -45,46 +44,39 @@ struct CompactWeights {
 template <typename T>
 struct LayerScratch {
   SparseScratch<T> sparse;
-  FixedGemmWorkspace<T> fixed;    // the fixed-order dense kernels' (REWIRE_DETERMINISTIC_KERNELS)
+  FixedGemmWorkspace<T> fixed;    // the fixed-order dense kernels'
   MatrixT<T> signed_dense;        // (out, in): |W| .* s on the dense path
   std::vector<T> signed_compact;  // (active): |W| .* s at the active entries, CSC order
 };
 
-// The dense path's products: Eigen's GEMM (kernels/linear.hpp) or, with
-// REWIRE_DETERMINISTIC_KERNELS defined to 1 (CMake option, off by default),
-// the fixed-order kernels (kernels/dense_gemm.hpp; other bits than Eigen's,
-// the same at every vector width).
-#ifndef REWIRE_DETERMINISTIC_KERNELS
-#define REWIRE_DETERMINISTIC_KERNELS 0
-#endif
+// The dense path's products: the fixed-order kernels (kernels/dense_gemm.hpp),
+// so a layer computes the same bits at every vector width, on every CPU and
+// with any compiler flags (Eigen's GEMM, kernels/linear.hpp, picks its
+// reduction order by vector width).
 
 template <typename T>
 inline void layer_dense_forward(MatrixT<T>& Y, const MatrixT<T>& X, const MatrixT<T>& W, const VectorT<T>& b,
                                 LayerScratch<T>& s) {
-  if constexpr (REWIRE_DETERMINISTIC_KERNELS) fixed_linear_forward(Y, X, W, b, s.fixed);
-  else linear_forward(Y, X, W, b);
+  fixed_linear_forward(Y, X, W, b, s.fixed);
 }
 
 template <typename T>
 inline void layer_dense_backward_input(MatrixT<T>& dX, const MatrixT<T>& dY, const MatrixT<T>& W,
                                        LayerScratch<T>& s) {
-  if constexpr (REWIRE_DETERMINISTIC_KERNELS) fixed_linear_backward_input(dX, dY, W, s.fixed);
-  else linear_backward_input(dX, dY, W);
+  fixed_linear_backward_input(dX, dY, W, s.fixed);
 }
 
 /// G += dY^T X, db += column sums of dY.
 template <typename T>
 inline void layer_dense_backward_params_add(MatrixT<T>& G, VectorT<T>& db, const MatrixT<T>& dY, const MatrixT<T>& X,
                                             LayerScratch<T>& s) {
-  if constexpr (REWIRE_DETERMINISTIC_KERNELS) fixed_linear_backward_params_add(G, db, dY, X, s.fixed);
-  else linear_backward_params_add(G, db, dY, X);
+  fixed_linear_backward_params_add(G, db, dY, X, s.fixed);
 }
 
 /// db += column sums of dY (a bias-only term: the input was zero).
 template <typename T>
 inline void layer_dense_bias_add(VectorT<T>& db, const MatrixT<T>& dY) {
-  if constexpr (REWIRE_DETERMINISTIC_KERNELS) detail::fixed_column_sums(db, dY, true);
-  else db += dY.colwise().sum().transpose();
+  detail::fixed_column_sums(db, dY, true);
 }
 
 }  // namespace rewire

@@ -1,7 +1,7 @@
 // rewire/nn/masked_linear.hpp - a fully connected layer with a weight mask.
 //
 // A thin owner: it holds the buffers and calls the kernels in
-// kernels/linear.hpp (dense) and kernels/sparse_linear.hpp (sparse).
+// kernels/dense_gemm.hpp (dense) and kernels/sparse_linear.hpp (sparse).
 // Invariant kept by every method: pruned weights are exactly zero.
 //
 // Exactly one copy of the weights and of their gradient exists at any time,
@@ -15,11 +15,12 @@
 // by construction; writing goes through set_weight() / set_mask(). Const
 // methods change nothing, so a const layer can be read from several threads.
 //
-// With REWIRE_DETERMINISTIC_KERNELS defined to 1 (CMake option of the same
-// name, off by default) the dense path calls the fixed-order kernels of
-// kernels/dense_gemm.hpp instead of Eigen's products (layer_dense_* in
-// nn/layer_storage.hpp): the same bits at every vector width, other bits
-// than Eigen's.
+// Both paths compute in an order fixed by the code, the same bits at every
+// vector width and with any compiler flags: the dense one with the
+// fixed-order kernels of kernels/dense_gemm.hpp (layer_dense_* in
+// nn/layer_storage.hpp), the compact one with the sparse kernels, whose
+// forward and input gradient are the same chains over the active weights
+// (kernels/sparse_tiles.hpp).
 //
 // Optionally the sign of every weight is fixed by its input unit (Dale's
 // law, set_input_signs): the layer then computes with W_eff = |W| .* s
@@ -30,7 +31,6 @@
 #include <rewire/core/error.hpp>
 #include <rewire/core/types.hpp>
 #include <rewire/kernels/activation.hpp>
-#include <rewire/kernels/linear.hpp>
 #include <rewire/kernels/sign_constraint.hpp>
 #include <rewire/kernels/sparse_linear.hpp>
 #include <rewire/kernels/sparse_pattern.hpp>

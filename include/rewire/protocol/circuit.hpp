@@ -58,6 +58,7 @@
 #include <cstddef>
 #include <deque>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace rewire::protocol {
@@ -207,9 +208,22 @@ Metrics circuit_structure(const Net& net) {
   // Path share: v_0 = 1 / w_0, v_{l+1} = M_l v_l / w_{l+1}, share = sum v_L
   // = (1^T M_L ... M_1 1) / prod w, with every entry of v in [0, 1] (no
   // overflow, whatever the depth and widths).
-  Eigen::VectorXd v = Eigen::VectorXd::Constant(masks.front()->cols(), 1.0 / double(masks.front()->cols()));
-  for (const Matrix* M : masks) v = M->cast<double>() * v / double(M->rows());
-  m[k::path_share] = 100.0 * v.sum();
+  // Plain loops, not Eigen's matrix-vector product: its summation order
+  // follows the vector width, and this number is reported.
+  std::vector<double> v(std::size_t(masks.front()->cols()), 1.0 / double(masks.front()->cols()));
+  for (const Matrix* M : masks) {
+    std::vector<double> next(std::size_t(M->rows()), 0.0);
+    for (Index o = 0; o < M->rows(); ++o) {
+      double sum = 0.0;
+      for (Index i = 0; i < M->cols(); ++i)
+        if ((*M)(o, i) != 0.0f) sum += v[std::size_t(i)];
+      next[std::size_t(o)] = sum / double(M->rows());
+    }
+    v = std::move(next);
+  }
+  double share = 0.0;
+  for (const double x : v) share += x;
+  m[k::path_share] = 100.0 * share;
   return m;
 }
 
