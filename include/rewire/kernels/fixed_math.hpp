@@ -47,14 +47,6 @@ inline std::uint32_t bits_of(float f) {
   return bits;
 }
 
-/// An integer with the order of the floats: order_key(a) < order_key(b) iff
-/// a < b for non-NaN a, b (-0 and +0 get -1 and 0). Sign-magnitude bits to
-/// two's complement: a negative float's magnitude bits are negated.
-inline std::int32_t order_key(float f) {
-  const std::int32_t b = std::int32_t(bits_of(f));
-  return b < 0 ? -(b & 0x7FFFFFFF) - 1 : b;
-}
-
 /// c ? a : b as bit arithmetic (a mask), not as a conditional: GCC sinks
 /// the work of a ternary's arm into a branch, and under -ftrapping-math
 /// (its default) it then cannot turn the branch back into a select, so the
@@ -102,15 +94,14 @@ inline float exp_poly(float r) {
 /// overflows to +inf; NaN returns the NaN.
 inline float exp_fixed(float x) {
   // Clamp into [-104, 89] (exp of either end rounds to 0 / overflows), so the
-  // integer work below stays in range; NaN takes 0 here, restored at the end.
-  // Conditions on integer keys, selects as masks: written as float
-  // comparisons and ternaries, GCC 12 (under its default -ftrapping-math)
-  // left branches in a loop over this function and did not vectorise it.
-  const std::int32_t key = order_key(x);
+  // integer work below stays in range; NaN takes -104 here (the comparison
+  // is false), restored at the end. The clamps are ternaries on values (max
+  // and min instructions); the choice of the result is a mask (select): as
+  // a ternary, GCC 12 (under its default -ftrapping-math) sank the work into
+  // a branch and did not vectorise the loop.
   const bool nan = (bits_of(x) & 0x7FFFFFFFu) > 0x7F800000u;
-  float xc = select(key < order_key(-104.0f), -104.0f, x);
-  xc = select(key > order_key(89.0f), 89.0f, xc);
-  xc = select(nan, 0.0f, xc);
+  float xc = x > -104.0f ? x : -104.0f;
+  xc = xc < 89.0f ? xc : 89.0f;
   float r;
   const float n = exp_reduce(xc, r);
   const float p = std::fma(exp_poly(r), r, 1.0f);  // e^r in [0.70, 1.42]
@@ -135,7 +126,7 @@ inline float exp_fixed(float x) {
 ///   computed from the reduced polynomial without losing its low bits.
 inline float tanh_fixed(float x) {
   const std::uint32_t sign = bits_of(x) & 0x80000000u;
-  const std::uint32_t abits = bits_of(x) & 0x7FFFFFFFu;  // conditions on bits: see exp_fixed
+  const std::uint32_t abits = bits_of(x) & 0x7FFFFFFFu;  // selects on bits: see exp_fixed
   const float a = float_from_bits(abits);
   // Small |x|: odd polynomial.
   const float z = a * a;
@@ -147,7 +138,8 @@ inline float tanh_fixed(float x) {
   const float small = std::fma(a * z, q, a);
   // Large |x|: clamp at 10 (tanh(10) rounds to 1; NaN takes 10 here, restored
   // at the end), m = 2^n (1 + pm) - 1 = 2^n pm + (2^n - 1) with one rounding.
-  const float ac = select(abits < bits_of(10.0f), a, 10.0f);
+  const std::uint32_t kTen = 0x41200000u;  // bits of 10.0f
+  const float ac = float_from_bits(abits < kTen ? abits : kTen);  // an integer min
   float r;
   const float n = exp_reduce(2.0f * ac, r);  // n in [0, 29]
   const float scale = pow2_float(std::int32_t(n));
