@@ -3,8 +3,11 @@
 
 #include <rewire/core/error.hpp>
 #include <rewire/core/types.hpp>
+#include <rewire/kernels/fixed_math.hpp>
 
+#include <cmath>
 #include <string>
+#include <type_traits>
 
 namespace rewire {
 
@@ -36,9 +39,27 @@ inline void relu_backward(MatrixT<T>& dZ, const MatrixT<T>& dA, const MatrixT<T>
   dZ = (Z.array() > T(0)).select(dA, T(0));
 }
 
-/// A = tanh(Z) (Eigen's vectorised tanh; a std::tanh loop does not vectorise).
+namespace detail {
+/// out[i] = tanh(in[i]) for i < n. float (what trains): tanh_fixed, the same
+/// bits on every CPU and compiler (kernels/fixed_math.hpp; Eigen's tanh
+/// depends on the vector width). double is the reference type of the
+/// finite-difference gradient checks: std::tanh, in a plain loop.
 template <typename T>
-inline void tanh_forward(MatrixT<T>& A, const MatrixT<T>& Z) { A = Z.array().tanh().matrix(); }
+inline void tanh_array(T* out, const T* in, Index n) {
+  if constexpr (std::is_same_v<T, float>) {
+    tanh_fixed(out, in, n);
+  } else {
+    for (Index i = 0; i < n; ++i) out[i] = std::tanh(in[i]);
+  }
+}
+}  // namespace detail
+
+/// A = tanh(Z) (detail::tanh_array: our own tanh for float). A may be Z.
+template <typename T>
+inline void tanh_forward(MatrixT<T>& A, const MatrixT<T>& Z) {
+  A.resize(Z.rows(), Z.cols());
+  detail::tanh_array(A.data(), Z.data(), Z.size());
+}
 
 /// dZ = dA * (1 - A^2), with A = tanh(Z) saved by the forward.
 template <typename T>

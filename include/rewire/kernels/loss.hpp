@@ -6,28 +6,42 @@
 
 #include <rewire/core/error.hpp>
 #include <rewire/core/types.hpp>
+#include <rewire/kernels/fixed_math.hpp>
 
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 namespace rewire {
 
 namespace detail {
 
+/// e^x: for float (what trains) exp_fixed, the same bits on every CPU and
+/// compiler (kernels/fixed_math.hpp; libm's exp is not); for double, the
+/// reference type of the finite-difference gradient checks, std::exp.
+template <typename T>
+inline T softmax_exp(T x) {
+  if constexpr (std::is_same_v<T, float>)
+    return exp_fixed(x);
+  else
+    return std::exp(x);
+}
+
 /// P.row(r) = softmax(logits.row(r)) (max-subtracted); returns -log P[r, label].
+/// The log of the sum is log_fixed (libm's log differs between libraries).
 template <typename T>
 inline double softmax_row(MatrixT<T>& P, const MatrixT<T>& logits, Index r, std::int32_t label) {
   const Index classes = logits.cols();
   const T max = logits.row(r).maxCoeff();
   double sum = 0.0;
   for (Index c = 0; c < classes; ++c) {
-    P(r, c) = std::exp(logits(r, c) - max);
+    P(r, c) = softmax_exp(T(logits(r, c) - max));
     sum += P(r, c);
   }
   for (Index c = 0; c < classes; ++c) P(r, c) = T(double(P(r, c)) / sum);
   // -log p_y = log(sum) - (z_y - max), computed without log(p) underflow.
-  return std::log(sum) - double(logits(r, label) - max);
+  return log_fixed(sum) - double(logits(r, label) - max);
 }
 
 }  // namespace detail

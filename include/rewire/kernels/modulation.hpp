@@ -21,6 +21,7 @@
 
 #include <rewire/core/error.hpp>
 #include <rewire/core/types.hpp>
+#include <rewire/kernels/activation.hpp>
 #include <rewire/random/noise_source.hpp>
 
 #include <type_traits>
@@ -55,14 +56,15 @@ inline void damping_backward(MatrixT<T>& dH, float d) {
 
 // ---- per unit ---------------------------------------------------------------
 
-/// A[:, j] = f_j(Z[:, j]): tanh where tanh[j], else ReLU (NaN stays NaN).
+/// A[:, j] = f_j(Z[:, j]): tanh where tanh[j] (detail::tanh_array, as
+/// tanh_forward), else ReLU (NaN stays NaN). A must not be Z.
 template <typename T>
 inline void unit_activation_forward(MatrixT<T>& A, const MatrixT<T>& Z, const std::vector<unsigned char>& tanh) {
   detail::require(Index(tanh.size()) == Z.cols(), "unit_activation_forward: one activation per column of Z");
   A.resize(Z.rows(), Z.cols());
   for (Index j = 0; j < Z.cols(); ++j) {
     if (tanh[std::size_t(j)])
-      A.col(j) = Z.col(j).array().tanh().matrix();
+      detail::tanh_array(A.col(j).data(), Z.col(j).data(), Z.rows());  // columns are contiguous
     else
       A.col(j) = (Z.col(j).array() < T(0)).select(T(0), Z.col(j).array()).matrix();
   }
