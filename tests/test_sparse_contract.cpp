@@ -69,14 +69,14 @@ const Index kBatches[] = {0, 1, 7, 17, 96, 128, 129, 300};
 const Case kShapes[] = {{13, 7, 0, 0}, {1, 1, 0, 0}, {17, 129, 0, 0}, {129, 17, 0, 0}, {64, 96, 0, 0}};
 const double kDensities[] = {0.0, 0.05, 0.5, 1.0};
 
-/// The instruction sets of the weight gradient this CPU has (all three on
-/// an AVX-512 machine; a missing one is reported, not silently skipped).
+/// The instruction sets this CPU has (all three on an AVX-512 machine; a
+/// missing one is reported, not silently skipped).
 std::vector<rewire::Isa> isas() {
   const rewire::CpuIsas cpu = rewire::detect_cpu_isas();
   std::vector<rewire::Isa> out;
   for (const rewire::Isa isa : {rewire::Isa::scalar, rewire::Isa::avx2, rewire::Isa::avx512})
     if (cpu.has(isa)) out.push_back(isa);
-    else WARN("this CPU lacks " << rewire::to_string(isa) << ": its weight-gradient kernel is not checked");
+    else WARN("this CPU lacks " << rewire::to_string(isa) << ": its kernels are not checked");
   return out;
 }
 
@@ -101,18 +101,22 @@ TEST_CASE("sparse kernels follow their summation contract bit for bit", "[sparse
     const std::vector<float> w = rewire::gather_csc(W, p);
     rewire::SparseScratch<float> scratch;
 
-    Matrix Y, H, Yref;
-    rewire::sparse_linear_forward(Y, X, p, w, b, scratch, &H);
+    Matrix Yref, dXref;
     rewire::sparse_linear_forward_reference(Yref, X, p, w, b);
-    CHECK(same_bits(Y, Yref));
-    CHECK(same_bits(H, Matrix((Yref.array() < 0.0f).select(0.0f, Yref.array()))));
-
-    Matrix dX, dXgated, dXref;
-    rewire::sparse_linear_backward_input(dX, dY, p, w, scratch);
-    rewire::sparse_linear_backward_input(dXgated, dY, p, w, scratch, &Z);
     rewire::sparse_linear_backward_input_reference(dXref, dY, p, w);
-    CHECK(same_bits(dX, dXref));
-    CHECK(same_bits(dXgated, Matrix((Z.array() > 0.0f).select(dXref, 0.0f))));
+    const Matrix Href = (Yref.array() < 0.0f).select(0.0f, Yref.array());
+    const Matrix dXgated_ref = (Z.array() > 0.0f).select(dXref, 0.0f);
+    for (const rewire::Isa isa : isas()) {
+      CAPTURE(rewire::to_string(isa));
+      Matrix Y, H, dX, dXgated;
+      rewire::sparse_linear_forward(Y, X, p, w, b, scratch, &H, isa);
+      CHECK(same_bits(Y, Yref));
+      CHECK(same_bits(H, Href));
+      rewire::sparse_linear_backward_input(dX, dY, p, w, scratch, static_cast<const Matrix*>(nullptr), isa);
+      rewire::sparse_linear_backward_input(dXgated, dY, p, w, scratch, &Z, isa);
+      CHECK(same_bits(dX, dXref));
+      CHECK(same_bits(dXgated, dXgated_ref));
+    }
 
     std::vector<float> dw_ref;
     Vector db_ref;

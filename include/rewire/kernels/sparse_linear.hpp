@@ -78,33 +78,59 @@ Block<T> pack_block(const T* src, Index ld, Index n0, Index len, Index cols, Ind
   return {buf.data(), len};
 }
 
+/// One tile on the version `Target` names (see axpy_tile).
+template <Isa Target, int T, bool Permuted, typename Scalar>
+void run_axpy_tile(const AxpyTile<Scalar>& a) {
+#if REWIRE_X86_KERNELS
+  if constexpr (Target == Isa::avx512) return axpy_tile_avx512<T, Permuted>(a);
+  if constexpr (Target == Isa::avx2) return axpy_tile_avx2<T, Permuted>(a);
+#endif
+  axpy_tile<T, Permuted>(a);
+}
+
 /// out(:, q) = init[q] + sum_{k in line q} val[k'] * src(:, idx[k]) for every
 /// compressed line q (CSR row or CSC column), k' = perm[k] if perm is given,
 /// else k; out and src have `ld` rows (batch); `e` is applied on the way out.
-/// Batch blocks outermost: one packed block of src (at most 128 x 512 floats =
-/// 256 KiB) stays in L2 while every line reuses it.
+/// Batch blocks of Tile samples outermost: one packed block of src (at most
+/// 128 x 512 floats = 256 KiB) stays in L2 while every line reuses it.
+template <Isa Target, int Tile, typename T>
+void sparse_axpy_tiles(T* out, const T* src, Index ld, Index src_cols, Index lines, const std::int32_t* ptr,
+                       const std::int32_t* idx, const T* val, const std::int32_t* perm, const T* init,
+                       const Epilogue<T>& e, SparseScratch<T>& scratch) {
+  for (Index b0 = 0; b0 < ld; b0 += Tile) {
+    const Index len = std::min<Index>(Tile, ld - b0);
+    const Block<T> s = pack_block(src, ld, b0, len, src_cols, Index(ptr[lines]), scratch.block);
+    for_each_tile<Tile>(len, [&](auto tile, Index n0, int) {
+      constexpr int kT = decltype(tile)::value;
+      const AxpyTile<T> a{out + b0 + n0, ld, s.data + n0, s.ld, lines, ptr, idx, val, perm, init, e.shifted(b0 + n0)};
+      if (perm != nullptr)  // two calls: the flag is a template argument, no branch in the hot loop
+        run_axpy_tile<Target, kT, true>(a);
+      else
+        run_axpy_tile<Target, kT, false>(a);
+    });
+  }
+}
+
+/// sparse_axpy_tiles on `isa` (float; other types: the build's own code).
 template <typename T>
 void sparse_axpy(T* out, const T* src, Index ld, Index src_cols, Index lines, const std::int32_t* ptr,
                  const std::int32_t* idx, const T* val, const std::int32_t* perm, const T* init,
-                 const Epilogue<T>& e, SparseScratch<T>& scratch) {
+                 const Epilogue<T>& e, SparseScratch<T>& scratch, Isa isa) {
   // What the public kernels establish before they get here (a pattern's
   // line pointers start at 0 and never fall, its indices name columns of
   // src): checked wherever REWIRE_ASSERT is on, free where it is not.
   REWIRE_ASSERT(ld >= 0 && lines >= 0 && ptr[0] == 0);
   for (Index q = 0; q < lines; ++q) REWIRE_ASSERT(ptr[q] <= ptr[q + 1]);
   for (std::int32_t k = 0; k < ptr[lines]; ++k) REWIRE_ASSERT(idx[k] >= 0 && Index(idx[k]) < src_cols);
-  for (Index b0 = 0; b0 < ld; b0 += kSparseTile) {
-    const Index len = std::min<Index>(kSparseTile, ld - b0);
-    const Block<T> s = pack_block(src, ld, b0, len, src_cols, Index(ptr[lines]), scratch.block);
-    for_each_tile(len, [&](auto tile, Index n0, int) {
-      constexpr int kT = decltype(tile)::value;
-      const Epilogue<T> tile_e = e.shifted(b0 + n0);
-      if (perm != nullptr)  // two calls: the flag is a template argument, no branch in the hot loop
-        axpy_lines<kT, true>(out + b0 + n0, ld, s.data + n0, s.ld, lines, ptr, idx, val, perm, init, tile_e);
-      else
-        axpy_lines<kT, false>(out + b0 + n0, ld, s.data + n0, s.ld, lines, ptr, idx, val, perm, init, tile_e);
-    });
+  if constexpr (std::is_same_v<T, float>) {
+    if (isa == Isa::avx512)
+      return sparse_axpy_tiles<Isa::avx512, kAvx512Tile>(out, src, ld, src_cols, lines, ptr, idx, val, perm, init, e,
+                                                         scratch);
+    if (isa == Isa::avx2)
+      return sparse_axpy_tiles<Isa::avx2, kAvx2Tile>(out, src, ld, src_cols, lines, ptr, idx, val, perm, init, e,
+                                                     scratch);
   }
+  sparse_axpy_tiles<Isa::scalar, kSparseTile>(out, src, ld, src_cols, lines, ptr, idx, val, perm, init, e, scratch);
 }
 
 /// Checks shared by the forward and the input gradient (once per call):
@@ -123,31 +149,35 @@ inline void require_pattern_values(const SparsePattern& p, std::size_t values, c
 /// (batch x p.rows). If `relu_out` is given it also receives max(Y, 0), fused
 /// (no extra pass over Y). Equals linear_forward with the masked W.
 /// Each CSR entry reads its value through p.csr_to_csc, so no CSR copy of
-/// the values is ever built. Throws std::invalid_argument on wrong shapes.
+/// the values is ever built. The products run on `isa` (kernels/isa.hpp),
+/// with the same bits on each. Throws std::invalid_argument on wrong shapes.
 template <typename T>
 void sparse_linear_forward(MatrixT<T>& Y, const MatrixT<T>& X, const SparsePattern& p,
                            const std::vector<T>& w_csc, const VectorT<T>& b, SparseScratch<T>& scratch,
-                           MatrixT<T>* relu_out = nullptr) {
+                           MatrixT<T>* relu_out = nullptr, Isa isa = active_isa()) {
   detail::require_pattern_values(p, w_csc.size(), "sparse_linear_forward");
+  require_isa(isa, "sparse_linear_forward");
   detail::require_shape(X.cols(), b.size(), p.cols, p.rows, "sparse_linear_forward: (input features, bias)");
   detail::require(&Y != &X && relu_out != &Y && relu_out != &X, "sparse_linear_forward: no in-place product");
   Y.resize(X.rows(), p.rows);
   if (relu_out != nullptr) relu_out->resize(X.rows(), p.rows);
   const detail::Epilogue<T> relu{relu_out ? relu_out->data() : nullptr, nullptr};
   detail::sparse_axpy(Y.data(), X.data(), X.rows(), p.cols, p.rows, p.row_ptr.data(), p.col_index.data(),
-                      w_csc.data(), p.csr_to_csc.data(), b.data(), relu, scratch);
+                      w_csc.data(), p.csr_to_csc.data(), b.data(), relu, scratch, isa);
 }
 
 /// dX = dY W with W given by (p, w_csc): dY (batch x p.rows); dX is resized
 /// to (batch x p.cols). Equals linear_backward_input with the masked W.
 /// If `relu_gate` (batch x p.cols) is given, dX is zeroed where the gate is
 /// <= 0: the input gradient and ReLU's backward (gate = pre-activation Z) in
-/// one pass, as relu_backward(dX, dX, Z) would do after it.
+/// one pass, as relu_backward(dX, dX, Z) would do after it. The products run
+/// on `isa` (kernels/isa.hpp), with the same bits on each.
 template <typename T>
 void sparse_linear_backward_input(MatrixT<T>& dX, const MatrixT<T>& dY, const SparsePattern& p,
                                   const std::vector<T>& w_csc, SparseScratch<T>& scratch,
-                                  const MatrixT<T>* relu_gate = nullptr) {
+                                  const MatrixT<T>* relu_gate = nullptr, Isa isa = active_isa()) {
   detail::require_pattern_values(p, w_csc.size(), "sparse_linear_backward_input");
+  require_isa(isa, "sparse_linear_backward_input");
   detail::require(dY.cols() == p.rows, "sparse_linear_backward_input: dY has the wrong number of columns");
   detail::require(&dX != &dY && relu_gate != &dX, "sparse_linear_backward_input: no in-place product");
   if (relu_gate != nullptr)
@@ -157,7 +187,7 @@ void sparse_linear_backward_input(MatrixT<T>& dX, const MatrixT<T>& dY, const Sp
   const detail::Epilogue<T> gate{nullptr, relu_gate ? relu_gate->data() : nullptr};
   detail::sparse_axpy(dX.data(), dY.data(), dY.rows(), p.rows, p.cols, p.col_ptr.data(), p.row_index.data(),
                       w_csc.data(), static_cast<const std::int32_t*>(nullptr), static_cast<const T*>(nullptr),
-                      gate, scratch);
+                      gate, scratch, isa);
 }
 
 /// The weight gradient at the active positions only (a sampled dense-dense

@@ -7,21 +7,36 @@
 
 #include <rewire/core/error.hpp>
 #include <rewire/core/types.hpp>
+#include <rewire/kernels/isa.hpp>
 
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
 
+// The tile loops below are inlined into their callers always: the AVX2 and
+// AVX-512 versions of the kernels (kernels/sparse_linear.hpp) are thin
+// functions with a target attribute around them, and only an inlined body
+// is compiled for the caller's target.
+#if defined(__GNUC__) || defined(__clang__)
+#define REWIRE_TILE_INLINE __attribute__((always_inline)) inline
+#else
+#define REWIRE_TILE_INLINE inline
+#endif
+
 namespace rewire::detail {
 
 // Batch tile of the kernels = 8 to 16 vector registers of accumulators: enough
 // independent FMA chains to hide the FMA latency, few enough that the whole tile
-// stays in registers (a spilled tile costs a load+store per FMA). AVX-512 targets
-// have 32 vector registers, AVX 16 ymm, SSE 16 xmm.
+// stays in registers (a spilled tile costs a load+store per FMA). AVX-512 has 32
+// vector registers of 16 floats, AVX2 16 of 8, SSE 16 of 4. kSparseTile is the
+// tile of the build's own target; the AVX2 and AVX-512 versions chosen at run
+// time (kernels/sparse_linear.hpp) use kAvx2Tile and kAvx512Tile.
+inline constexpr int kAvx2Tile = 64;
+inline constexpr int kAvx512Tile = 128;
 #if defined(__AVX512F__)
-inline constexpr int kSparseTile = 128;
+inline constexpr int kSparseTile = kAvx512Tile;
 #elif defined(__AVX__)
-inline constexpr int kSparseTile = 64;
+inline constexpr int kSparseTile = kAvx2Tile;
 #else
 inline constexpr int kSparseTile = 32;
 #endif
@@ -30,21 +45,22 @@ template <int T>
 using TileSize = std::integral_constant<int, T>;
 
 /// Splits [0, len) into tiles with compile-time sizes, so that every hot loop has
-/// a constant trip count and a register-resident accumulator: full kSparseTile
+/// a constant trip count and a register-resident accumulator: full Tile-sample
 /// tiles, then at most one tile each of 64, 32, 16 and 8 (binary decomposition),
 /// then one tile of the last t < 8 samples. Calls f(TileSize<T>, n0, t) with
 /// t == T.
-template <class F>
+template <int Tile, class F>
 inline void for_each_tile(Index len, F&& f) {
+  static_assert(Tile == 32 || Tile == 64 || Tile == 128, "a tile of 32, 64 or 128 samples");
   Index n0 = 0;
-  for (; n0 + kSparseTile <= len; n0 += kSparseTile) f(TileSize<kSparseTile>{}, n0, kSparseTile);
-  if constexpr (kSparseTile > 64) {
+  for (; n0 + Tile <= len; n0 += Tile) f(TileSize<Tile>{}, n0, Tile);
+  if constexpr (Tile > 64) {
     if (n0 + 64 <= len) {
       f(TileSize<64>{}, n0, 64);
       n0 += 64;
     }
   }
-  if constexpr (kSparseTile > 32) {
+  if constexpr (Tile > 32) {
     if (n0 + 32 <= len) {
       f(TileSize<32>{}, n0, 32);
       n0 += 32;
@@ -79,7 +95,7 @@ inline void for_each_tile(Index len, F&& f) {
 //  - axpy (forward, input gradient): each output value is one chain
 //        acc = init[q] (or 0);  for k in the line's order: acc = fma(w_k, x_k, acc)
 //    Vectors run across samples, which are independent outputs, so the tile
-//    size (kSparseTile, by vector width) changes nothing but the speed. In
+//    size (by vector width) changes nothing but the speed. In
 //    the pattern's order (increasing input index in a CSR row, increasing
 //    output index in a CSC column) this is the chain of the fixed-order
 //    dense kernels (kernels/dense_gemm.hpp): a sparse layer computes the
@@ -113,7 +129,7 @@ struct Epilogue {
 
   /// Stores line q of a tile (T values) at out + q*ldo.
   template <int T>
-  void store(Scalar* out, Index ldo, Index q, const Scalar* acc) const {
+  REWIRE_TILE_INLINE void store(Scalar* out, Index ldo, Index q, const Scalar* acc) const {
     constexpr int n = T;
     Scalar* o = out + q * ldo;
     if (gate != nullptr) {
@@ -135,7 +151,7 @@ struct Epilogue {
   /// layer of the paper's network), so this is frequent, and the check reads
   /// only what the store reads anyway.
   template <int T>
-  bool gate_closed(Index offset) const {
+  REWIRE_TILE_INLINE bool gate_closed(Index offset) const {
     if (gate == nullptr) return false;
     constexpr int n = T;
     const Scalar* g = gate + offset;
@@ -157,7 +173,7 @@ struct Epilogue {
 /// post-processes each value as it leaves the registers. `acc` becomes
 /// T/VL vector registers.
 template <int T, bool Permuted, typename Scalar>
-inline void axpy_lines(Scalar* out, Index ldo, const Scalar* src, Index ld, Index lines, const std::int32_t* ptr,
+REWIRE_TILE_INLINE void axpy_lines(Scalar* out, Index ldo, const Scalar* src, Index ld, Index lines, const std::int32_t* ptr,
                        const std::int32_t* idx, const Scalar* val, const std::int32_t* perm, const Scalar* init,
                        const Epilogue<Scalar>& e) {
   static_assert(T > 0, "a tile has a compile-time size (for_each_tile)");
@@ -177,6 +193,45 @@ inline void axpy_lines(Scalar* out, Index ldo, const Scalar* src, Index ld, Inde
     e.template store<T>(out, ldo, q, acc);
   }
 }
+
+/// The arguments of the tile loop axpy_lines, for one tile.
+template <typename T>
+struct AxpyTile {
+  T* out;
+  Index ldo;
+  const T* src;
+  Index ld;
+  Index lines;
+  const std::int32_t* ptr;
+  const std::int32_t* idx;
+  const T* val;
+  const std::int32_t* perm;
+  const T* init;
+  Epilogue<T> e;
+};
+
+/// axpy_lines on one tile, compiled for the build's own target (Target ==
+/// Isa::scalar) or, for float, inside a function with the AVX2+FMA or
+/// AVX-512F target attribute: axpy_lines is always inlined, so its std::fma
+/// and vector loops are compiled for that target whatever the build's
+/// -march. The same source, hence the same order and bits
+/// (tests/test_sparse_contract.cpp checks every version). Defined here,
+/// inside the GCC optimize region above: an inlined body is optimised with
+/// its caller's options, and unroll-and-jam would leave it scalar.
+template <int T, bool Permuted, typename Scalar>
+void axpy_tile(const AxpyTile<Scalar>& a) {
+  axpy_lines<T, Permuted>(a.out, a.ldo, a.src, a.ld, a.lines, a.ptr, a.idx, a.val, a.perm, a.init, a.e);
+}
+#if REWIRE_X86_KERNELS
+template <int T, bool Permuted>
+__attribute__((target("avx2,fma"))) void axpy_tile_avx2(const AxpyTile<float>& a) {
+  axpy_lines<T, Permuted>(a.out, a.ldo, a.src, a.ld, a.lines, a.ptr, a.idx, a.val, a.perm, a.init, a.e);
+}
+template <int T, bool Permuted>
+__attribute__((target("avx512f"))) void axpy_tile_avx512(const AxpyTile<float>& a) {
+  axpy_lines<T, Permuted>(a.out, a.ldo, a.src, a.ld, a.lines, a.ptr, a.idx, a.val, a.perm, a.init, a.e);
+}
+#endif
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC pop_options
