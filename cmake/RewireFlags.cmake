@@ -11,8 +11,8 @@
 #                                                 (+ -Werror if REWIRE_WERROR)
 #   rewire_native      examples, bench            code generation: -march=x86-64-v3
 #                                                 (portable, default) or -march=native
-#                                                 (REWIRE_NATIVE), -ffp-contract=off,
-#                                                 -fno-math-errno + sanitizers
+#                                                 (REWIRE_NATIVE), -fno-math-errno
+#                                                 + sanitizers
 #   rewire_test_flags  tests                      -fno-math-errno + sanitizers
 #   rewire_sanitize    (via the two above)        ASan+UBSan if REWIRE_SANITIZE
 #
@@ -60,26 +60,21 @@ endif()
 # Two modes, both only for programs (never the public target: flags would
 # leak into every consumer; never the tests, which must run on any x86-64):
 #
-#   portable (default)  -march=x86-64-v3: AVX2 + FMA, 8-float vectors. The
-#                       same machine code on every x86-64 CPU that can run
-#                       it, so the study's numbers are bit-identical on all
-#                       of them (with Eigen's GEMM blocking pinned, see
-#                       rewire/core/gemm_blocking.hpp). On aarch64
-#                       (cross build, docs/cross.md): -march=armv8-a,
-#                       the baseline every 64-bit ARM CPU runs (NEON,
-#                       4-float vectors, FMA instructions). Other
-#                       architectures get the compiler's default target.
-#   native (REWIRE_NATIVE=ON, opt-in for speed)  -march=native: may use
-#                       AVX-512, whose wider vectors change the order of
-#                       Eigen's reductions and products: same numbers only
-#                       on the same CPU model.
+#   portable (default)  -march=x86-64-v3: AVX2 + FMA, 8-float vectors for
+#                       the compiler's own vectorisation; runs on every
+#                       x86-64 CPU with AVX2. On aarch64 (cross build,
+#                       docs/cross.md): -march=armv8-a, the baseline every
+#                       64-bit ARM CPU runs. Other architectures get the
+#                       compiler's default target.
+#   native (REWIRE_NATIVE=ON)  -march=native: the CPU's widest vectors in
+#                       the element-wise code. The same numbers: the
+#                       kernels fix their summation orders and choose their
+#                       instruction set at run time in every build
+#                       (docs/architecture.md, "Same bits everywhere").
 #
-# FMA policy (both modes): the compiler never contracts a*b+c into an FMA
-# (-ffp-contract=off; GCC's default in GNU mode is "fast", i.e. wherever the
-# optimiser likes, which may differ between compiler versions). The only
-# fused multiply-adds are the ones Eigen writes explicitly in its vector
-# kernels (pmadd), which x86-64-v3 guarantees (and armv8-a: on aarch64 GCC
-# would otherwise fuse a*b+c too).
+# FMA policy: -ffp-contract=off is a usage requirement of rewire::rewire
+# itself (CMakeLists.txt), so the compiler never fuses a*b+c; the only
+# fused multiply-adds are the ones the code writes (std::fma, intrinsics).
 # -fno-math-errno lets std::sqrt/exp etc. vectorise; rewire never reads errno.
 add_library(rewire_native INTERFACE)
 target_link_libraries(rewire_native INTERFACE rewire_sanitize)
@@ -88,8 +83,8 @@ target_compile_options(rewire_native INTERFACE
 if(REWIRE_NATIVE)
   set(REWIRE_CODEGEN "native")
   target_compile_options(rewire_native INTERFACE "$<${_rewire_gcc_like}:-march=native>")
-  # GCC 12 reports a false -Wmaybe-uninitialized inside Eigen's AVX-512 GEMM
-  # packing code (GCC bug 105593) whenever -march enables AVX-512; with
+  # GCC 12 reports a false -Wmaybe-uninitialized inside Eigen's AVX-512
+  # code (GCC bug 105593) whenever -march enables AVX-512; with
   # -Werror that would break every native build. Not our code, not a real
   # problem: silence exactly that warning, for exactly those compilers.
   target_compile_options(rewire_native INTERFACE

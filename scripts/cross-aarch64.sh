@@ -14,7 +14,7 @@
 #   3. ctest -L unit under qemu-aarch64
 #   4. chronic_stress_golden on the golden test's study (the arguments in the
 #      header of the committed digests) under qemu-aarch64, each digest line
-#      compared with the committed x86-64-v3 one
+#      compared with the committed one (testdata/golden/digests.txt)
 #
 # Exit status: non-zero if a step fails or a unit test fails. The golden
 # digests are compared and reported, not enforced: on aarch64 they differ
@@ -98,7 +98,7 @@ compare_golden() {
       differ=$((differ + 1))
     fi
   done < <(grep '^seed ' "$committed")
-  echo "cross-aarch64.sh: golden digests ($study $args): $same same as x86-64-v3, $differ differ"
+  echo "cross-aarch64.sh: golden digests ($study $args): $same same as committed, $differ differ"
   echo "cross-aarch64.sh: aarch64 digests in $out/digests.txt"
 }
 

@@ -8,7 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include <rewire/kernels/dense_gemm.hpp>
-#include <rewire/kernels/isa.hpp>
+#include <rewire/core/isa.hpp>
 #include <rewire/kernels/sparse_linear.hpp>
 #include <rewire/kernels/sparse_reference.hpp>
 #include <rewire/random/rng.hpp>

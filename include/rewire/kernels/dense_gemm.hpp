@@ -19,7 +19,7 @@
 //   and the instruction set change nothing but the speed.
 //
 // The scalar (std::fma), AVX2+FMA and AVX-512F versions therefore give
-// identical bits, in any build (no -march flag needed: kernels/isa.hpp),
+// identical bits, in any build (no -march flag needed: core/isa.hpp),
 // as long as the floating-point environment is the same (rounding mode,
 // flush-to-zero: core/float_env.hpp). The *_reference functions below write
 // the contract out as plain loops; tests/test_dense_gemm.cpp compares every
@@ -33,7 +33,7 @@
 #include <rewire/kernels/fixed_gemm_avx2.hpp>
 #include <rewire/kernels/fixed_gemm_avx512.hpp>
 #include <rewire/kernels/fixed_gemm_core.hpp>
-#include <rewire/kernels/isa.hpp>
+#include <rewire/core/isa.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -81,7 +81,7 @@ inline void transpose_into(std::vector<T>& out, const T* m, Index rows, Index co
   out.resize(std::size_t(rows * ldo));
   if constexpr (std::is_same_v<T, float>) {
 #if REWIRE_X86_KERNELS
-    // Every AVX-512 CPU the dispatch accepts has AVX2 (kernels/isa.hpp).
+    // Every AVX-512 CPU the dispatch accepts has AVX2 (core/isa.hpp).
     if (isa != Isa::scalar) return avx2_transpose(out.data(), ldo, m, rows, cols, sums);
 #endif
   }

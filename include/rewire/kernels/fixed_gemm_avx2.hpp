@@ -7,11 +7,11 @@
 // panel and does one explicit FMA per accumulator: lanes run across rows,
 // never across p, so each lane's sum has the scalar version's order.
 // Compiled with a target attribute, so a build without -march flags
-// contains it; call it only where the CPU has AVX2 and FMA (kernels/isa.hpp).
+// contains it; call it only where the CPU has AVX2 and FMA (core/isa.hpp).
 #pragma once
 
 #include <rewire/kernels/fixed_gemm_core.hpp>
-#include <rewire/kernels/isa.hpp>
+#include <rewire/core/isa.hpp>
 
 #if REWIRE_X86_KERNELS
 #include <immintrin.h>

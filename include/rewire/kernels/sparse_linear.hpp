@@ -32,7 +32,7 @@
 
 #include <rewire/core/error.hpp>
 #include <rewire/core/types.hpp>
-#include <rewire/kernels/isa.hpp>
+#include <rewire/core/isa.hpp>
 #include <rewire/kernels/sparse_pattern.hpp>
 #include <rewire/kernels/sparse_sddmm.hpp>
 #include <rewire/kernels/sparse_tiles.hpp>
@@ -149,7 +149,7 @@ inline void require_pattern_values(const SparsePattern& p, std::size_t values, c
 /// (batch x p.rows). If `relu_out` is given it also receives max(Y, 0), fused
 /// (no extra pass over Y). Equals linear_forward with the masked W.
 /// Each CSR entry reads its value through p.csr_to_csc, so no CSR copy of
-/// the values is ever built. The products run on `isa` (kernels/isa.hpp),
+/// the values is ever built. The products run on `isa` (core/isa.hpp),
 /// with the same bits on each. Throws std::invalid_argument on wrong shapes.
 template <typename T>
 void sparse_linear_forward(MatrixT<T>& Y, const MatrixT<T>& X, const SparsePattern& p,
@@ -171,7 +171,7 @@ void sparse_linear_forward(MatrixT<T>& Y, const MatrixT<T>& X, const SparsePatte
 /// If `relu_gate` (batch x p.cols) is given, dX is zeroed where the gate is
 /// <= 0: the input gradient and ReLU's backward (gate = pre-activation Z) in
 /// one pass, as relu_backward(dX, dX, Z) would do after it. The products run
-/// on `isa` (kernels/isa.hpp), with the same bits on each.
+/// on `isa` (core/isa.hpp), with the same bits on each.
 template <typename T>
 void sparse_linear_backward_input(MatrixT<T>& dX, const MatrixT<T>& dY, const SparsePattern& p,
                                   const std::vector<T>& w_csc, SparseScratch<T>& scratch,
@@ -199,7 +199,7 @@ void sparse_linear_backward_input(MatrixT<T>& dX, const MatrixT<T>& dY, const Sp
 /// stated in kernels/sparse_tiles.hpp and depends only on the batch size). With `add`, the results
 /// are added to dw_csc and db as they are (which must have their sizes
 /// already): the sum over several batches, e.g. the steps of a sequence.
-/// The products run on `isa` (kernels/isa.hpp): the same bits on each.
+/// The products run on `isa` (core/isa.hpp): the same bits on each.
 template <typename T>
 void sparse_linear_backward_params(std::vector<T>& dw_csc, VectorT<T>& db, const MatrixT<T>& dY,
                                    const MatrixT<T>& X, const SparsePattern& p, SparseScratch<T>& scratch,

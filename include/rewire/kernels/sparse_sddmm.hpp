@@ -15,14 +15,14 @@
 // vectors of 8 lanes (AVX2), 2 of 16 (AVX-512) or 32 scalars, and the fold is
 // the same tree in all of them. So the scalar version (plain C++ with
 // std::fma), the AVX2+FMA and the AVX-512F version (target attributes, chosen
-// at run time like the dense kernels: kernels/isa.hpp) give identical bits;
+// at run time like the dense kernels: core/isa.hpp) give identical bits;
 // kernels/sparse_reference.hpp writes the contract out as plain loops and
 // tests/test_sparse_contract.cpp compares every version with it.
 #pragma once
 
 #include <rewire/core/error.hpp>
 #include <rewire/core/types.hpp>
-#include <rewire/kernels/isa.hpp>
+#include <rewire/core/isa.hpp>
 
 #include <algorithm>
 #include <cmath>

@@ -7,21 +7,11 @@
 
 #include <rewire/core/error.hpp>
 #include <rewire/core/types.hpp>
-#include <rewire/kernels/isa.hpp>
+#include <rewire/core/isa.hpp>
 
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
-
-// The tile loops below are inlined into their callers always: the AVX2 and
-// AVX-512 versions of the kernels (kernels/sparse_linear.hpp) are thin
-// functions with a target attribute around them, and only an inlined body
-// is compiled for the caller's target.
-#if defined(__GNUC__) || defined(__clang__)
-#define REWIRE_TILE_INLINE __attribute__((always_inline)) inline
-#else
-#define REWIRE_TILE_INLINE inline
-#endif
 
 namespace rewire::detail {
 
@@ -129,7 +119,7 @@ struct Epilogue {
 
   /// Stores line q of a tile (T values) at out + q*ldo.
   template <int T>
-  REWIRE_TILE_INLINE void store(Scalar* out, Index ldo, Index q, const Scalar* acc) const {
+  REWIRE_ALWAYS_INLINE void store(Scalar* out, Index ldo, Index q, const Scalar* acc) const {
     constexpr int n = T;
     Scalar* o = out + q * ldo;
     if (gate != nullptr) {
@@ -151,7 +141,7 @@ struct Epilogue {
   /// layer of the paper's network), so this is frequent, and the check reads
   /// only what the store reads anyway.
   template <int T>
-  REWIRE_TILE_INLINE bool gate_closed(Index offset) const {
+  REWIRE_ALWAYS_INLINE bool gate_closed(Index offset) const {
     if (gate == nullptr) return false;
     constexpr int n = T;
     const Scalar* g = gate + offset;
@@ -173,7 +163,7 @@ struct Epilogue {
 /// post-processes each value as it leaves the registers. `acc` becomes
 /// T/VL vector registers.
 template <int T, bool Permuted, typename Scalar>
-REWIRE_TILE_INLINE void axpy_lines(Scalar* out, Index ldo, const Scalar* src, Index ld, Index lines, const std::int32_t* ptr,
+REWIRE_ALWAYS_INLINE void axpy_lines(Scalar* out, Index ldo, const Scalar* src, Index ld, Index lines, const std::int32_t* ptr,
                        const std::int32_t* idx, const Scalar* val, const std::int32_t* perm, const Scalar* init,
                        const Epilogue<Scalar>& e) {
   static_assert(T > 0, "a tile has a compile-time size (for_each_tile)");

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <rewire/core/error.hpp>
+#include <rewire/core/isa.hpp>
 #include <rewire/core/types.hpp>
 #include <rewire/random/rng.hpp>
 #include <rewire/random/transforms.hpp>
@@ -40,13 +41,18 @@ class NoiseSource {
   /// out[k] += sd * N(0,1) for k in [0, n). Draws are consumed in whole
   /// blocks of kBlock; the unused tail of the last block is discarded, so
   /// the stream position depends only on the sequence of n's requested.
+  /// Runs the AVX-512F, AVX2 or the build's own version of the same loops
+  /// (active_isa(), core/isa.hpp): element-wise integer and float
+  /// operations without contraction, so the same bits in each.
   void add_normal(float* out, Index n, float sd) {
-    for (Index start = 0; start < n; start += kBlock) {
-      float z[kBlock];
-      next_block(z);
-      const Index count = (n - start < kBlock) ? n - start : Index(kBlock);
-      for (Index k = 0; k < count; ++k) out[start + k] += sd * z[k];
+#if REWIRE_X86_KERNELS
+    switch (active_isa()) {
+      case Isa::avx512: return add_normal_avx512(out, n, sd);
+      case Isa::avx2: return add_normal_avx2(out, n, sd);
+      case Isa::scalar: break;
     }
+#endif
+    add_normal_blocks(out, n, sd);
   }
 
   /// out[k] = sd * N(0,1) for k in [0, n) (same stream consumption as add_normal).
@@ -77,11 +83,32 @@ class NoiseSource {
  private:
   static constexpr int kRounds = kBlock / kLanes;  // generator steps per block
 
+  /// add_normal's loops, always inlined: into add_normal for the build's own
+  /// target, and into the two functions below, compiled for AVX-512F and
+  /// AVX2 whatever the build's -march (16 or 8 lanes for the generator and
+  /// Box-Muller).
+  REWIRE_ALWAYS_INLINE void add_normal_blocks(float* out, Index n, float sd) {
+    for (Index start = 0; start < n; start += kBlock) {
+      float z[kBlock];
+      next_block(z);
+      const Index count = (n - start < kBlock) ? n - start : Index(kBlock);
+      for (Index k = 0; k < count; ++k) out[start + k] += sd * z[k];
+    }
+  }
+#if REWIRE_X86_KERNELS
+  __attribute__((target("avx512f"))) void add_normal_avx512(float* out, Index n, float sd) {
+    add_normal_blocks(out, n, sd);
+  }
+  __attribute__((target("avx2,fma"))) void add_normal_avx2(float* out, Index n, float sd) {
+    add_normal_blocks(out, n, sd);
+  }
+#endif
+
   /// One block: kBlock uniforms (kRounds steps of all lanes) -> kBlock
   /// normals; pair k is (bits[k], bits[k + kBlock/2]) and yields z[k] (cosine
   /// branch) and z[k + kBlock/2] (sine branch). Two flat loops, so both
   /// vectorise.
-  void next_block(float* z) {
+  REWIRE_ALWAYS_INLINE void next_block(float* z) {
     std::uint32_t bits[kBlock];
     for (int r = 0; r < kRounds; ++r) step(bits + r * kLanes);
     constexpr int half = kBlock / 2;
@@ -89,7 +116,7 @@ class NoiseSource {
   }
 
   /// xoshiro128+ on all lanes at once: out[j] = next output of lane j.
-  void step(std::uint32_t* out) {
+  REWIRE_ALWAYS_INLINE void step(std::uint32_t* out) {
 #if defined(__GNUC__)
     // GCC's cost model declines to vectorise this short loop on its own, and
     // the scalar version costs as much as the whole Box-Muller transform;

@@ -9,6 +9,8 @@
 // bounded by sqrt(-2 ln 2^-24) ~ 5.77 (tails beyond that are cut).
 #pragma once
 
+#include <rewire/core/isa.hpp>
+
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -21,7 +23,7 @@ inline float unit_from_bits(std::uint32_t bits24) { return float(bits24) * 0x1.0
 /// Natural log of a normal (non-subnormal) float x in [2^-126, 1]; the
 /// Box-Muller inputs are >= 2^-24. x = m 2^e with m in [sqrt(1/2), sqrt(2)),
 /// ln m = 2 atanh(s), s = (m-1)/(m+1), |s| < 0.1716, odd series to s^9.
-inline float log_unit(float x) {
+REWIRE_ALWAYS_INLINE float log_unit(float x) {
   std::int32_t bits;
   std::memcpy(&bits, &x, sizeof bits);
   // Shift the mantissa range so that m lands in [sqrt(1/2), sqrt(2)).
@@ -38,7 +40,7 @@ inline float log_unit(float x) {
 }
 
 /// sin and cos of phi in [0, pi/2] by Taylor polynomials (error < 1e-7).
-inline void sincos_quarter(float phi, float& s, float& c) {
+REWIRE_ALWAYS_INLINE void sincos_quarter(float phi, float& s, float& c) {
   const float p2 = phi * phi;
   s = phi * (1.0f + p2 * (-1.0f / 6 + p2 * (1.0f / 120 + p2 * (-1.0f / 5040 + p2 * (1.0f / 362880 +
                                                                                   p2 * (-1.0f / 39916800))))));
@@ -52,7 +54,7 @@ inline void sincos_quarter(float phi, float& s, float& c) {
 /// 2 pi b 2^-24 is split into a quadrant (top 2 bits of b) and a fraction of
 /// a quarter turn (low 22 bits), so the polynomials only see [0, pi/2).
 /// Branch-free (selects only), so loops over it vectorise.
-inline void box_muller(std::uint32_t a, std::uint32_t b, float& z0, float& z1) {
+REWIRE_ALWAYS_INLINE void box_muller(std::uint32_t a, std::uint32_t b, float& z0, float& z1) {
   const float u1 = float(a + 1) * 0x1.0p-24f;
   const float r = std::sqrt(-2.0f * log_unit(u1));
   const float phi = float(b & 0x3FFFFFu) * (0x1.0p-22f * 1.57079632679489662f);

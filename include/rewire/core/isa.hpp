@@ -1,4 +1,4 @@
-// rewire/kernels/isa.hpp - which instruction set the fixed-order kernels run on.
+// rewire/core/isa.hpp - which instruction set the fixed-order kernels run on.
 //
 // The fixed-order dense kernels (kernels/dense_gemm.hpp) come in three
 // versions, all compiled into every x86-64 build (GCC/Clang target
@@ -21,6 +21,16 @@
 #define REWIRE_X86_KERNELS 1
 #else
 #define REWIRE_X86_KERNELS 0
+#endif
+
+// A function whose body the AVX2 and AVX-512 versions of a kernel share:
+// those versions are thin functions with a target attribute around it, and
+// only a body inlined into them is compiled for their target (GCC and Clang
+// inline a function of the build's target into one of a wider target).
+#if defined(__GNUC__) || defined(__clang__)
+#define REWIRE_ALWAYS_INLINE __attribute__((always_inline)) inline
+#else
+#define REWIRE_ALWAYS_INLINE inline
 #endif
 
 namespace rewire {
