@@ -31,7 +31,8 @@ struct Case {
   void run() {
     rewire::SparseScratch<float> scratch;
     rewire::detail::sparse_axpy<float>(out.data(), src.data(), 3, 2, 2, ptr.data(), idx.data(), val.data(),
-                                       nullptr, nullptr, rewire::detail::Epilogue<float>{}, scratch);
+                                       nullptr, nullptr, rewire::detail::Epilogue<float>{}, scratch,
+                                       rewire::active_isa());
   }
 };
 
