@@ -33,6 +33,14 @@
 #define REWIRE_ALWAYS_INLINE inline
 #endif
 
+// The target attributes of the AVX2+FMA and AVX-512F versions of the
+// kernels, in one place (a build without -march flags contains them; call
+// them only where active_isa() says the CPU has them).
+#if REWIRE_X86_KERNELS
+#define REWIRE_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define REWIRE_TARGET_AVX512 __attribute__((target("avx512f")))
+#endif
+
 namespace rewire {
 
 enum class Isa { scalar, avx2, avx512 };

@@ -19,7 +19,6 @@
 #include <algorithm>
 #include <vector>
 
-#define REWIRE_TARGET_AVX2 __attribute__((target("avx2,fma")))
 
 namespace rewire::detail {
 
@@ -174,6 +173,5 @@ inline void gemm_avx2(const GemmArgs<float>& g, std::vector<float>& panel) {
 
 }  // namespace rewire::detail
 
-#undef REWIRE_TARGET_AVX2
 
 #endif  // REWIRE_X86_KERNELS

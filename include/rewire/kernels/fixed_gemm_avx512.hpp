@@ -19,7 +19,6 @@
 #include <algorithm>
 #include <vector>
 
-#define REWIRE_TARGET_AVX512 __attribute__((target("avx512f")))
 
 namespace rewire::detail {
 
@@ -122,6 +121,5 @@ inline void gemm_avx512(const GemmArgs<float>& g, std::vector<float>& panel) {
 
 }  // namespace rewire::detail
 
-#undef REWIRE_TARGET_AVX512
 
 #endif  // REWIRE_X86_KERNELS

@@ -24,12 +24,13 @@
 #include <rewire/core/types.hpp>
 #include <rewire/core/isa.hpp>
 
-#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
 
 #if REWIRE_X86_KERNELS
+#include <rewire/kernels/fixed_gemm_avx2.hpp>    // avx2_lanes
+#include <rewire/kernels/fixed_gemm_avx512.hpp>  // avx512_lanes
 #include <immintrin.h>
 #endif
 
@@ -129,12 +130,10 @@ inline void sddmm_block_scalar(const SddmmBlock<Scalar>& g) {
 }
 
 #if REWIRE_X86_KERNELS
-#define REWIRE_TARGET_SDDMM_AVX2 __attribute__((target("avx2,fma")))
-#define REWIRE_TARGET_SDDMM_AVX512 __attribute__((target("avx512f")))
 
 /// Lanes 0-7 of the contract's fold, from lane 0..3 on: the 4-2-1 steps
 /// within one 8-lane vector (x = lanes 0..7 after the 16 and 8 steps).
-REWIRE_TARGET_SDDMM_AVX2 inline float fold8_avx2(__m256 x) {
+REWIRE_TARGET_AVX2 inline float fold8_avx2(__m256 x) {
   __m128 v = _mm_add_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));  // w = 4
   v = _mm_add_ps(v, _mm_movehl_ps(v, v));                                           // w = 2
   v = _mm_add_ss(v, _mm_shuffle_ps(v, v, 1));                                       // w = 1
@@ -143,22 +142,21 @@ REWIRE_TARGET_SDDMM_AVX2 inline float fold8_avx2(__m256 x) {
 
 /// lane_dot on AVX2+FMA: chains 8v..8v+7 in acc[v]; the partial last chunk
 /// by masked loads (a masked-off lane reads 0: fma(0, 0, chain) = chain).
-REWIRE_TARGET_SDDMM_AVX2 inline float lane_dot_avx2(const float* a, const float* b, Index len) {
+REWIRE_TARGET_AVX2 inline float lane_dot_avx2(const float* a, const float* b, Index len) {
   __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
   Index j = 0;
   for (; j + kLanes <= len; j += kLanes)
     for (int v = 0; v < 4; ++v)
       acc[v] = _mm256_fmadd_ps(_mm256_loadu_ps(a + j + 8 * v), _mm256_loadu_ps(b + j + 8 * v), acc[v]);
   for (int v = 0; v < 4 && j + 8 * v < len; ++v) {
-    const int left = int(std::min<Index>(len - j - 8 * v, 8));
-    const __m256i mk = _mm256_cmpgt_epi32(_mm256_set1_epi32(left), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256i mk = avx2_lanes(len - j - 8 * v);
     acc[v] = _mm256_fmadd_ps(_mm256_maskload_ps(a + j + 8 * v, mk), _mm256_maskload_ps(b + j + 8 * v, mk), acc[v]);
   }
   const __m256 x = _mm256_add_ps(_mm256_add_ps(acc[0], acc[2]), _mm256_add_ps(acc[1], acc[3]));  // w = 16, 8
   return fold8_avx2(x);
 }
 
-REWIRE_TARGET_SDDMM_AVX2 inline void sddmm_block_avx2(const SddmmBlock<float>& g) {
+REWIRE_TARGET_AVX2 inline void sddmm_block_avx2(const SddmmBlock<float>& g) {
   for (Index q = 0; q < g.lines; ++q) {
     const float* aq = g.a + q * g.lda;
     const bool skip = zero_line(aq, g.len);
@@ -178,7 +176,7 @@ REWIRE_TARGET_SDDMM_AVX2 inline void sddmm_block_avx2(const SddmmBlock<float>& g
 /// Count is a template argument so that every vector index is a constant
 /// (a runtime index would put the vectors in memory).
 template <int Count>
-REWIRE_TARGET_SDDMM_AVX512 inline float lane_dot_avx512(const __m512 (&av)[Count], __mmask16 last, const float* b) {
+REWIRE_TARGET_AVX512 inline float lane_dot_avx512(const __m512 (&av)[Count], __mmask16 last, const float* b) {
   __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
   for (int v = 0; v < Count; ++v) {
     const __m512 bv = v + 1 == Count ? _mm512_maskz_loadu_ps(last, b + 16 * v) : _mm512_loadu_ps(b + 16 * v);
@@ -196,9 +194,8 @@ REWIRE_TARGET_SDDMM_AVX512 inline float lane_dot_avx512(const __m512 (&av)[Count
 }
 
 template <int Count>
-REWIRE_TARGET_SDDMM_AVX512 inline void sddmm_lines_avx512(const SddmmBlock<float>& g) {
-  const Index left = g.len - 16 * (Count - 1);
-  const __mmask16 last = left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << unsigned(left)) - 1u);
+REWIRE_TARGET_AVX512 inline void sddmm_lines_avx512(const SddmmBlock<float>& g) {
+  const __mmask16 last = avx512_lanes(g.len - 16 * (Count - 1));
   for (Index q = 0; q < g.lines; ++q) {
     const float* aq = g.a + q * g.lda;
     const bool skip = zero_line(aq, g.len);
@@ -213,7 +210,7 @@ REWIRE_TARGET_SDDMM_AVX512 inline void sddmm_lines_avx512(const SddmmBlock<float
 }
 
 /// One block (1 <= len <= kReduceBlock) with its vector count as a constant.
-REWIRE_TARGET_SDDMM_AVX512 inline void sddmm_block_avx512(const SddmmBlock<float>& g) {
+REWIRE_TARGET_AVX512 inline void sddmm_block_avx512(const SddmmBlock<float>& g) {
   static_assert(kReduceBlock == 8 * 16, "one case per 16-lane vector of a block below");
   switch ((g.len + 15) / 16) {
     case 1: return sddmm_lines_avx512<1>(g);

@@ -214,11 +214,11 @@ void axpy_tile(const AxpyTile<Scalar>& a) {
 }
 #if REWIRE_X86_KERNELS
 template <int T, bool Permuted>
-__attribute__((target("avx2,fma"))) void axpy_tile_avx2(const AxpyTile<float>& a) {
+REWIRE_TARGET_AVX2 void axpy_tile_avx2(const AxpyTile<float>& a) {
   axpy_lines<T, Permuted>(a.out, a.ldo, a.src, a.ld, a.lines, a.ptr, a.idx, a.val, a.perm, a.init, a.e);
 }
 template <int T, bool Permuted>
-__attribute__((target("avx512f"))) void axpy_tile_avx512(const AxpyTile<float>& a) {
+REWIRE_TARGET_AVX512 void axpy_tile_avx512(const AxpyTile<float>& a) {
   axpy_lines<T, Permuted>(a.out, a.ldo, a.src, a.ld, a.lines, a.ptr, a.idx, a.val, a.perm, a.init, a.e);
 }
 #endif

@@ -96,10 +96,10 @@ class NoiseSource {
     }
   }
 #if REWIRE_X86_KERNELS
-  __attribute__((target("avx512f"))) void add_normal_avx512(float* out, Index n, float sd) {
+  REWIRE_TARGET_AVX512 void add_normal_avx512(float* out, Index n, float sd) {
     add_normal_blocks(out, n, sd);
   }
-  __attribute__((target("avx2,fma"))) void add_normal_avx2(float* out, Index n, float sd) {
+  REWIRE_TARGET_AVX2 void add_normal_avx2(float* out, Index n, float sd) {
     add_normal_blocks(out, n, sd);
   }
 #endif
