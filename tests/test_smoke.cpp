@@ -28,7 +28,7 @@ TEST_CASE("ScopedFlushDenormals flushes subnormals in scope and restores the mod
   {
     rewire::ScopedFlushDenormals flush;
     if (!flush.active()) {
-      WARN("no SSE control register on this target: nothing to check");
+      WARN("no floating-point control register known on this target: nothing to check");
       return;
     }
     CHECK(product() == 0.0f);
