@@ -24,6 +24,7 @@
 // for every float, log_fixed within 1 ulp for every positive double.
 #pragma once
 
+#include <rewire/core/isa.hpp>
 #include <rewire/core/types.hpp>
 
 #include <cmath>
@@ -34,14 +35,14 @@
 namespace rewire::detail {
 
 /// The float with the given bits (std::memcpy: the defined way to pun).
-inline float float_from_bits(std::uint32_t bits) {
+REWIRE_ALWAYS_INLINE float float_from_bits(std::uint32_t bits) {
   float f;
   std::memcpy(&f, &bits, sizeof f);
   return f;
 }
 
 /// The bits of a float.
-inline std::uint32_t bits_of(float f) {
+REWIRE_ALWAYS_INLINE std::uint32_t bits_of(float f) {
   std::uint32_t bits;
   std::memcpy(&bits, &f, sizeof bits);
   return bits;
@@ -51,20 +52,20 @@ inline std::uint32_t bits_of(float f) {
 /// the work of a ternary's arm into a branch, and under -ftrapping-math
 /// (its default) it then cannot turn the branch back into a select, so the
 /// loop would not vectorise. Both arms are always computed.
-inline float select(bool c, float a, float b) {
+REWIRE_ALWAYS_INLINE float select(bool c, float a, float b) {
   const std::uint32_t mask = 0u - std::uint32_t(c);
   return float_from_bits((bits_of(a) & mask) | (bits_of(b) & ~mask));
 }
 
 /// 2^k for an integer k in [-126, 127] (a normal float), built from its bits.
-inline float pow2_float(std::int32_t k) { return float_from_bits(std::uint32_t(k + 127) << 23); }
+REWIRE_ALWAYS_INLINE float pow2_float(std::int32_t k) { return float_from_bits(std::uint32_t(k + 127) << 23); }
 
 /// Range reduction of exp: y = n ln2 + r with n = round(y / ln2) (returned
 /// as an integral float) and |r| <= ln2/2 (plus rounding). Needs |y| < 2^22.
 /// ln2 = kLn2Hi + kLn2Lo with kLn2Hi = 355/512 (9 bits), so n kLn2Hi is
 /// exact and y - n kLn2Hi is exact (Cody and Waite); only the second step
 /// rounds.
-inline float exp_reduce(float y, float& r) {
+REWIRE_ALWAYS_INLINE float exp_reduce(float y, float& r) {
   constexpr float kLog2e = 1.44269504088896341f;
   constexpr float kRound = 0x1.8p23f;  // adding it rounds to an integer (|v| < 2^22)
   constexpr float kLn2Hi = 0x1.63p-1f;  // 0.693359375
@@ -78,7 +79,7 @@ inline float exp_reduce(float y, float& r) {
 /// r^7 (truncation below 6e-9 relative), Horner with fma. Callers form
 /// e^r = fma(q, r, 1), or keep e^r - 1 = q r apart from the 1 (tanh needs
 /// its low bits).
-inline float exp_poly(float r) {
+REWIRE_ALWAYS_INLINE float exp_poly(float r) {
   float q = std::fma(r, 1.0f / 5040, 1.0f / 720);
   q = std::fma(q, r, 1.0f / 120);
   q = std::fma(q, r, 1.0f / 24);
@@ -92,7 +93,7 @@ inline float exp_poly(float r) {
 /// exp(-inf) = 0 and results below half the smallest subnormal (x below
 /// about -103.97) are +0; exp(+inf) = +inf and x above about 88.72
 /// overflows to +inf; NaN returns the NaN.
-inline float exp_fixed(float x) {
+REWIRE_ALWAYS_INLINE float exp_fixed(float x) {
   // Clamp into [-104, 89] (exp of either end rounds to 0 / overflows), so the
   // integer work below stays in range; NaN takes -104 here (the comparison
   // is false), restored at the end. The clamps are ternaries on values (max
@@ -124,7 +125,7 @@ inline float exp_fixed(float x) {
 ///   rounded to float).
 /// - otherwise: 1 - 2 / (e^(2|x|) + 1) = 1 - 2 / (m + 2) with m = e^(2|x|) - 1
 ///   computed from the reduced polynomial without losing its low bits.
-inline float tanh_fixed(float x) {
+REWIRE_ALWAYS_INLINE float tanh_fixed(float x) {
   const std::uint32_t sign = bits_of(x) & 0x80000000u;
   const std::uint32_t abits = bits_of(x) & 0x7FFFFFFFu;  // selects on bits: see exp_fixed
   const float a = float_from_bits(abits);
@@ -199,14 +200,46 @@ inline double log_fixed(double x) {
   return x == x ? result : x;
 }
 
-/// out[i] = exp_fixed(in[i]) for i < n (out == in is allowed).
-inline void exp_fixed(float* out, const float* in, Index n) {
+// The array versions. The float functions above are always inlined, so a
+// loop over them is vectorised for the target of the function it is in:
+// the build's own (Isa::scalar) or, on x86-64, AVX2+FMA or AVX-512F, chosen
+// at run time like the kernels (core/isa.hpp). Branch-free with explicit
+// fma, they give the same bits in every one (tests/test_fixed_math.cpp).
+REWIRE_ALWAYS_INLINE void exp_loop(float* out, const float* in, Index n) {
   for (Index i = 0; i < n; ++i) out[i] = exp_fixed(in[i]);
 }
-
-/// out[i] = tanh_fixed(in[i]) for i < n (out == in is allowed).
-inline void tanh_fixed(float* out, const float* in, Index n) {
+REWIRE_ALWAYS_INLINE void tanh_loop(float* out, const float* in, Index n) {
   for (Index i = 0; i < n; ++i) out[i] = tanh_fixed(in[i]);
+}
+#if REWIRE_X86_KERNELS
+REWIRE_TARGET_AVX2 inline void exp_loop_avx2(float* out, const float* in, Index n) { exp_loop(out, in, n); }
+REWIRE_TARGET_AVX512 inline void exp_loop_avx512(float* out, const float* in, Index n) { exp_loop(out, in, n); }
+REWIRE_TARGET_AVX2 inline void tanh_loop_avx2(float* out, const float* in, Index n) { tanh_loop(out, in, n); }
+REWIRE_TARGET_AVX512 inline void tanh_loop_avx512(float* out, const float* in, Index n) { tanh_loop(out, in, n); }
+#endif
+
+/// out[i] = exp_fixed(in[i]) for i < n (out == in is allowed), on `isa`
+/// (throws std::invalid_argument if this CPU lacks it).
+inline void exp_fixed(float* out, const float* in, Index n, Isa isa = active_isa()) {
+  require_isa(isa, "exp_fixed");
+#if REWIRE_X86_KERNELS
+  if (isa == Isa::avx512) return exp_loop_avx512(out, in, n);
+  if (isa == Isa::avx2) return exp_loop_avx2(out, in, n);
+#endif
+  (void)isa;
+  exp_loop(out, in, n);
+}
+
+/// out[i] = tanh_fixed(in[i]) for i < n (out == in is allowed), on `isa`
+/// (throws std::invalid_argument if this CPU lacks it).
+inline void tanh_fixed(float* out, const float* in, Index n, Isa isa = active_isa()) {
+  require_isa(isa, "tanh_fixed");
+#if REWIRE_X86_KERNELS
+  if (isa == Isa::avx512) return tanh_loop_avx512(out, in, n);
+  if (isa == Isa::avx2) return tanh_loop_avx2(out, in, n);
+#endif
+  (void)isa;
+  tanh_loop(out, in, n);
 }
 
 }  // namespace rewire::detail

@@ -226,10 +226,7 @@ void sparse_linear_backward_params(std::vector<T>& dw_csc, VectorT<T>& db, const
     const Index len = std::min<Index>(detail::kReduceBlock, N - b0);
     const detail::Block<T> d = detail::pack_block(dY.data(), N, b0, len, p.rows, p.nnz(), scratch.block);
     const bool accumulate = add || b0 > 0;
-    for (Index o = 0; o < p.rows; ++o) {
-      const T s = detail::lane_sum(d.data + o * d.ld, len);
-      db[o] = accumulate ? db[o] + s : s;
-    }
+    detail::lane_sums(db.data(), accumulate, d.data, d.ld, p.rows, len, isa);
     detail::sddmm_block(detail::SddmmBlock<T>{dw_csc.data(), accumulate, X.data() + b0, N, len, d.data, d.ld, p.cols,
                                               p.col_ptr.data(), p.row_index.data()},
                         isa);
