@@ -38,6 +38,7 @@
 #include <rewire/kernels/sparse_tiles.hpp>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <type_traits>
 #include <vector>
@@ -54,29 +55,46 @@ struct SparseScratch {
 namespace detail {
 
 /// Source operand of one batch block [n0, n0+len): a pointer and its column
-/// stride. When the batch is longer than one tile the block is copied into a
-/// contiguous (len x cols) buffer first. Why: with a long batch the columns of
-/// a block are `ld` values apart (4 KiB for batch 1024), so all of them map to
-/// the same few cache sets and the block stops fitting in L1/L2.
-/// The copy is O(len*cols), small against the kernel, which reads every column
-/// about reads/cols times (reads = active entries). With fewer reads than
-/// columns (a narrow layer fed by a wide one, e.g. a 4-class readout over a
-/// long sequence) the copy would cost more than it saves: such a block is
-/// read in place. Either way the kernel sees the same numbers.
+/// stride. The block is copied into `buf`, column by column at a stride
+/// that keeps every column `align` bytes aligned, unless it can be read in
+/// place. Why copy:
+///  - with a long batch the columns of a block are `ld` values apart (4 KiB
+///    for batch 1024), so all of them map to the same few cache sets and
+///    the block stops fitting in L1/L2;
+///  - the kernels load each column in whole vectors (64 bytes on AVX-512);
+///    a column that starts between two cache lines costs two line reads per
+///    load. Eigen aligns a matrix to the build's vector width only (32
+///    bytes under -march=x86-64-v3, and a large allocation lands on an odd
+///    multiple of 32), which made every load of the AVX-512 kernels split.
+/// The copy is O(len*cols), small against the kernel, which reads every
+/// column about reads/cols times (reads = active entries). With fewer reads
+/// than columns (a narrow layer fed by a wide one, e.g. a 4-class readout
+/// over a long sequence) the copy would cost more than it saves: such a
+/// block is read in place. Either way the kernel sees the same numbers.
 template <typename T>
 struct Block {
   const T* data;
   Index ld;
 };
 template <typename T>
-Block<T> pack_block(const T* src, Index ld, Index n0, Index len, Index cols, Index reads, std::vector<T>& buf) {
-  if (len == ld) return {src, ld};  // the whole batch is one block: already contiguous
+Block<T> pack_block(const T* src, Index ld, Index n0, Index len, Index cols, Index reads, std::vector<T>& buf,
+                    std::size_t align) {
+  const auto address = reinterpret_cast<std::uintptr_t>(src + n0);
+  const bool aligned = address % align == 0 && (std::size_t(ld) * sizeof(T)) % align == 0;
+  if (len == ld && aligned) return {src, ld};  // the whole batch, contiguous and aligned
   if (reads < cols) return {src + n0, ld};
-  buf.resize(static_cast<std::size_t>(len * cols));
+  const Index per_line = Index(align / sizeof(T));  // values per aligned unit
+  const Index stride = (len + per_line - 1) / per_line * per_line;
+  buf.resize(static_cast<std::size_t>(stride * cols + per_line));
+  const auto base = reinterpret_cast<std::uintptr_t>(buf.data());
+  T* dst = buf.data() + Index((align - base % align) % align / sizeof(T));
   for (Index c = 0; c < cols; ++c)
-    for (Index j = 0; j < len; ++j) buf[c * len + j] = src[c * ld + n0 + j];
-  return {buf.data(), len};
+    for (Index j = 0; j < len; ++j) dst[c * stride + j] = src[c * ld + n0 + j];
+  return {dst, stride};
 }
+
+/// The alignment (bytes) the loads of `isa`'s kernels want of a column.
+inline std::size_t block_alignment(Isa isa) { return isa == Isa::avx512 ? 64 : 32; }
 
 /// One tile on the version `Target` names (see axpy_tile).
 template <Isa Target, int T, bool Permuted, typename Scalar>
@@ -99,7 +117,8 @@ void sparse_axpy_tiles(T* out, const T* src, Index ld, Index src_cols, Index lin
                        const Epilogue<T>& e, SparseScratch<T>& scratch) {
   for (Index b0 = 0; b0 < ld; b0 += Tile) {
     const Index len = std::min<Index>(Tile, ld - b0);
-    const Block<T> s = pack_block(src, ld, b0, len, src_cols, Index(ptr[lines]), scratch.block);
+    const Block<T> s =
+        pack_block(src, ld, b0, len, src_cols, Index(ptr[lines]), scratch.block, block_alignment(Target));
     for_each_tile<Tile>(len, [&](auto tile, Index n0, int) {
       constexpr int kT = decltype(tile)::value;
       const AxpyTile<T> a{out + b0 + n0, ld, s.data + n0, s.ld, lines, ptr, idx, val, perm, init, e.shifted(b0 + n0)};
@@ -224,7 +243,8 @@ void sparse_linear_backward_params(std::vector<T>& dw_csc, VectorT<T>& db, const
   }
   for (Index b0 = 0; b0 < N; b0 += detail::kReduceBlock) {
     const Index len = std::min<Index>(detail::kReduceBlock, N - b0);
-    const detail::Block<T> d = detail::pack_block(dY.data(), N, b0, len, p.rows, p.nnz(), scratch.block);
+    const detail::Block<T> d =
+        detail::pack_block(dY.data(), N, b0, len, p.rows, p.nnz(), scratch.block, detail::block_alignment(isa));
     const bool accumulate = add || b0 > 0;
     detail::lane_sums(db.data(), accumulate, d.data, d.ld, p.rows, len, isa);
     detail::sddmm_block(detail::SddmmBlock<T>{dw_csc.data(), accumulate, X.data() + b0, N, len, d.data, d.ld, p.cols,
