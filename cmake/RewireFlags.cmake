@@ -66,11 +66,13 @@ endif()
 #                       docs/cross.md): -march=armv8-a, the baseline every
 #                       64-bit ARM CPU runs. Other architectures get the
 #                       compiler's default target.
-#   native (REWIRE_NATIVE=ON)  -march=native: the CPU's widest vectors in
-#                       the element-wise code. The same numbers: the
-#                       kernels fix their summation orders and choose their
-#                       instruction set at run time in every build
-#                       (docs/architecture.md, "Same bits everywhere").
+#   native (REWIRE_NATIVE=ON)  -march=native: programs for the build
+#                       machine, e.g. an x86-64 CPU without AVX2. The same
+#                       numbers: the kernels fix their summation orders and
+#                       choose their instruction set at run time in every
+#                       build (docs/architecture.md, "Same bits everywhere"),
+#                       so on an AVX-512 CPU this is no faster
+#                       (docs/performance.md, P25).
 #
 # FMA policy: -ffp-contract=off is a usage requirement of rewire::rewire
 # itself (CMakeLists.txt), so the compiler never fuses a*b+c; the only
