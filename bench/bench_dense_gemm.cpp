@@ -9,9 +9,15 @@
 //   WGradAdd dW += dY^T X, db += column sums of dY
 // version one of eigen (whatever this build's -march gives Eigen), scalar,
 // avx2, avx512 (the fixed-order versions; one the CPU lacks is skipped with
-// an error). Counter "FLOP": 2 * batch * in * out per call, per second.
+// an error), and blas when CMake found a BLAS with <cblas.h>
+// (REWIRE_BENCH_BLAS): cblas_sgemm on the same operands, the product alone
+// (no bias, no bias gradient; no WGradAdd). On Debian libblas.so.3 is
+// whichever BLAS update-alternatives selects; the label names the one
+// loaded (OpenBLAS's openblas_get_config(), if present). For one core, run
+// with OPENBLAS_NUM_THREADS=1 (and OMP_NUM_THREADS=1 for an OpenMP build).
+// Counter "FLOP": 2 * batch * in * out per call, per second.
 // Before timing, every fixed-order version is compared bit for bit with the
-// scalar one (the same contract), and Eigen within float rounding.
+// scalar one (the same contract), Eigen and the BLAS within float rounding.
 // BM_FmaPeak/<avx2|avx512>: the core's rate of packed FMAs alone (the peak).
 
 // GCC 12 reports a false -Wmaybe-uninitialized inside Eigen's AVX-512 GEMM
@@ -28,6 +34,11 @@
 
 #if REWIRE_X86_KERNELS
 #include <immintrin.h>
+#endif
+
+#if REWIRE_BENCH_BLAS
+#include <cblas.h>
+#include <dlfcn.h>
 #endif
 
 #include <cstdint>
@@ -78,6 +89,30 @@ struct Layer {
       case Product::wgrad_add: rewire::linear_backward_params_add(dW, db, dY, X); break;
     }
   }
+#if REWIRE_BENCH_BLAS
+  /// The product alone through the system's CBLAS, on the column-major
+  /// operands as the layers hold them (WGradAdd is not offered).
+  void run_blas(Product p) {
+    const int n = int(kBatch), i = int(in), o = int(out);
+    switch (p) {
+      case Product::fwd:  // Y = X W^T
+        Y.resize(kBatch, out);
+        cblas_sgemm(CblasColMajor, CblasNoTrans, CblasTrans, n, o, i, 1.0f, X.data(), n, W.data(), o, 0.0f,
+                    Y.data(), n);
+        break;
+      case Product::igrad:  // dX = dY W
+        dX.resize(kBatch, in);
+        cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n, i, o, 1.0f, dY.data(), n, W.data(), o, 0.0f,
+                    dX.data(), n);
+        break;
+      case Product::wgrad:  // dW = dY^T X
+      case Product::wgrad_add:
+        cblas_sgemm(CblasColMajor, CblasTrans, CblasNoTrans, o, i, n, 1.0f, dY.data(), n, X.data(), n, 0.0f,
+                    dW.data(), o);
+        break;
+    }
+  }
+#endif
   void run_fixed(Product p, Isa isa) {
     switch (p) {
       case Product::fwd: rewire::fixed_linear_forward(Y, X, W, b, ws, isa); break;
@@ -88,36 +123,60 @@ struct Layer {
   }
 };
 
+/// The versions besides the instruction sets of the fixed-order kernels.
+constexpr int kEigen = -1;
+constexpr int kBlas = -2;
+
+/// One call of `version` (kEigen, kBlas or an Isa).
+void run(Layer& l, Product p, int version) {
+#if REWIRE_BENCH_BLAS
+  if (version == kBlas) return l.run_blas(p);
+#endif
+  if (version == kEigen) l.run_eigen(p);
+  else l.run_fixed(p, Isa(version));
+}
+
 /// The result of one call from zeroed dW/db (the accumulating form adds to them).
-Matrix one_result(Layer& l, Product p, const Isa* isa) {
+Matrix one_result(Layer& l, Product p, int version) {
   l.dW.setZero();
   l.db.setZero();
-  if (isa == nullptr) l.run_eigen(p);
-  else l.run_fixed(p, *isa);
+  run(l, p, version);
   return l.result(p);
 }
 
-/// version: -1 Eigen, else the Isa.
+#if REWIRE_BENCH_BLAS
+/// The BLAS behind cblas_sgemm in this process.
+std::string blas_name() {
+  using GetConfig = char* (*)();
+  const auto get_config = reinterpret_cast<GetConfig>(dlsym(RTLD_DEFAULT, "openblas_get_config"));
+  return get_config != nullptr ? std::string("OpenBLAS ") + get_config() : std::string("BLAS (not OpenBLAS)");
+}
+#endif
+
 void BM_Gemm(benchmark::State& st, Product p, Index in, Index out, int version) {
   Layer l(in, out);
-  const Isa scalar = Isa::scalar;
-  const Matrix want = one_result(l, p, &scalar);
-  if (version < 0) {
-    const Matrix got = one_result(l, p, nullptr);
-    if (!((got - want).cwiseAbs().maxCoeff() <= 1e-3f)) return st.SkipWithError("Eigen differs from the fixed order");
+  const Matrix want = one_result(l, p, int(Isa::scalar));
+  if (version == kEigen || version == kBlas) {
+    Matrix got = one_result(l, p, version);
+    if (version == kBlas && p == Product::fwd) got.rowwise() += l.b.transpose();  // the product alone
+    if (!((got - want).cwiseAbs().maxCoeff() <= 1e-3f))
+      return st.SkipWithError(version == kEigen ? "Eigen differs from the fixed order"
+                                                : "the BLAS differs from the fixed order");
   } else {
     const Isa isa = Isa(version);
     if (!rewire::detect_cpu_isas().has(isa)) return st.SkipWithError("this CPU lacks the instruction set");
-    const Matrix got = one_result(l, p, &isa);
+    const Matrix got = one_result(l, p, version);
     if (std::memcmp(got.data(), want.data(), sizeof(float) * std::size_t(want.size())) != 0)
       return st.SkipWithError("not the scalar version's bits");
   }
   for (auto _ : st) {
-    if (version < 0) l.run_eigen(p);
-    else l.run_fixed(p, Isa(version));
+    run(l, p, version);
     benchmark::DoNotOptimize(l.result(p).data());
     benchmark::ClobberMemory();
   }
+#if REWIRE_BENCH_BLAS
+  if (version == kBlas) st.SetLabel(blas_name());
+#endif
   st.counters["FLOP"] =
       benchmark::Counter(2.0 * double(kBatch * in * out), benchmark::Counter::kIsIterationInvariantRate);
 }
@@ -174,6 +233,14 @@ BENCHMARK_CAPTURE(BM_FmaPeak, avx512, Isa::avx512);
                                  std::to_string(shape[1]) + "/" + versions[v + 1];
         benchmark::RegisterBenchmark(name.c_str(), BM_Gemm, Product(p), shape[0], shape[1], v);
       }
+#if REWIRE_BENCH_BLAS
+  for (int p = 0; p < 3; ++p)  // Fwd, IGrad, WGrad
+    for (const auto& shape : layers) {
+      const std::string name = std::string("BM_Gemm_") + kProductNames[p] + "/" + std::to_string(shape[0]) + "x" +
+                               std::to_string(shape[1]) + "/blas";
+      benchmark::RegisterBenchmark(name.c_str(), BM_Gemm, Product(p), shape[0], shape[1], kBlas);
+    }
+#endif
   return true;
 }();
 
